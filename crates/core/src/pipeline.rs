@@ -1,0 +1,219 @@
+//! The pipeline every client of this SDK sends its requests through: `azure_core`'s
+//! [`Pipeline`] with our bearer-token policy, retry guard and error mapping, bound to one
+//! service endpoint and token scope.
+
+use crate::{
+    Error, Result,
+    auth::BearerTokenPolicy,
+    lro::LroOptions,
+    retry::{NonIdempotentGuard, default_retry_options},
+};
+use azure_core::{
+    credentials::TokenCredential,
+    http::{
+        Context, Method, Pipeline, PipelineSendOptions, RawResponse, Request,
+        headers::{CONTENT_TYPE, HeaderName},
+        policies::Policy,
+    },
+};
+use serde::{Serialize, de::DeserializeOwned};
+use std::sync::Arc;
+use url::Url;
+
+/// Options every client of this SDK takes.
+///
+/// `client_options` is `azure_core`'s, as the official Azure clients take it: its transport
+/// (share one [`HttpTransport`](crate::transport::HttpTransport) per process), retry options,
+/// and extra per-call and per-try policies are all honoured.
+#[derive(Clone, Debug)]
+pub struct ServiceClientOptions {
+    /// `azure_core` client options: transport, retry, per-call and per-try policies.
+    pub client_options: azure_core::http::ClientOptions,
+    /// How long-running operations are polled.
+    pub lro: LroOptions,
+}
+
+impl Default for ServiceClientOptions {
+    fn default() -> Self {
+        Self {
+            client_options: azure_core::http::ClientOptions {
+                retry: default_retry_options(),
+                ..Default::default()
+            },
+            lro: LroOptions::default(),
+        }
+    }
+}
+
+impl ServiceClientOptions {
+    /// Default options sending through `transport`.
+    pub fn with_transport(transport: &crate::transport::HttpTransport) -> Self {
+        let mut options = Self::default();
+        options.client_options.transport = Some(transport.to_azure_transport());
+        options
+    }
+}
+
+/// A pipeline bound to one service endpoint and one token scope.
+#[derive(Clone, Debug)]
+pub struct ServicePipeline {
+    pipeline: Pipeline,
+    endpoint: Url,
+    lro: LroOptions,
+}
+
+impl ServicePipeline {
+    /// Builds the pipeline for `endpoint`, authenticating with tokens of `scope`.
+    ///
+    /// Policy order: client request id and user agent (from `azure_core`), the caller's
+    /// per-call policies, retry, the non-idempotent guard, the bearer token, the caller's
+    /// per-try policies, the transport.
+    pub fn new(
+        crate_name: &'static str,
+        crate_version: &'static str,
+        endpoint: Url,
+        credential: Arc<dyn TokenCredential>,
+        scope: impl Into<String>,
+        options: ServiceClientOptions,
+    ) -> Self {
+        let per_try: Vec<Arc<dyn Policy>> = vec![
+            Arc::new(NonIdempotentGuard),
+            Arc::new(BearerTokenPolicy::new(credential, scope)),
+        ];
+        let pipeline = Pipeline::new(
+            Some(crate_name),
+            Some(crate_version),
+            options.client_options,
+            Vec::new(),
+            per_try,
+            None,
+        );
+        Self {
+            pipeline,
+            endpoint,
+            lro: options.lro,
+        }
+    }
+
+    /// The service endpoint.
+    pub fn endpoint(&self) -> &Url {
+        &self.endpoint
+    }
+
+    /// How long-running operations are polled.
+    pub fn lro_options(&self) -> &LroOptions {
+        &self.lro
+    }
+
+    /// The same pipeline with other long-running-operation settings.
+    pub fn with_lro_options(mut self, lro: LroOptions) -> Self {
+        self.lro = lro;
+        self
+    }
+
+    /// The URL of `path` (which starts with `/`) under the endpoint, with `api-version` set
+    /// when given. The endpoint's own path is kept (Graph lives under `/graph` on the emulator).
+    pub fn url(&self, path: &str, api_version: Option<&str>) -> Url {
+        let mut url = self.endpoint.clone();
+        let base = self.endpoint.path().trim_end_matches('/');
+        url.set_path(&format!("{base}{path}"));
+        url.set_query(None);
+        if let Some(v) = api_version {
+            url.query_pairs_mut().append_pair("api-version", v);
+        }
+        url
+    }
+
+    /// Sends a request and returns the response whatever its status.
+    pub async fn send_unchecked(
+        &self,
+        ctx: &Context<'_>,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<RawResponse> {
+        let mut request = Request::new(url, method);
+        if let Some(body) = body {
+            let bytes = serde_json::to_vec(body).map_err(|e| {
+                Error::InvalidArgument(format!("the request body cannot be serialized: {e}"))
+            })?;
+            request.insert_header(CONTENT_TYPE, "application/json");
+            request.set_body(bytes);
+        }
+        let options = PipelineSendOptions {
+            skip_checks: true,
+            ..Default::default()
+        };
+        self.pipeline
+            .send(ctx, &mut request, Some(options))
+            .await
+            .map_err(Error::from)
+    }
+
+    /// Sends a request; an unsuccessful status becomes the matching [`Error`].
+    pub async fn send(
+        &self,
+        ctx: &Context<'_>,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<RawResponse> {
+        let response = self.send_unchecked(ctx, method, url, body).await?;
+        ensure_success(response)
+    }
+
+    /// Sends a request with a serializable body and decodes the JSON response.
+    pub async fn json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&B>,
+    ) -> Result<T> {
+        let body = body.map(to_json_value).transpose()?;
+        let what = format!("{method} {}", url.path());
+        let response = self
+            .send(&Context::new(), method, url, body.as_ref())
+            .await?;
+        decode(&what, &response)
+    }
+}
+
+/// Serializes a request body.
+pub fn to_json_value<B: Serialize + ?Sized>(body: &B) -> Result<serde_json::Value> {
+    serde_json::to_value(body)
+        .map_err(|e| Error::InvalidArgument(format!("the request body cannot be serialized: {e}")))
+}
+
+/// Turns an unsuccessful response into the matching [`Error`].
+pub fn ensure_success(response: RawResponse) -> Result<RawResponse> {
+    if response.status().is_success() {
+        Ok(response)
+    } else {
+        Err(Error::from_response(
+            response.status(),
+            response.headers(),
+            response.body(),
+        ))
+    }
+}
+
+/// Decodes a JSON response body; `what` names the call in the error.
+pub fn decode<T: DeserializeOwned>(what: &str, response: &RawResponse) -> Result<T> {
+    let body: &[u8] = response.body();
+    let body = if body.is_empty() {
+        b"null".as_slice()
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|e| Error::Decode {
+        what: what.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// A response header as a string.
+pub fn header<'a>(response: &'a RawResponse, name: &'static str) -> Option<&'a str> {
+    response
+        .headers()
+        .get_optional_str(&HeaderName::from_static(name))
+}
