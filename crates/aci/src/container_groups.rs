@@ -35,6 +35,12 @@ impl LogOptions {
             ..Self::default()
         }
     }
+
+    /// Prefixes each line with its timestamp.
+    pub fn with_timestamps(mut self) -> Self {
+        self.timestamps = true;
+        self
+    }
 }
 
 /// Container groups in one subscription (`Microsoft.ContainerInstance/containerGroups`).

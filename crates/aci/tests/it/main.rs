@@ -1,1 +1,77 @@
-//! placeholder
+//! The Container Instances and deployments clients against a mock ARM: the exact requests they
+//! send and how they decode answers and errors.
+
+mod container_groups;
+mod deployments;
+
+use aci_cmk_core::{
+    CloudEndpoints, ServiceClientOptions,
+    lro::LroOptions,
+    names::{ResourceGroupName, SubscriptionId},
+};
+use azure_core::{
+    credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions},
+    time::{Duration, OffsetDateTime},
+};
+use std::sync::Arc;
+use wiremock::MockServer;
+
+/// The subscription of every test.
+pub const SUB: &str = "00000000-0000-0000-0000-0000000000aa";
+/// The Authorization header an ARM request must carry.
+pub const ARM_TOKEN: &str = "Bearer token-for-http://127.0.0.1/.default";
+
+/// Hands out `token-for-{scope}`.
+#[derive(Debug)]
+pub struct ScopeEchoCredential;
+
+#[async_trait::async_trait]
+impl TokenCredential for ScopeEchoCredential {
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        _: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        Ok(AccessToken::new(
+            Secret::new(format!("token-for-{}", scopes.join(" "))),
+            OffsetDateTime::now_utc() + Duration::hours(1),
+        ))
+    }
+}
+
+/// A cloud whose ARM is the mock server, and whose ARM audience is `http://127.0.0.1`.
+pub fn cloud(server: &MockServer) -> CloudEndpoints {
+    let mut cloud = CloudEndpoints::custom(
+        "Mock",
+        &server.uri(),
+        &format!("{}/graph", server.uri()),
+        &server.uri(),
+        "vault.localhost",
+    )
+    .expect("valid mock cloud");
+    cloud.resource_manager_audience = "http://127.0.0.1".into();
+    cloud
+}
+
+/// Fast polling.
+pub fn options() -> ServiceClientOptions {
+    ServiceClientOptions {
+        lro: LroOptions::default().with_default_poll_interval(std::time::Duration::from_millis(5)),
+        ..Default::default()
+    }
+}
+
+/// A credential echoing its scope.
+pub fn credential() -> Arc<dyn TokenCredential> {
+    Arc::new(ScopeEchoCredential)
+}
+
+/// [`SUB`], parsed.
+pub fn sub() -> SubscriptionId {
+    SUB.parse().expect("valid subscription")
+}
+
+/// The resource group of every test.
+pub fn rg() -> ResourceGroupName {
+    "rg-cmk".parse().expect("valid group")
+}
