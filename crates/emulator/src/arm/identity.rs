@@ -1,0 +1,252 @@
+//! Microsoft.ManagedIdentity/userAssignedIdentities. Each identity gets a principalId (its
+//! service principal's object id, registered in the directory and visible in Graph) and a
+//! clientId (the selector of the managed-identity endpoint).
+
+use std::collections::BTreeMap;
+
+use http::{Method, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{ArmError, ArmResult, body_object, check_api_version, opt_str, opt_tags};
+use crate::directory::{Principal, PrincipalKind};
+use crate::server::Ctx;
+use crate::store::{Record, State};
+use crate::wire;
+
+/// api-versions accepted for user-assigned identities.
+pub const API_VERSIONS: &[&str] = &[
+    "2015-08-31-preview",
+    "2018-11-30",
+    "2021-09-30-preview",
+    "2022-01-31-preview",
+    "2023-01-31",
+    "2023-07-31-preview",
+    "2024-11-30",
+    "2025-01-31-preview",
+    "2025-05-31-preview",
+];
+
+/// A user-assigned managed identity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserAssignedIdentity {
+    /// ARM id (`/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`).
+    pub id: String,
+    /// Subscription.
+    pub subscription: String,
+    /// Resource group (as created).
+    pub resource_group: String,
+    /// Name.
+    pub name: String,
+    /// Location.
+    pub location: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Tenant id.
+    pub tenant_id: String,
+    /// Service principal object id.
+    pub principal_id: String,
+    /// Client (application) id.
+    pub client_id: String,
+}
+
+impl Record for UserAssignedIdentity {}
+
+/// ARM id of an identity.
+pub fn identity_id(sub: &str, rg: &str, name: &str) -> String {
+    format!(
+        "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
+    )
+}
+
+/// The JSON of an identity.
+pub fn identity_json(i: &UserAssignedIdentity) -> Value {
+    json!({
+        "id": i.id,
+        "name": i.name,
+        "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+        "location": i.location,
+        "tags": i.tags,
+        "properties": {
+            "tenantId": i.tenant_id,
+            "principalId": i.principal_id,
+            "clientId": i.client_id,
+            "isolationScope": "None",
+        }
+    })
+}
+
+/// Finds an identity by ARM id (case-insensitive; `resourceGroups` or `resourcegroups`).
+pub fn find<'a>(st: &'a State, id: &str) -> Option<&'a UserAssignedIdentity> {
+    st.identities.get(&id.to_ascii_lowercase())
+}
+
+fn valid_name(n: &str) -> bool {
+    let mut chars = n.chars();
+    (3..=128).contains(&n.len())
+        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn not_found(rg: &str, name: &str) -> ArmError {
+    ArmError::new(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        format!(
+            "The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/{name}' under resource group '{rg}' was not found."
+        ),
+    )
+}
+
+/// Routes `…/providers/Microsoft.ManagedIdentity/{tail}`.
+pub fn handle(ctx: &Ctx, sub: &str, rg: Option<&str>, tail: &[&str], orig: &[String]) -> ArmResult {
+    check_api_version(
+        ctx,
+        "Microsoft.ManagedIdentity/userAssignedIdentities",
+        API_VERSIONS,
+    )?;
+    match (rg, tail) {
+        (_, ["userassignedidentities"]) => {
+            if ctx.method != Method::GET {
+                return Err(super::resources::method_not_allowed(ctx));
+            }
+            let rg_lc = rg.map(str::to_ascii_lowercase);
+            let items: Vec<Value> = ctx.app.store.read(|st| {
+                st.identities
+                    .values()
+                    .filter(|i| i.subscription.eq_ignore_ascii_case(sub))
+                    .filter(|i| {
+                        rg_lc
+                            .as_ref()
+                            .is_none_or(|r| i.resource_group.eq_ignore_ascii_case(r))
+                    })
+                    .map(identity_json)
+                    .collect()
+            });
+            Ok(wire::json(StatusCode::OK, &json!({ "value": items })))
+        }
+        (Some(rg), ["userassignedidentities", _]) => one(ctx, sub, rg, &orig[1]),
+        _ => Err(ArmError::new(
+            StatusCode::NOT_FOUND,
+            "InvalidResourceType",
+            "The resource type is not emulated for namespace 'Microsoft.ManagedIdentity'.",
+        )),
+    }
+}
+
+fn one(ctx: &Ctx, sub: &str, rg_in: &str, name: &str) -> ArmResult {
+    let rg = ctx
+        .app
+        .store
+        .read(|st| super::resources::group_name(st, sub, rg_in))
+        .unwrap_or_else(|| rg_in.to_owned());
+    let id = identity_id(sub, &rg, name);
+    let key = id.to_ascii_lowercase();
+    match ctx.method {
+        Method::GET => {
+            let i = ctx.app.store.read(|st| st.identities.get(&key).cloned());
+            let i = i.ok_or_else(|| not_found(&rg, name))?;
+            Ok(wire::json(StatusCode::OK, &identity_json(&i)))
+        }
+        Method::PUT | Method::PATCH => {
+            if !valid_name(name) {
+                return Err(ArmError::bad(
+                    "InvalidResourceName",
+                    format!(
+                        "The resource name '{name}' is invalid. It must be 3-128 characters: alphanumerics, hyphens and underscores, starting with a letter or digit."
+                    ),
+                ));
+            }
+            let body = body_object(ctx)?;
+            let location = opt_str(&body, "location", "location")?;
+            let tags = opt_tags(&body)?;
+            let is_put = ctx.method == Method::PUT;
+            let tenant = ctx.app.config.tenant().to_owned();
+            let (created, i) = ctx.app.store.write(|st| {
+                if let Some(existing) = st.identities.get_mut(&key) {
+                    if let Some(t) = tags {
+                        existing.tags = t;
+                    }
+                    return Ok((false, existing.clone()));
+                }
+                if !is_put {
+                    return Err(not_found(&rg, name));
+                }
+                let location = location.ok_or_else(|| {
+                    ArmError::bad(
+                        "LocationRequired",
+                        "The location property is required for this definition.",
+                    )
+                })?;
+                let i = UserAssignedIdentity {
+                    id: id.clone(),
+                    subscription: sub.to_owned(),
+                    resource_group: rg.clone(),
+                    name: name.to_owned(),
+                    location,
+                    tags: tags.unwrap_or_default(),
+                    tenant_id: tenant.clone(),
+                    principal_id: uuid::Uuid::new_v4().to_string(),
+                    client_id: uuid::Uuid::new_v4().to_string(),
+                };
+                st.principals.insert(
+                    i.principal_id.clone(),
+                    Principal {
+                        object_id: i.principal_id.clone(),
+                        app_id: i.client_id.clone(),
+                        display_name: name.to_owned(),
+                        kind: PrincipalKind::ManagedIdentity,
+                        account_enabled: true,
+                        app_owner_organization_id: crate::directory::MICROSOFT_TENANT.to_owned(),
+                        service_principal_names: vec![i.client_id.clone(), i.id.clone()],
+                        alternative_names: vec!["isExplicit=True".to_owned(), i.id.clone()],
+                        created_ms: crate::config::now_ms(),
+                    },
+                );
+                st.identities.insert(key.clone(), i.clone());
+                Ok((true, i))
+            })??;
+            Ok(wire::json(
+                if created {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                },
+                &identity_json(&i),
+            ))
+        }
+        Method::DELETE => {
+            let gone = ctx.app.store.write(|st| {
+                let Some(i) = st.identities.remove(&key) else {
+                    return false;
+                };
+                st.principals.remove(&i.principal_id);
+                true
+            })?;
+            Ok(wire::empty(if gone {
+                StatusCode::OK
+            } else {
+                StatusCode::NO_CONTENT
+            }))
+        }
+        _ => Err(super::resources::method_not_allowed(ctx)),
+    }
+}
+
+/// Deletes the identities of a deleted resource group (and their principals).
+pub fn on_resource_group_deleted(st: &mut State, sub: &str, rg: &str) {
+    let gone: Vec<UserAssignedIdentity> = st
+        .identities
+        .values()
+        .filter(|i| {
+            i.subscription.eq_ignore_ascii_case(sub) && i.resource_group.eq_ignore_ascii_case(rg)
+        })
+        .cloned()
+        .collect();
+    for i in gone {
+        st.identities.remove(&i.id.to_ascii_lowercase());
+        st.principals.remove(&i.principal_id);
+    }
+}

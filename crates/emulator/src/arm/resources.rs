@@ -1,0 +1,412 @@
+//! Microsoft.Resources: subscriptions, resource groups, provider registration and the cloud
+//! metadata document.
+
+use std::collections::BTreeMap;
+
+use axum::response::Response;
+use http::{Method, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{ArmError, ArmResult, body_object, check_api_version, opt_str, opt_tags};
+use crate::server::Ctx;
+use crate::store::{Record, State};
+use crate::wire;
+
+/// api-versions accepted for resource groups.
+pub const RG_API_VERSIONS: &[&str] = &[
+    "2019-05-01",
+    "2019-05-10",
+    "2019-07-01",
+    "2019-08-01",
+    "2019-10-01",
+    "2020-06-01",
+    "2020-08-01",
+    "2020-10-01",
+    "2021-01-01",
+    "2021-04-01",
+    "2022-09-01",
+    "2023-07-01",
+    "2024-03-01",
+    "2024-07-01",
+    "2024-11-01",
+    "2025-01-01",
+    "2025-03-01",
+    "2025-04-01",
+];
+
+/// api-versions accepted for subscriptions, tenants and locations.
+pub const SUBSCRIPTION_API_VERSIONS: &[&str] = &[
+    "2016-06-01",
+    "2018-06-01",
+    "2019-06-01",
+    "2019-11-01",
+    "2020-01-01",
+    "2021-01-01",
+    "2022-01-01",
+    "2022-12-01",
+    "2024-08-01",
+];
+
+/// api-versions accepted for the cloud metadata document.
+pub const METADATA_API_VERSIONS: &[&str] =
+    &["2015-01-01", "2019-05-01", "2020-06-01", "2022-09-01"];
+
+/// A resource group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResourceGroup {
+    /// Subscription id.
+    pub subscription: String,
+    /// Name as created.
+    pub name: String,
+    /// Location.
+    pub location: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// managedBy.
+    #[serde(default)]
+    pub managed_by: Option<String>,
+}
+
+impl Record for ResourceGroup {}
+
+/// Table key of a resource group.
+pub fn rg_key(sub: &str, rg: &str) -> String {
+    format!("{}/{}", sub.to_ascii_lowercase(), rg.to_ascii_lowercase())
+}
+
+fn rg_json(g: &ResourceGroup) -> Value {
+    let mut v = json!({
+        "id": format!("/subscriptions/{}/resourceGroups/{}", g.subscription, g.name),
+        "name": g.name,
+        "type": "Microsoft.Resources/resourceGroups",
+        "location": g.location,
+        "properties": {"provisioningState": "Succeeded"},
+    });
+    if !g.tags.is_empty() {
+        v["tags"] = json!(g.tags);
+    }
+    if let Some(m) = &g.managed_by {
+        v["managedBy"] = json!(m);
+    }
+    v
+}
+
+fn rg_not_found(rg: &str) -> ArmError {
+    ArmError::new(
+        StatusCode::NOT_FOUND,
+        "ResourceGroupNotFound",
+        format!("Resource group '{rg}' could not be found."),
+    )
+}
+
+/// Fails with 404 ResourceGroupNotFound unless the group exists.
+pub fn require_group(ctx: &Ctx, rg: &str) -> Result<(), ArmError> {
+    let key = rg_key(ctx.app.config.subscription(), rg);
+    if ctx.app.store.read(|st| st.resource_groups.contains(&key)) {
+        Ok(())
+    } else {
+        Err(rg_not_found(rg))
+    }
+}
+
+/// Name of a resource group as stored (original case).
+pub fn group_name(st: &State, sub: &str, rg: &str) -> Option<String> {
+    st.resource_groups
+        .get(&rg_key(sub, rg))
+        .map(|g| g.name.clone())
+}
+
+fn valid_rg_name(n: &str) -> bool {
+    (1..=90).contains(&n.chars().count())
+        && !n.ends_with('.')
+        && n.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '(' | ')'))
+}
+
+/// `PUT/GET/HEAD/PATCH/DELETE /subscriptions/{sub}/resourcegroups/{rg}`.
+pub fn group(ctx: &Ctx, rg: &str) -> ArmResult {
+    check_api_version(ctx, "Microsoft.Resources/resourceGroups", RG_API_VERSIONS)?;
+    let sub = ctx.app.config.subscription().to_owned();
+    let key = rg_key(&sub, rg);
+    match ctx.method {
+        Method::GET => {
+            let g = ctx
+                .app
+                .store
+                .read(|st| st.resource_groups.get(&key).cloned());
+            let g = g.ok_or_else(|| rg_not_found(rg))?;
+            Ok(wire::json(StatusCode::OK, &rg_json(&g)))
+        }
+        Method::HEAD => {
+            let exists = ctx.app.store.read(|st| st.resource_groups.contains(&key));
+            Ok(wire::empty(if exists {
+                StatusCode::NO_CONTENT
+            } else {
+                StatusCode::NOT_FOUND
+            }))
+        }
+        Method::PUT => {
+            if !valid_rg_name(rg) {
+                return Err(ArmError::bad(
+                    "InvalidResourceGroup",
+                    format!(
+                        "The provided resource group name '{rg}' has these invalid characters or length. Names are 1-90 characters of alphanumerics, underscore, parentheses, hyphen and period (not at the end)."
+                    ),
+                ));
+            }
+            let body = body_object(ctx)?;
+            let location = opt_str(&body, "location", "location")?.ok_or_else(|| {
+                ArmError::bad(
+                    "LocationRequired",
+                    "The location property is required for this definition.",
+                )
+            })?;
+            let tags = opt_tags(&body)?.unwrap_or_default();
+            let managed_by = opt_str(&body, "managedBy", "managedBy")?;
+            let res = ctx.app.store.write(|st| {
+                if let Some(existing) = st.resource_groups.get(&key)
+                    && super::norm_location(&existing.location) != super::norm_location(&location)
+                {
+                    return Err(ArmError::new(
+                        StatusCode::CONFLICT,
+                        "InvalidResourceGroupLocation",
+                        format!("Invalid resource group location '{location}'. The Resource group already exists in location '{}'.", existing.location),
+                    ));
+                }
+                let created = !st.resource_groups.contains(&key);
+                let name = st
+                    .resource_groups
+                    .get(&key)
+                    .map(|g| g.name.clone())
+                    .unwrap_or_else(|| rg.to_owned());
+                let g = ResourceGroup {
+                    subscription: sub.clone(),
+                    name,
+                    location: st
+                        .resource_groups
+                        .get(&key)
+                        .map(|g| g.location.clone())
+                        .unwrap_or(location.clone()),
+                    tags,
+                    managed_by,
+                };
+                st.resource_groups.insert(key.clone(), g.clone());
+                Ok((created, g))
+            })??;
+            let (created, g) = res;
+            Ok(wire::json(
+                if created {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                },
+                &rg_json(&g),
+            ))
+        }
+        Method::PATCH => {
+            let body = body_object(ctx)?;
+            let tags = opt_tags(&body)?;
+            let g = ctx.app.store.write(|st| {
+                let g = st.resource_groups.get_mut(&key)?;
+                if let Some(t) = tags {
+                    g.tags = t;
+                }
+                Some(g.clone())
+            })?;
+            let g = g.ok_or_else(|| rg_not_found(rg))?;
+            Ok(wire::json(StatusCode::OK, &rg_json(&g)))
+        }
+        Method::DELETE => {
+            let cfg = ctx.app.config.clone();
+            let found = ctx.app.store.write(|st| {
+                let Some(g) = st.resource_groups.remove(&key) else {
+                    return false;
+                };
+                on_resource_group_deleted(st, &cfg, &g.subscription, &g.name);
+                true
+            })?;
+            if !found {
+                return Err(rg_not_found(rg));
+            }
+            // Deleting is finished at once: answer the terminal state.
+            Ok(wire::empty(StatusCode::OK))
+        }
+        _ => Err(method_not_allowed(ctx)),
+    }
+}
+
+/// 405 in ARM's shape.
+pub fn method_not_allowed(ctx: &Ctx) -> ArmError {
+    ArmError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        format!(
+            "The method '{}' is not allowed on '{}'.",
+            ctx.method, ctx.path
+        ),
+    )
+}
+
+/// Deletes (or soft-deletes) everything in a resource group. Each provider adds its cascade.
+pub fn on_resource_group_deleted(st: &mut State, cfg: &crate::config::Config, sub: &str, rg: &str) {
+    crate::keyvault::mgmt::on_resource_group_deleted(st, cfg, sub, rg);
+    super::identity::on_resource_group_deleted(st, sub, rg);
+    super::authorization::on_resource_group_deleted(st, sub, rg);
+    // Issue 4: container groups and deployments in the group are deleted here.
+}
+
+/// `GET /subscriptions/{sub}/resourcegroups`.
+pub fn list_groups(ctx: &Ctx) -> ArmResult {
+    check_api_version(ctx, "Microsoft.Resources/resourceGroups", RG_API_VERSIONS)?;
+    if ctx.method != Method::GET {
+        return Err(method_not_allowed(ctx));
+    }
+    let sub = ctx.app.config.subscription().to_ascii_lowercase();
+    let items: Vec<Value> = ctx.app.store.read(|st| {
+        st.resource_groups
+            .values()
+            .filter(|g| g.subscription.eq_ignore_ascii_case(&sub))
+            .map(rg_json)
+            .collect()
+    });
+    Ok(wire::json(StatusCode::OK, &json!({ "value": items })))
+}
+
+fn subscription_json(ctx: &Ctx) -> Value {
+    let sub = ctx.app.config.subscription();
+    json!({
+        "id": format!("/subscriptions/{sub}"),
+        "authorizationSource": "RoleBased",
+        "managedByTenants": [],
+        "subscriptionId": sub,
+        "tenantId": ctx.app.config.tenant(),
+        "displayName": "aci-cmk emulator subscription",
+        "state": "Enabled",
+        "subscriptionPolicies": {
+            "locationPlacementId": "Public_2014-09-01",
+            "quotaId": "PayAsYouGo_2014-09-01",
+            "spendingLimit": "Off"
+        }
+    })
+}
+
+/// `GET /subscriptions`.
+pub fn list_subscriptions(ctx: &Ctx) -> ArmResult {
+    check_api_version(ctx, "subscriptions", SUBSCRIPTION_API_VERSIONS)?;
+    Ok(wire::json(
+        StatusCode::OK,
+        &json!({"value": [subscription_json(ctx)], "count": {"type": "Total", "value": 1}}),
+    ))
+}
+
+/// `GET /subscriptions/{sub}`.
+pub fn get_subscription(ctx: &Ctx) -> ArmResult {
+    check_api_version(ctx, "subscriptions", SUBSCRIPTION_API_VERSIONS)?;
+    Ok(wire::json(StatusCode::OK, &subscription_json(ctx)))
+}
+
+/// `GET /tenants`.
+pub fn list_tenants(ctx: &Ctx) -> ArmResult {
+    check_api_version(ctx, "subscriptions", SUBSCRIPTION_API_VERSIONS)?;
+    let t = ctx.app.config.tenant();
+    Ok(wire::json(
+        StatusCode::OK,
+        &json!({"value": [{"id": format!("/tenants/{t}"), "tenantId": t, "tenantCategory": "Home", "displayName": "aci-cmk emulator tenant", "defaultDomain": "emulator.localhost", "domains": ["emulator.localhost"]}]}),
+    ))
+}
+
+/// `GET /subscriptions/{sub}/locations`.
+pub fn list_locations(ctx: &Ctx) -> ArmResult {
+    check_api_version(ctx, "subscriptions", SUBSCRIPTION_API_VERSIONS)?;
+    let sub = ctx.app.config.subscription();
+    let locs = [
+        "eastus",
+        "eastus2",
+        "westus",
+        "westus2",
+        "westeurope",
+        "northeurope",
+        "uksouth",
+    ];
+    let items: Vec<Value> = locs
+        .iter()
+        .map(|l| json!({"id": format!("/subscriptions/{sub}/locations/{l}"), "name": l, "displayName": l, "regionalDisplayName": l, "metadata": {"regionType": "Physical"}}))
+        .collect();
+    Ok(wire::json(StatusCode::OK, &json!({ "value": items })))
+}
+
+/// `GET /subscriptions/{sub}/providers`.
+pub fn list_providers(ctx: &Ctx) -> ArmResult {
+    check_api_version(ctx, "Microsoft.Resources/providers", RG_API_VERSIONS)?;
+    let items: Vec<Value> = [
+        "Microsoft.KeyVault",
+        "Microsoft.ManagedIdentity",
+        "Microsoft.Authorization",
+    ]
+    .iter()
+    .map(|ns| provider_json(ctx, ns))
+    .collect();
+    Ok(wire::json(StatusCode::OK, &json!({ "value": items })))
+}
+
+fn provider_json(ctx: &Ctx, ns: &str) -> Value {
+    json!({
+        "id": format!("/subscriptions/{}/providers/{ns}", ctx.app.config.subscription()),
+        "namespace": ns,
+        "registrationState": "Registered",
+        "registrationPolicy": "RegistrationRequired",
+        "resourceTypes": [],
+    })
+}
+
+/// `GET /subscriptions/{sub}/providers/{ns}` and `POST …/register`.
+pub fn provider_info(ctx: &Ctx, ns: &str) -> ArmResult {
+    check_api_version(ctx, "Microsoft.Resources/providers", RG_API_VERSIONS)?;
+    Ok(wire::json(StatusCode::OK, &provider_json(ctx, ns)))
+}
+
+/// `GET /metadata/endpoints?api-version=…` (no authentication, as in Azure).
+pub fn metadata_endpoints(ctx: &Ctx) -> ArmResult {
+    let v = check_api_version(ctx, "Microsoft.Resources/metadata", METADATA_API_VERSIONS)?;
+    let cfg = &ctx.app.config;
+    let base = cfg.base();
+    let cloud = json!({
+        "portal": base,
+        "authentication": {
+            "loginEndpoint": base,
+            "audiences": [base, format!("{base}/")],
+            "tenant": "common",
+            "identityProvider": "AAD"
+        },
+        "media": base,
+        "graphAudience": cfg.graph_endpoint(),
+        "graph": cfg.graph_endpoint(),
+        "name": "AciCmkEmulator",
+        "suffixes": {
+            "keyVaultDns": cfg.keyvault_dns_suffix(),
+            "storage": "core.windows.net",
+            "acrLoginServer": "azurecr.io",
+            "sqlServerHostname": "database.windows.net",
+        },
+        "batch": base,
+        "resourceManager": base,
+        "vmImageAliasDoc": "https://raw.githubusercontent.com/Azure/azure-rest-api-specs/main/arm-compute/quickstart-templates/aliases.json",
+        "activeDirectoryDataLake": base,
+        "sqlManagement": base,
+        "microsoftGraphResourceId": format!("{}/", cfg.graph_endpoint()),
+        "gallery": base,
+    });
+    let body = if v.as_str() < "2019-05-01" {
+        cloud
+    } else {
+        json!([cloud])
+    };
+    Ok(wire::json(StatusCode::OK, &body))
+}
+
+/// Builds a response for a method not served on a collection.
+pub fn no_route(ctx: &Ctx) -> Response {
+    super::not_found_route(ctx).into_response()
+}

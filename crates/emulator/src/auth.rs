@@ -1,0 +1,264 @@
+//! Access tokens: RS256 JWTs signed by the emulator, and their validation.
+
+use std::path::Path;
+
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::EmulatorError;
+use crate::config::{Config, normalize_audience, now_secs};
+
+/// Token lifetime in seconds.
+pub const TOKEN_LIFETIME_SECS: i64 = 3599;
+
+/// The claims of an emulator-issued access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// Audience.
+    pub aud: String,
+    /// Issuer `https://localhost:P/{tenant}/v2.0`.
+    pub iss: String,
+    /// Tenant id.
+    pub tid: String,
+    /// Object id of the principal.
+    pub oid: String,
+    /// Subject (the object id).
+    pub sub: String,
+    /// Application (client) id.
+    pub appid: String,
+    /// Authorized party (the client id, v2 tokens).
+    #[serde(default)]
+    pub azp: String,
+    /// Issued at.
+    pub iat: i64,
+    /// Not before.
+    pub nbf: i64,
+    /// Expiry.
+    pub exp: i64,
+    /// Token version.
+    #[serde(default)]
+    pub ver: String,
+    /// Identity type (`app`).
+    #[serde(default)]
+    pub idtyp: String,
+    /// Managed identity resource id, for managed-identity tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xms_mirid: Option<String>,
+}
+
+/// Why a token was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// No `Authorization: Bearer` header.
+    #[error("the access token is missing")]
+    Missing,
+    /// Not a JWT, or a header/claim could not be parsed.
+    #[error("the access token is malformed")]
+    Malformed,
+    /// The signature does not verify.
+    #[error("the access token signature is invalid")]
+    BadSignature,
+    /// `exp` is in the past.
+    #[error("the access token has expired")]
+    Expired,
+    /// `nbf` is in the future.
+    #[error("the access token is not yet valid")]
+    NotYetValid,
+    /// Issued for another tenant or by another issuer.
+    #[error("the access token was issued for another tenant or by another issuer")]
+    WrongIssuer,
+    /// Not issued for this service.
+    #[error("the access token audience is invalid")]
+    WrongAudience,
+}
+
+/// Signs and validates tokens.
+pub struct TokenService {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    /// Key id, also in the JWKS.
+    pub kid: String,
+    /// Modulus, base64url.
+    pub n: String,
+    /// Exponent, base64url.
+    pub e: String,
+}
+
+impl std::fmt::Debug for TokenService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenService")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+fn key_err(e: impl std::fmt::Display) -> EmulatorError {
+    EmulatorError::Tls(format!("token signing key: {e}"))
+}
+
+impl TokenService {
+    /// Loads the signing key from `dir` or generates one (saved there when given).
+    pub fn load_or_generate(dir: Option<&Path>) -> Result<Self, EmulatorError> {
+        use aws_lc_rs::encoding::AsDer;
+        let path = dir.map(|d| d.join("token-signing-key.pem"));
+        let pkcs8 = match &path {
+            Some(p) if p.exists() => {
+                let pem = std::fs::read_to_string(p)
+                    .map_err(|e| EmulatorError::Io(format!("read {}: {e}", p.display())))?;
+                pem_body(&pem)?
+            }
+            _ => {
+                let kp = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+                    .map_err(key_err)?;
+                let der = kp.as_der().map_err(key_err)?.as_ref().to_vec();
+                if let Some(p) = &path {
+                    crate::tls::write_private(
+                        p,
+                        crate::tls::der_to_pem(&der, "PRIVATE KEY").as_bytes(),
+                    )?;
+                }
+                der
+            }
+        };
+        let kp = aws_lc_rs::rsa::KeyPair::from_pkcs8(&pkcs8).map_err(key_err)?;
+        let pubkey = aws_lc_rs::signature::KeyPair::public_key(&kp);
+        let n = pubkey.modulus().big_endian_without_leading_zero().to_vec();
+        let e = pubkey.exponent().big_endian_without_leading_zero().to_vec();
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &n);
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let kid = b64.encode(&digest.as_ref()[..16]);
+        let pem = crate::tls::der_to_pem(&pkcs8, "PRIVATE KEY");
+        let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(key_err)?;
+        let decoding = DecodingKey::from_rsa_raw_components(&n, &e);
+        Ok(Self {
+            encoding,
+            decoding,
+            kid,
+            n: b64.encode(&n),
+            e: b64.encode(&e),
+        })
+    }
+
+    /// Issues a token for `aud` to the principal (`oid`, `appid`) in `tenant`.
+    pub fn issue(
+        &self,
+        cfg: &Config,
+        aud: &str,
+        oid: &str,
+        appid: &str,
+        mirid: Option<&str>,
+    ) -> Result<(String, i64), jsonwebtoken::errors::Error> {
+        let now = now_secs();
+        self.issue_with(&Claims {
+            aud: aud.to_owned(),
+            iss: cfg.issuer(),
+            tid: cfg.tenant().to_owned(),
+            oid: oid.to_owned(),
+            sub: oid.to_owned(),
+            appid: appid.to_owned(),
+            azp: appid.to_owned(),
+            iat: now,
+            nbf: now - 5 * 60,
+            exp: now + TOKEN_LIFETIME_SECS,
+            ver: "2.0".to_owned(),
+            idtyp: "app".to_owned(),
+            xms_mirid: mirid.map(str::to_owned),
+        })
+        .map(|t| (t, now + TOKEN_LIFETIME_SECS))
+    }
+
+    /// Signs arbitrary claims (used by the admin API to mint test tokens).
+    pub fn issue_with(&self, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(self.kid.clone());
+        header.typ = Some("JWT".to_owned());
+        jsonwebtoken::encode(&header, claims, &self.encoding)
+    }
+
+    /// Validates a bearer token for one of `audiences`.
+    pub fn validate(
+        &self,
+        cfg: &Config,
+        token: &str,
+        audiences: &[String],
+    ) -> Result<Claims, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+        if header.alg != Algorithm::RS256 {
+            return Err(TokenError::BadSignature);
+        }
+        if header.kid.as_deref() != Some(self.kid.as_str()) {
+            return Err(TokenError::BadSignature);
+        }
+        let mut v = Validation::new(Algorithm::RS256);
+        v.validate_aud = false;
+        v.validate_exp = false;
+        v.validate_nbf = false;
+        v.required_spec_claims.clear();
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &v).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind as K;
+            match e.kind() {
+                K::InvalidSignature | K::InvalidAlgorithm | K::InvalidRsaKey(_) => {
+                    TokenError::BadSignature
+                }
+                _ => TokenError::Malformed,
+            }
+        })?;
+        let c = data.claims;
+        let now = now_secs();
+        const SKEW: i64 = 30;
+        if c.exp <= now - SKEW {
+            return Err(TokenError::Expired);
+        }
+        if c.nbf > now + SKEW {
+            return Err(TokenError::NotYetValid);
+        }
+        if !c.tid.eq_ignore_ascii_case(cfg.tenant()) || c.iss != cfg.issuer() {
+            return Err(TokenError::WrongIssuer);
+        }
+        let aud = normalize_audience(&c.aud);
+        if !audiences.iter().any(|a| normalize_audience(a) == aud) {
+            return Err(TokenError::WrongAudience);
+        }
+        Ok(c)
+    }
+
+    /// The JWKS document.
+    pub fn jwks(&self) -> serde_json::Value {
+        serde_json::json!({"keys": [{
+            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid, "n": self.n, "e": self.e,
+        }]})
+    }
+}
+
+fn pem_body(pem: &str) -> Result<Vec<u8>, EmulatorError> {
+    let b64: String = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .flat_map(|l| l.chars())
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(key_err)
+}
+
+/// Extracts the bearer token of a request, if any.
+pub fn bearer(headers: &http::HeaderMap) -> Option<&str> {
+    let v = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() {
+        Some(token.trim())
+    } else {
+        None
+    }
+}
+
+/// Authenticates a request for one of `audiences`, recording the caller for the request log.
+pub fn authenticate(ctx: &crate::server::Ctx, audiences: &[String]) -> Result<Claims, TokenError> {
+    let token = bearer(&ctx.headers).ok_or(TokenError::Missing)?;
+    let claims = ctx.app.tokens.validate(&ctx.app.config, token, audiences)?;
+    ctx.set_caller(&claims.oid);
+    Ok(claims)
+}

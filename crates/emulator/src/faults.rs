@@ -1,0 +1,319 @@
+//! Fault injection, configured through the admin API and driven by a seeded RNG so that a
+//! failing run replays exactly (for the same sequence of requests).
+//!
+//! A [`FaultConfig`] holds a seed, a list of [`FaultRule`]s and a directory replication delay.
+//! For each request, rules are evaluated in order; each matching rule draws from the RNG to
+//! decide whether it fires. Latency rules add up; the first firing throttle/error/drop rule
+//! decides the outcome.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::wire::Service;
+
+fn one() -> f64 {
+    1.0
+}
+
+fn one_u64() -> u64 {
+    1
+}
+
+/// What a rule does when it fires.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FaultAction {
+    /// Adds `fixed_ms` plus a uniform random `0..=jitter_ms`.
+    Latency {
+        /// Fixed delay.
+        fixed_ms: u64,
+        /// Maximum random extra delay.
+        #[serde(default)]
+        jitter_ms: u64,
+    },
+    /// Answers 429 with `Retry-After`.
+    Throttle {
+        /// Seconds in `Retry-After`.
+        #[serde(default = "one_u64")]
+        retry_after_secs: u64,
+    },
+    /// Token bucket per subscription (for ARM writes with `writes_only`): 429 when empty.
+    TokenBucket {
+        /// Bucket size.
+        capacity: u32,
+        /// Tokens added per second.
+        refill_per_sec: f64,
+        /// Seconds in `Retry-After`.
+        #[serde(default = "one_u64")]
+        retry_after_secs: u64,
+    },
+    /// Answers with this 5xx status.
+    Error {
+        /// HTTP status (e.g. 500, 503).
+        status: u16,
+    },
+    /// Closes the connection without a response.
+    Drop,
+}
+
+/// A fault rule, scoped by service and route.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FaultRule {
+    /// `arm`, `graph`, `keyvault`, `token`, `msi`; absent = every service.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// HTTP method; absent = any.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Case-insensitive substring of the path; absent = any.
+    #[serde(default)]
+    pub path_contains: Option<String>,
+    /// Only requests that change state (not GET/HEAD).
+    #[serde(default)]
+    pub writes_only: bool,
+    /// Probability that a matching request is affected (0..=1). Ignored by token buckets.
+    #[serde(default = "one")]
+    pub rate: f64,
+    /// Stop firing after this many hits.
+    #[serde(default)]
+    pub max_hits: Option<u64>,
+    /// What happens.
+    pub action: FaultAction,
+}
+
+/// The whole fault configuration.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct FaultConfig {
+    /// RNG seed.
+    #[serde(default)]
+    pub seed: u64,
+    /// Rules, evaluated in order.
+    #[serde(default)]
+    pub rules: Vec<FaultRule>,
+    /// A principal created less than this many milliseconds ago is unknown to Key Vault
+    /// authorization and to role-assignment principal checks.
+    #[serde(default)]
+    pub replication_delay_ms: u64,
+}
+
+/// The decided effect on one request.
+#[derive(Debug, Default)]
+pub struct Decision {
+    /// Delay before answering.
+    pub delay: Duration,
+    /// Replacement response, if any.
+    pub outcome: Option<Outcome>,
+}
+
+/// A replacement response.
+#[derive(Debug, Clone, Copy)]
+pub enum Outcome {
+    /// 429 with Retry-After.
+    Throttle {
+        /// Seconds.
+        retry_after_secs: u64,
+    },
+    /// A 5xx.
+    Error {
+        /// Status.
+        status: u16,
+    },
+    /// Drop the connection.
+    Drop,
+}
+
+impl Outcome {
+    /// Short description for the request log.
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Throttle { retry_after_secs } => {
+                format!("throttle(retry_after={retry_after_secs})")
+            }
+            Outcome::Error { status } => format!("error({status})"),
+            Outcome::Drop => "drop".to_owned(),
+        }
+    }
+}
+
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+struct Inner {
+    config: FaultConfig,
+    rng: StdRng,
+    hits: Vec<u64>,
+    buckets: HashMap<(usize, String), Bucket>,
+}
+
+/// The fault engine.
+pub struct Faults {
+    inner: Mutex<Inner>,
+}
+
+impl std::fmt::Debug for Faults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Faults").finish_non_exhaustive()
+    }
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                config: FaultConfig::default(),
+                rng: StdRng::seed_from_u64(0),
+                hits: Vec::new(),
+                buckets: HashMap::new(),
+            }),
+        }
+    }
+}
+
+impl Faults {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Replaces the configuration and re-seeds the RNG.
+    pub fn set(&self, config: FaultConfig) {
+        let mut g = self.lock();
+        g.rng = StdRng::seed_from_u64(config.seed);
+        g.hits = vec![0; config.rules.len()];
+        g.buckets.clear();
+        g.config = config;
+    }
+
+    /// The current configuration.
+    pub fn get(&self) -> FaultConfig {
+        self.lock().config.clone()
+    }
+
+    /// The directory replication delay in milliseconds.
+    pub fn replication_delay_ms(&self) -> u64 {
+        self.lock().config.replication_delay_ms
+    }
+
+    /// Decides what happens to a request.
+    pub fn decide(
+        &self,
+        service: Service,
+        method: &http::Method,
+        path: &str,
+        subscription: Option<&str>,
+    ) -> Decision {
+        let mut g = self.lock();
+        let mut d = Decision::default();
+        if g.config.rules.is_empty() {
+            return d;
+        }
+        let path_lc = path.to_ascii_lowercase();
+        let write = crate::wire::is_write(method);
+        let Inner {
+            config,
+            rng,
+            hits,
+            buckets,
+        } = &mut *g;
+        for (i, rule) in config.rules.iter().enumerate() {
+            if let Some(s) = &rule.service
+                && !s.eq_ignore_ascii_case(service.as_str())
+                && s != "*"
+            {
+                continue;
+            }
+            if let Some(m) = &rule.method
+                && !m.eq_ignore_ascii_case(method.as_str())
+            {
+                continue;
+            }
+            if let Some(p) = &rule.path_contains
+                && !path_lc.contains(&p.to_ascii_lowercase())
+            {
+                continue;
+            }
+            if rule.writes_only && !write {
+                continue;
+            }
+            if let Some(max) = rule.max_hits
+                && hits.get(i).copied().unwrap_or(0) >= max
+            {
+                continue;
+            }
+            let fires = match &rule.action {
+                FaultAction::TokenBucket {
+                    capacity,
+                    refill_per_sec,
+                    ..
+                } => {
+                    let key = (i, subscription.unwrap_or("-").to_owned());
+                    let now = Instant::now();
+                    let b = buckets.entry(key).or_insert(Bucket {
+                        tokens: f64::from(*capacity),
+                        last: now,
+                    });
+                    let elapsed = now.duration_since(b.last).as_secs_f64();
+                    b.tokens = (b.tokens + elapsed * refill_per_sec).min(f64::from(*capacity));
+                    b.last = now;
+                    if b.tokens >= 1.0 {
+                        b.tokens -= 1.0;
+                        false
+                    } else {
+                        true
+                    }
+                }
+                _ => {
+                    let draw: f64 = rng.random();
+                    draw < rule.rate
+                }
+            };
+            if !fires {
+                continue;
+            }
+            if let Some(h) = hits.get_mut(i) {
+                *h += 1;
+            }
+            match &rule.action {
+                FaultAction::Latency {
+                    fixed_ms,
+                    jitter_ms,
+                } => {
+                    let jitter = if *jitter_ms > 0 {
+                        rng.random_range(0..=*jitter_ms)
+                    } else {
+                        0
+                    };
+                    d.delay += Duration::from_millis(fixed_ms + jitter);
+                }
+                FaultAction::Throttle { retry_after_secs }
+                | FaultAction::TokenBucket {
+                    retry_after_secs, ..
+                } => {
+                    if d.outcome.is_none() {
+                        d.outcome = Some(Outcome::Throttle {
+                            retry_after_secs: (*retry_after_secs).max(1),
+                        });
+                    }
+                }
+                FaultAction::Error { status } => {
+                    if d.outcome.is_none() {
+                        d.outcome = Some(Outcome::Error { status: *status });
+                    }
+                }
+                FaultAction::Drop => {
+                    if d.outcome.is_none() {
+                        d.outcome = Some(Outcome::Drop);
+                    }
+                }
+            }
+        }
+        d
+    }
+}

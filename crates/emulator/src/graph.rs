@@ -1,0 +1,422 @@
+//! Microsoft Graph (v1.0) subset: service principals and applications.
+//!
+//! - `GET /graph/v1.0/servicePrincipals/{id}`, `GET /graph/v1.0/servicePrincipals(appId='…')`
+//! - `GET /graph/v1.0/servicePrincipals?$filter=appId eq '…'` (also
+//!   `servicePrincipalNames/any(c:c eq '…')`, `displayName eq '…'`, `id eq '…'`)
+//! - `POST /graph/v1.0/servicePrincipals` `{"appId":"…","accountEnabled":true}`
+//! - `GET /graph/v1.0/applications?$filter=appId eq '…'`, `GET /graph/v1.0/applications/{id}`
+//! - `GET /graph/v1.0/me` → 400 for application tokens
+
+use axum::response::Response;
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::auth::{TokenError, authenticate};
+use crate::directory::{self, Application, MICROSOFT_TENANT, Principal, PrincipalKind};
+use crate::server::Ctx;
+use crate::wire;
+
+fn gerr(ctx: &Ctx, status: StatusCode, code: &str, msg: impl Into<String>) -> Response {
+    wire::graph_error(status, code, msg, &ctx.request_id)
+}
+
+fn auth_error(ctx: &Ctx, e: &TokenError) -> Response {
+    let msg = match e {
+        TokenError::Missing => "Access token is empty.",
+        TokenError::Expired => "Lifetime validation failed, the token is expired.",
+        TokenError::WrongAudience => "Access token validation failure. Invalid audience.",
+        TokenError::WrongIssuer => "Access token validation failure. Invalid issuer or tenant.",
+        TokenError::BadSignature => "Access token validation failure. Invalid signature.",
+        TokenError::NotYetValid => "Access token validation failure. The token is not yet valid.",
+        TokenError::Malformed => "Invalid JWT token. The token is malformed.",
+    };
+    let mut r = gerr(
+        ctx,
+        StatusCode::UNAUTHORIZED,
+        "InvalidAuthenticationToken",
+        msg,
+    );
+    wire::set_header(
+        &mut r,
+        "www-authenticate",
+        &format!(
+            "Bearer realm=\"\", authorization_uri=\"{}/{}/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"",
+            ctx.app.config.base(),
+            ctx.app.config.tenant()
+        ),
+    );
+    r
+}
+
+fn sp_json(ctx: &Ctx, p: &Principal) -> Value {
+    json!({
+        "id": p.object_id,
+        "deletedDateTime": null,
+        "accountEnabled": p.account_enabled,
+        "alternativeNames": p.alternative_names,
+        "appDisplayName": p.display_name,
+        "appId": p.app_id,
+        "appOwnerOrganizationId": p.app_owner_organization_id,
+        "displayName": p.display_name,
+        "servicePrincipalNames": p.service_principal_names,
+        "servicePrincipalType": match p.kind { PrincipalKind::Application => "Application", PrincipalKind::ManagedIdentity => "ManagedIdentity" },
+        "signInAudience": if p.kind == PrincipalKind::ManagedIdentity { Value::Null } else { json!("AzureADMyOrg") },
+        "tags": [],
+        "appRoles": [],
+        "oauth2PermissionScopes": [],
+        "keyCredentials": [],
+        "passwordCredentials": [],
+        "appOwnerTenantId": ctx.app.config.tenant(),
+    })
+}
+
+fn app_json(a: &Application) -> Value {
+    json!({
+        "id": a.object_id,
+        "appId": a.app_id,
+        "displayName": a.display_name,
+        "signInAudience": "AzureADMyOrg",
+        "passwordCredentials": [],
+        "keyCredentials": [],
+    })
+}
+
+fn context(ctx: &Ctx, what: &str) -> String {
+    format!("{}/v1.0/$metadata#{what}", ctx.app.config.graph_endpoint())
+}
+
+fn select(ctx: &Ctx, mut v: Value) -> Value {
+    if let (Some(sel), Some(obj)) = (ctx.q("$select"), v.as_object_mut()) {
+        let keep: Vec<String> = sel
+            .split(',')
+            .map(|s| s.trim().to_ascii_lowercase())
+            .collect();
+        obj.retain(|k, _| keep.contains(&k.to_ascii_lowercase()));
+    }
+    v
+}
+
+/// Extracts `X` from `name(appId='X')`.
+fn key_segment<'a>(seg: &'a str, entity: &str) -> Option<&'a str> {
+    let lc = seg.to_ascii_lowercase();
+    let prefix = format!("{}(appid=", entity.to_ascii_lowercase());
+    if lc.starts_with(&prefix) && seg.ends_with(')') {
+        let inner = &seg[prefix.len()..seg.len() - 1];
+        Some(inner.trim_matches('\''))
+    } else {
+        None
+    }
+}
+
+enum Filter {
+    AppId(String),
+    Spn(String),
+    DisplayName(String),
+    Id(String),
+}
+
+fn parse_filter(f: &str) -> Option<Filter> {
+    let f = f.trim();
+    let quoted = |s: &str| -> Option<String> {
+        let s = s.trim();
+        s.strip_prefix('\'')?
+            .strip_suffix('\'')
+            .map(|v| v.replace("''", "'"))
+    };
+    let lc = f.to_ascii_lowercase();
+    if lc.starts_with("serviceprincipalnames/any(") && f.ends_with(')') {
+        let inner = &f["servicePrincipalNames/any(".len()..f.len() - 1];
+        let (_, cond) = inner.split_once(':')?;
+        let (_, val) = cond.split_once(" eq ")?;
+        return quoted(val).map(Filter::Spn);
+    }
+    let (field, val) = f.split_once(" eq ")?;
+    let val = quoted(val)?;
+    match field.trim().to_ascii_lowercase().as_str() {
+        "appid" => Some(Filter::AppId(val)),
+        "displayname" => Some(Filter::DisplayName(val)),
+        "id" => Some(Filter::Id(val)),
+        _ => None,
+    }
+}
+
+/// Handles a Graph request.
+pub async fn handle(ctx: &Ctx) -> Response {
+    let claims = match authenticate(ctx, &ctx.app.config.graph_audiences()) {
+        Ok(c) => c,
+        Err(e) => return auth_error(ctx, &e),
+    };
+    let version = ctx.seg_lc(1);
+    if version != "v1.0" && version != "beta" {
+        return gerr(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            format!("Invalid version: {version}"),
+        );
+    }
+    let rest: Vec<&str> = ctx.segs[2..].iter().map(String::as_str).collect();
+    let first = rest
+        .first()
+        .map(|s| s.to_ascii_lowercase())
+        .unwrap_or_default();
+    match (&ctx.method, rest.len()) {
+        (&Method::GET, 1) if first == "me" => gerr(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "/me request is only valid with delegated authentication flow.",
+        ),
+        (&Method::GET, 1) if first == "organization" => wire::json(
+            StatusCode::OK,
+            &json!({"@odata.context": context(ctx, "organization"), "value": [{"id": ctx.app.config.tenant(), "displayName": "aci-cmk emulator tenant"}]}),
+        ),
+        (&Method::GET, 1) if first == "serviceprincipals" => list_sps(ctx),
+        (&Method::POST, 1) if first == "serviceprincipals" => create_sp(ctx, &claims.oid).await,
+        (&Method::GET, 2) if first == "serviceprincipals" => {
+            let id = rest[1].to_ascii_lowercase();
+            match ctx
+                .app
+                .store
+                .read(|st| directory::principal(st, &id).cloned())
+            {
+                Some(p) => {
+                    let mut v = select(ctx, sp_json(ctx, &p));
+                    v["@odata.context"] = json!(context(ctx, "servicePrincipals/$entity"));
+                    wire::json(StatusCode::OK, &v)
+                }
+                None => not_found(ctx, rest[1]),
+            }
+        }
+        (&Method::GET, 1) if key_segment(rest[0], "servicePrincipals").is_some() => {
+            let app_id = key_segment(rest[0], "servicePrincipals").unwrap_or_default();
+            match ctx
+                .app
+                .store
+                .read(|st| directory::principal_by_app_id(st, app_id).cloned())
+            {
+                Some(p) => {
+                    let mut v = select(ctx, sp_json(ctx, &p));
+                    v["@odata.context"] = json!(context(ctx, "servicePrincipals/$entity"));
+                    wire::json(StatusCode::OK, &v)
+                }
+                None => not_found(ctx, &format!("servicePrincipals(appId='{app_id}')")),
+            }
+        }
+        (&Method::GET, 1) if first == "applications" => list_apps(ctx),
+        (&Method::GET, 2) if first == "applications" => {
+            let id = rest[1].to_ascii_lowercase();
+            let app = ctx.app.store.read(|st| {
+                st.applications
+                    .values()
+                    .find(|a| !a.first_party && a.object_id.eq_ignore_ascii_case(&id))
+                    .cloned()
+            });
+            match app {
+                Some(a) => wire::json(StatusCode::OK, &select(ctx, app_json(&a))),
+                None => not_found(ctx, rest[1]),
+            }
+        }
+        (&Method::GET, 1) if key_segment(rest[0], "applications").is_some() => {
+            let app_id = key_segment(rest[0], "applications")
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let app = ctx.app.store.read(|st| {
+                st.applications
+                    .get(&app_id)
+                    .filter(|a| !a.first_party)
+                    .cloned()
+            });
+            match app {
+                Some(a) => wire::json(StatusCode::OK, &select(ctx, app_json(&a))),
+                None => not_found(ctx, &format!("applications(appId='{app_id}')")),
+            }
+        }
+        _ => gerr(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            format!(
+                "Resource not found for the segment '{}'.",
+                rest.first().copied().unwrap_or("")
+            ),
+        ),
+    }
+}
+
+fn not_found(ctx: &Ctx, what: &str) -> Response {
+    gerr(
+        ctx,
+        StatusCode::NOT_FOUND,
+        "Request_ResourceNotFound",
+        format!(
+            "Resource '{what}' does not exist or one of its queried reference-property objects are not present."
+        ),
+    )
+}
+
+fn list_sps(ctx: &Ctx) -> Response {
+    let filter = match ctx.q("$filter") {
+        Some(f) => match parse_filter(f) {
+            Some(f) => Some(f),
+            None => {
+                return gerr(
+                    ctx,
+                    StatusCode::BAD_REQUEST,
+                    "Request_UnsupportedQuery",
+                    format!("Unsupported or invalid query filter clause specified: {f}"),
+                );
+            }
+        },
+        None => None,
+    };
+    let top = ctx
+        .q("$top")
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(100);
+    let items: Vec<Value> = ctx.app.store.read(|st| {
+        st.principals
+            .values()
+            .filter(|p| match &filter {
+                None => true,
+                Some(Filter::AppId(a)) => p.app_id.eq_ignore_ascii_case(a),
+                Some(Filter::Spn(s)) => p
+                    .service_principal_names
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(s)),
+                Some(Filter::DisplayName(d)) => p.display_name == *d,
+                Some(Filter::Id(i)) => p.object_id.eq_ignore_ascii_case(i),
+            })
+            .take(top)
+            .map(|p| select(ctx, sp_json(ctx, p)))
+            .collect()
+    });
+    wire::json(
+        StatusCode::OK,
+        &json!({"@odata.context": context(ctx, "servicePrincipals"), "value": items}),
+    )
+}
+
+fn list_apps(ctx: &Ctx) -> Response {
+    let filter = match ctx.q("$filter") {
+        Some(f) => match parse_filter(f) {
+            Some(f @ (Filter::AppId(_) | Filter::DisplayName(_) | Filter::Id(_))) => Some(f),
+            _ => {
+                return gerr(
+                    ctx,
+                    StatusCode::BAD_REQUEST,
+                    "Request_UnsupportedQuery",
+                    format!("Unsupported or invalid query filter clause specified: {f}"),
+                );
+            }
+        },
+        None => None,
+    };
+    let items: Vec<Value> = ctx.app.store.read(|st| {
+        st.applications
+            .values()
+            .filter(|a| !a.first_party)
+            .filter(|a| match &filter {
+                None => true,
+                Some(Filter::AppId(x)) => a.app_id.eq_ignore_ascii_case(x),
+                Some(Filter::DisplayName(d)) => a.display_name == *d,
+                Some(Filter::Id(i)) => a.object_id.eq_ignore_ascii_case(i),
+                Some(Filter::Spn(_)) => false,
+            })
+            .map(|a| select(ctx, app_json(a)))
+            .collect()
+    });
+    wire::json(
+        StatusCode::OK,
+        &json!({"@odata.context": context(ctx, "applications"), "value": items}),
+    )
+}
+
+async fn create_sp(ctx: &Ctx, _caller: &str) -> Response {
+    let body = match wire::parse_json(&ctx.body) {
+        Ok(b) => b,
+        Err(m) => return gerr(ctx, StatusCode::BAD_REQUEST, "BadRequest", m),
+    };
+    let Some(obj) = body.as_object() else {
+        return gerr(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "The request body must be a JSON object.",
+        );
+    };
+    let app_id = match obj.get("appId") {
+        Some(Value::String(s)) => s.to_ascii_lowercase(),
+        Some(_) => {
+            return gerr(
+                ctx,
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "Invalid value for property 'appId': a string is expected.",
+            );
+        }
+        None => {
+            return gerr(
+                ctx,
+                StatusCode::BAD_REQUEST,
+                "Request_BadRequest",
+                "A value is required for property 'appId' of resource 'ServicePrincipal'.",
+            );
+        }
+    };
+    let account_enabled = match obj.get("accountEnabled") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return gerr(
+                ctx,
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "Invalid value for property 'accountEnabled': a boolean is expected.",
+            );
+        }
+    };
+    let tenant = ctx.app.config.tenant().to_owned();
+    let res = ctx.app.store.write(|st| {
+        let Some(app) = st.applications.get(&app_id).cloned() else {
+            return Err((StatusCode::BAD_REQUEST, "Request_BadRequest", format!("The appId '{app_id}' of the service principal does not reference a valid application object.")));
+        };
+        if directory::principal_by_app_id(st, &app_id).is_some() {
+            return Err((StatusCode::CONFLICT, "Request_MultipleObjectsWithSameKeyValue", format!("The service principal cannot be created, updated, or restored because the service principal name {app_id} is already in use.")));
+        }
+        let p = Principal {
+            object_id: uuid::Uuid::new_v4().to_string(),
+            app_id: app.app_id.clone(),
+            display_name: app.display_name.clone(),
+            kind: PrincipalKind::Application,
+            account_enabled,
+            app_owner_organization_id: if app.first_party { MICROSOFT_TENANT.to_owned() } else { tenant.clone() },
+            service_principal_names: vec![app.app_id.clone()],
+            alternative_names: vec![],
+            created_ms: crate::config::now_ms(),
+        };
+        st.principals.insert(p.object_id.clone(), p.clone());
+        Ok(p)
+    });
+    match res {
+        Ok(Ok(p)) => {
+            let mut v = sp_json(ctx, &p);
+            v["@odata.context"] = json!(context(ctx, "servicePrincipals/$entity"));
+            let mut r = wire::json(StatusCode::CREATED, &v);
+            let loc = format!(
+                "{}/v1.0/servicePrincipals/{}",
+                ctx.app.config.graph_endpoint(),
+                p.object_id
+            );
+            wire::set_header(&mut r, "location", &loc);
+            r
+        }
+        Ok(Err((s, c, m))) => gerr(ctx, s, c, m),
+        Err(e) => gerr(
+            ctx,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            e.to_string(),
+        ),
+    }
+}

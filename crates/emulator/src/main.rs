@@ -1,0 +1,97 @@
+//! `aci-cmk-emulator`: runs the local Azure emulator until Ctrl-C or SIGTERM.
+//!
+//! Prints exactly one JSON ready line on stdout; logs go to stderr (`RUST_LOG` filters them).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use aci_cmk_emulator::{Emulator, EmulatorOptions};
+use clap::Parser;
+
+/// Local emulator of the Azure surfaces used by aci-cmk.
+#[derive(Debug, Parser)]
+#[command(name = "aci-cmk-emulator", version, about)]
+struct Args {
+    /// HTTPS port on 127.0.0.1 and ::1 (0 picks a free port).
+    #[arg(long, default_value_t = 8443, env = "ACI_CMK_EMULATOR_PORT")]
+    port: u16,
+    /// Directory for persistent state, certificates and the token signing key.
+    #[arg(long, env = "ACI_CMK_EMULATOR_STATE_DIR")]
+    state_dir: Option<PathBuf>,
+    /// Tenant id (generated when absent).
+    #[arg(long)]
+    tenant_id: Option<String>,
+    /// Subscription id (generated when absent).
+    #[arg(long)]
+    subscription_id: Option<String>,
+    /// Deployer client id (generated when absent).
+    #[arg(long)]
+    client_id: Option<String>,
+    /// Deployer client secret (generated when absent; prefer the environment variable).
+    #[arg(long, env = "ACI_CMK_EMULATOR_CLIENT_SECRET", hide_env_values = true)]
+    client_secret: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    let opts = EmulatorOptions {
+        port: args.port,
+        state_dir: args.state_dir,
+        tenant_id: args.tenant_id,
+        subscription_id: args.subscription_id,
+        client_id: args.client_id,
+        client_secret: args.client_secret,
+    };
+    let emulator = match Emulator::start(opts).await {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::error!(error = %e, "emulator failed to start");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match serde_json::to_string(emulator.info()) {
+        Ok(line) => {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not serialise the ready line");
+            return std::process::ExitCode::FAILURE;
+        }
+    }
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    emulator.shutdown().await;
+    std::process::ExitCode::SUCCESS
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
