@@ -1,0 +1,326 @@
+//! Admin API: reset, dump, request log, principals, fault injection with replay, and the
+//! directory replication delay.
+
+use std::time::Instant;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::common::{Env, KV_API, RA_API, RG_API, b64url};
+
+#[tokio::test]
+async fn dump_and_request_log_never_show_secrets_and_reset_restores_the_seed() {
+    let env = Env::start().await;
+    env.create_rg("rg").await;
+    let oid = env.deployer_oid().await;
+    env.create_vault(
+        "rg",
+        "dump1",
+        json!({"accessPolicies": [env.policy(&oid, &["all"])]}),
+    )
+    .await
+    .expect(201);
+    let t = env.kv_token().await;
+    env.kv(
+        &t,
+        Method::POST,
+        "dump1",
+        "/keys/k/create",
+        Some(&json!({"kty": "RSA"})),
+    )
+    .await
+    .expect(200);
+
+    let d = env.admin(Method::GET, "/dump", None).await;
+    d.expect(200);
+    let text = d.body.to_string();
+    assert!(
+        !text.contains(&env.info.client_secret),
+        "dump leaks the client secret"
+    );
+    assert!(
+        !text.contains(&env.info.identity_header),
+        "dump leaks the identity header"
+    );
+    assert!(!text.contains("pkcs8"), "dump leaks key material");
+    assert!(d.body["vaults"]["dump1"].is_object());
+    assert!(d.body["keys"]["dump1/k"]["versions"][0]["n"].is_string());
+
+    let log = env.admin(Method::GET, "/requests", None).await;
+    let entries = log.body["value"].as_array().cloned().unwrap_or_default();
+    assert!(entries.len() >= 4);
+    let kv = entries
+        .iter()
+        .find(|e| e["service"] == "keyvault")
+        .expect("kv entry");
+    assert_eq!(kv["caller_oid"], oid);
+    assert_eq!(kv["status"], 200);
+    assert_eq!(kv["method"], "POST");
+    assert_eq!(kv["path"], "/keys/k/create");
+    assert!(kv["duration_ms"].is_number());
+    let log_text = log.body.to_string();
+    assert!(!log_text.contains(&env.info.client_secret));
+    assert!(!log_text.contains(&t));
+    assert!(
+        !log_text.contains("api-version"),
+        "no query strings in the log"
+    );
+
+    // Admin principals get tokens.
+    let (cid, secret, p) = env.add_principal("extra").await;
+    let tok = env
+        .token_for(
+            &cid,
+            &secret,
+            &format!("{}/.default", env.info.arm_audience),
+        )
+        .await;
+    assert_eq!(crate::common::claims(&tok)["oid"], p);
+
+    // Reset.
+    env.admin(Method::POST, "/reset", None).await.expect(200);
+    let d = env.admin(Method::GET, "/dump", None).await;
+    assert_eq!(d.body["vaults"], json!({}));
+    assert_eq!(d.body["resource_groups"], json!({}));
+    env.admin(Method::GET, "/requests", None).await;
+    assert_eq!(
+        env.admin(Method::GET, "/requests", None).await.body["value"]
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+    // The deployer still works after a reset.
+    env.arm(
+        Method::GET,
+        &format!("/subscriptions/{}/resourcegroups", env.sub()),
+        RG_API,
+        None,
+    )
+    .await
+    .expect(200);
+}
+
+async fn statuses(env: &Env, n: usize) -> Vec<u16> {
+    let t = env.arm_token().await;
+    let url = format!(
+        "{}/subscriptions/{}/resourcegroups?api-version={RG_API}",
+        env.info.arm_endpoint,
+        env.sub()
+    );
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(
+            env.send(Method::GET, &url, Some(&t), None)
+                .await
+                .status
+                .as_u16(),
+        );
+    }
+    out
+}
+
+#[tokio::test]
+async fn faults_are_scoped_seeded_and_replay_exactly() {
+    let env = Env::start().await;
+    let faults = json!({"seed": 42, "rules": [
+        {"service": "arm", "method": "GET", "path_contains": "/resourcegroups", "rate": 0.5, "action": {"type": "error", "status": 503}},
+        {"service": "arm", "method": "GET", "path_contains": "/resourcegroups", "rate": 0.3, "action": {"type": "throttle", "retry_after_secs": 2}}
+    ]});
+    env.admin(Method::PUT, "/faults", Some(&faults))
+        .await
+        .expect(200);
+    let first = statuses(&env, 30).await;
+    assert!(
+        first.contains(&503) && first.contains(&429) && first.contains(&200),
+        "{first:?}"
+    );
+    env.admin(Method::PUT, "/faults", Some(&faults))
+        .await
+        .expect(200);
+    let second = statuses(&env, 30).await;
+    assert_eq!(first, second, "same seed replays the same faults");
+    // Throttle shape; token endpoint unaffected (scoped by service).
+    let t = env.arm_token().await;
+    let url = format!(
+        "{}/subscriptions/{}/resourcegroups?api-version={RG_API}",
+        env.info.arm_endpoint,
+        env.sub()
+    );
+    env.admin(Method::PUT, "/faults", Some(&json!({"seed": 1, "rules": [{"service": "arm", "action": {"type": "throttle", "retry_after_secs": 3}}]}))).await;
+    let r = env.send(Method::GET, &url, Some(&t), None).await;
+    r.expect_err(429, "TooManyRequests");
+    assert_eq!(r.header("retry-after"), "3");
+    env.kv_token().await;
+    // Log records the fault.
+    let log = env.admin(Method::GET, "/requests", None).await;
+    assert!(
+        log.body["value"]
+            .as_array()
+            .is_some_and(|v| v.iter().any(|e| e["fault"] == "throttle(retry_after=3)"))
+    );
+
+    // Token bucket per subscription, writes only.
+    env.admin(Method::PUT, "/faults", Some(&json!({"rules": [{"service": "arm", "writes_only": true, "action": {"type": "token_bucket", "capacity": 2, "refill_per_sec": 0.001}}]}))).await;
+    let loc = json!({"location": "westeurope"});
+    env.arm(Method::PUT, &env.rg_path("b1"), RG_API, Some(&loc))
+        .await
+        .expect(201);
+    env.arm(Method::PUT, &env.rg_path("b2"), RG_API, Some(&loc))
+        .await
+        .expect(201);
+    let r = env
+        .arm(Method::PUT, &env.rg_path("b3"), RG_API, Some(&loc))
+        .await;
+    r.expect(429);
+    assert_eq!(r.header("retry-after"), "1");
+    env.arm(Method::GET, &env.rg_path("b1"), RG_API, None)
+        .await
+        .expect(200);
+
+    // Latency.
+    env.admin(Method::PUT, "/faults", Some(&json!({"rules": [{"service": "arm", "action": {"type": "latency", "fixed_ms": 150, "jitter_ms": 20}}]}))).await;
+    let started = Instant::now();
+    env.send(Method::GET, &url, Some(&t), None)
+        .await
+        .expect(200);
+    assert!(started.elapsed().as_millis() >= 150);
+
+    // Dropped connection.
+    env.admin(
+        Method::PUT,
+        "/faults",
+        Some(&json!({"rules": [{"service": "arm", "max_hits": 1, "action": {"type": "drop"}}]})),
+    )
+    .await;
+    let dropped = env.http.get(&url).bearer_auth(&t).send().await;
+    assert!(
+        dropped.is_err(),
+        "connection should be dropped: {dropped:?}"
+    );
+    env.send(Method::GET, &url, Some(&t), None)
+        .await
+        .expect(200);
+
+    // 5xx on Graph only.
+    env.admin(
+        Method::PUT,
+        "/faults",
+        Some(&json!({"rules": [{"service": "graph", "action": {"type": "error", "status": 500}}]})),
+    )
+    .await;
+    let g = env.graph_token().await;
+    let r = env
+        .send(
+            Method::GET,
+            &format!("{}/v1.0/servicePrincipals", env.info.graph_endpoint),
+            Some(&g),
+            None,
+        )
+        .await;
+    r.expect(500);
+    assert!(r.body["error"]["innerError"].is_object());
+    env.send(Method::GET, &url, Some(&t), None)
+        .await
+        .expect(200);
+    env.admin(Method::DELETE, "/faults", None).await.expect(204);
+    assert_eq!(
+        env.admin(Method::GET, "/faults", None).await.body["rules"],
+        Value::Array(vec![])
+    );
+}
+
+#[tokio::test]
+async fn replication_delay_hides_new_principals_from_key_vault_and_role_assignments() {
+    let env = Env::start().await;
+    env.create_rg("rg").await;
+    let oid = env.deployer_oid().await;
+    env.create_vault(
+        "rg",
+        "repl1",
+        json!({"accessPolicies": [env.policy(&oid, &["all"])]}),
+    )
+    .await
+    .expect(201);
+    env.create_vault("rg", "repl2", json!({"enableRbacAuthorization": true}))
+        .await
+        .expect(201);
+    let t = env.kv_token().await;
+    env.kv(
+        &t,
+        Method::POST,
+        "repl1",
+        "/keys/k/create",
+        Some(&json!({"kty": "RSA"})),
+    )
+    .await
+    .expect(200);
+
+    env.admin(
+        Method::PUT,
+        "/faults",
+        Some(&json!({"replication_delay_ms": 60_000})),
+    )
+    .await
+    .expect(200);
+    // The deployer (seeded long ago) is unaffected.
+    env.kv(&t, Method::GET, "repl1", "/keys/k", None)
+        .await
+        .expect(200);
+    let (cid, secret, p) = env.add_principal("fresh").await;
+    let vp = env.vault_path("rg", "repl1");
+    env.arm(
+        Method::PUT,
+        &format!("{vp}/accessPolicies/add"),
+        KV_API,
+        Some(&json!({"properties": {"accessPolicies": [env.policy(&p, &["get", "wrapKey"])]}})),
+    )
+    .await
+    .expect(200);
+    let t2 = env
+        .token_for(
+            &cid,
+            &secret,
+            &format!("{}/.default", env.info.keyvault_audience),
+        )
+        .await;
+    let r = env.kv(&t2, Method::GET, "repl1", "/keys/k", None).await;
+    assert_eq!(r.inner(), "ForbiddenByPolicy");
+    // Role assignment: PrincipalNotFound without principalType, accepted with it.
+    let ra = format!(
+        "{}/providers/Microsoft.Authorization/roleAssignments/00000000-0000-4000-8000-0000000000b1",
+        env.vault_path("rg", "repl2")
+    );
+    let role = format!(
+        "/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/12338af0-0e69-4776-bea7-57ae8d297424",
+        env.sub()
+    );
+    env.arm(
+        Method::PUT,
+        &ra,
+        RA_API,
+        Some(&json!({"properties": {"roleDefinitionId": role, "principalId": p}})),
+    )
+    .await
+    .expect_err(400, "PrincipalNotFound");
+    env.arm(Method::PUT, &ra, RA_API, Some(&json!({"properties": {"roleDefinitionId": role, "principalId": p, "principalType": "ServicePrincipal"}}))).await.expect(201);
+    // Once replicated, access works.
+    env.admin(
+        Method::PUT,
+        "/faults",
+        Some(&json!({"replication_delay_ms": 0})),
+    )
+    .await
+    .expect(200);
+    env.kv(&t2, Method::GET, "repl1", "/keys/k", None)
+        .await
+        .expect(200);
+    env.kv(
+        &t2,
+        Method::POST,
+        "repl1",
+        "/keys/k//wrapkey",
+        Some(&json!({"alg": "RSA-OAEP", "value": b64url(b"abc")})),
+    )
+    .await
+    .expect(200);
+}

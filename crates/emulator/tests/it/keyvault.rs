@@ -1,0 +1,737 @@
+//! Key Vault keys data plane: CRUD, wrap/unwrap, key states, soft delete, and the access-policy,
+//! RBAC and firewall decisions (also through the in-process entry point).
+
+use aci_cmk_emulator::keyvault::access::{Caller, ForbiddenReason, KvError};
+use aci_cmk_emulator::keyvault::data::authorize_and_unwrap;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::common::{Env, KV_API, RA_API, b64url, unb64url};
+
+#[tokio::test]
+async fn keys_crud_wrap_unwrap_states_and_soft_delete() {
+    let env = Env::start().await;
+    env.create_rg("rg").await;
+    let oid = env.deployer_oid().await;
+    env.create_vault(
+        "rg",
+        "keys1",
+        json!({"accessPolicies": [env.policy(&oid, &["all"])]}),
+    )
+    .await
+    .expect(201);
+    let t = env.kv_token().await;
+    let v = "keys1";
+
+    let r = env.kv(&t, Method::POST, v, "/keys/cmk/create", Some(&json!({"kty": "RSA", "key_size": 2048, "key_ops": ["wrapKey", "unwrapKey"], "tags": {"purpose": "aci"}}))).await;
+    r.expect(200);
+    let kid = r.body["key"]["kid"].as_str().expect("kid").to_owned();
+    assert!(
+        kid.starts_with(&format!("{}/keys/cmk/", env.vault_url(v))),
+        "kid {kid}"
+    );
+    let version = kid.rsplit('/').next().expect("version").to_owned();
+    assert_eq!(version.len(), 32);
+    assert_eq!(r.body["key"]["e"], "AQAB");
+    assert_eq!(unb64url(r.body["key"]["n"].as_str().expect("n")).len(), 256);
+    assert_eq!(
+        r.body["attributes"]["recoveryLevel"],
+        "Recoverable+Purgeable"
+    );
+    assert_eq!(r.body["tags"]["purpose"], "aci");
+    assert!(!r.header("x-ms-keyvault-network-info").is_empty());
+
+    // Get latest (with and without trailing slash) and by version.
+    env.kv(&t, Method::GET, v, "/keys/cmk", None)
+        .await
+        .expect(200);
+    let r = env.kv(&t, Method::GET, v, "/keys/cmk/", None).await;
+    assert_eq!(r.body["key"]["kid"], kid);
+    env.kv(&t, Method::GET, v, &format!("/keys/cmk/{version}"), None)
+        .await
+        .expect(200);
+    env.kv(&t, Method::GET, v, "/keys/nope", None)
+        .await
+        .expect_err(404, "KeyNotFound");
+
+    // A second version; list keys and versions with paging.
+    let r2 = env
+        .kv(
+            &t,
+            Method::POST,
+            v,
+            "/keys/cmk/create",
+            Some(&json!({"kty": "RSA"})),
+        )
+        .await;
+    r2.expect(200);
+    env.kv(
+        &t,
+        Method::POST,
+        v,
+        "/keys/other/create",
+        Some(&json!({"kty": "RSA"})),
+    )
+    .await
+    .expect(200);
+    let l = env.kv(&t, Method::GET, v, "/keys", None).await;
+    assert_eq!(l.body["value"].as_array().map(Vec::len), Some(2));
+    let page1 = env
+        .kv(&t, Method::GET, v, "/keys/cmk/versions?maxresults=1", None)
+        .await;
+    assert_eq!(page1.body["value"].as_array().map(Vec::len), Some(1));
+    let next = page1.body["nextLink"]
+        .as_str()
+        .expect("nextLink")
+        .to_owned();
+    let page2 = env.send(Method::GET, &next, Some(&t), None).await;
+    assert_eq!(page2.body["value"].as_array().map(Vec::len), Some(1));
+    assert!(page2.body["nextLink"].is_null());
+    env.kv(&t, Method::GET, v, "/keys?maxresults=26", None)
+        .await
+        .expect_err(400, "BadParameter");
+
+    // Wrap / unwrap with both OAEP variants.
+    let cek = [7u8; 32];
+    for alg in ["RSA-OAEP-256", "RSA-OAEP"] {
+        let w = env
+            .kv(
+                &t,
+                Method::POST,
+                v,
+                &format!("/keys/cmk/{version}/wrapkey"),
+                Some(&json!({"alg": alg, "value": b64url(&cek)})),
+            )
+            .await;
+        w.expect(200);
+        assert_eq!(w.body["kid"], kid);
+        let wrapped = w.body["value"].as_str().expect("value").to_owned();
+        assert_eq!(unb64url(&wrapped).len(), 256);
+        let u = env
+            .kv(
+                &t,
+                Method::POST,
+                v,
+                &format!("/keys/cmk/{version}/unwrapkey"),
+                Some(&json!({"alg": alg, "value": wrapped})),
+            )
+            .await;
+        u.expect(200);
+        assert_eq!(unb64url(u.body["value"].as_str().expect("value")), cek);
+    }
+    // Not base64url, bad algorithm, key_ops.
+    let r = env
+        .kv(
+            &t,
+            Method::POST,
+            v,
+            &format!("/keys/cmk/{version}/wrapkey"),
+            Some(&json!({"alg": "RSA-OAEP-256", "value": "ab+/cd=="})),
+        )
+        .await;
+    r.expect_err(400, "BadParameter");
+    assert_eq!(
+        r.body["error"]["message"],
+        "Content of 'value' is not base64url."
+    );
+    env.kv(
+        &t,
+        Method::POST,
+        v,
+        &format!("/keys/cmk/{version}/wrapkey"),
+        Some(&json!({"alg": "A256KW", "value": b64url(&cek)})),
+    )
+    .await
+    .expect_err(400, "BadParameter");
+    env.kv(
+        &t,
+        Method::POST,
+        v,
+        &format!("/keys/cmk/{version}/unwrapkey"),
+        Some(&json!({"alg": "RSA-OAEP-256", "value": b64url(&[1u8; 256])})),
+    )
+    .await
+    .expect_err(400, "BadParameter");
+    env.kv(
+        &t,
+        Method::POST,
+        v,
+        &format!("/keys/cmk/{version}/encrypt"),
+        Some(&json!({"alg": "RSA-OAEP-256", "value": b64url(&cek)})),
+    )
+    .await
+    .expect(403);
+    // Create validation.
+    env.kv(
+        &t,
+        Method::POST,
+        v,
+        "/keys/k2/create",
+        Some(&json!({"kty": "RSA", "key_size": 1024})),
+    )
+    .await
+    .expect_err(400, "BadParameter");
+    env.kv(
+        &t,
+        Method::POST,
+        v,
+        "/keys/k2/create",
+        Some(&json!({"kty": "RSA-HSM"})),
+    )
+    .await
+    .expect_err(400, "BadParameter");
+    env.kv(
+        &t,
+        Method::POST,
+        v,
+        "/keys/k2/create",
+        Some(&json!({"key_size": 2048})),
+    )
+    .await
+    .expect_err(400, "BadParameter");
+    env.kv(
+        &t,
+        Method::POST,
+        v,
+        "/keys/bad_name/create",
+        Some(&json!({"kty": "RSA"})),
+    )
+    .await
+    .expect_err(400, "BadParameter");
+    env.kv(
+        &t,
+        Method::POST,
+        v,
+        "/keys/k2/create",
+        Some(&json!({"kty": 5})),
+    )
+    .await
+    .expect_err(400, "BadParameter");
+    let r = env
+        .send(
+            Method::GET,
+            &format!("{}/keys", env.vault_url(v)),
+            Some(&t),
+            None,
+        )
+        .await;
+    r.expect_err(400, "BadParameter");
+
+    // Disabled, expired and not-yet-valid keys refuse crypto.
+    let wrap = |path: String| {
+        let t = t.clone();
+        let env = &env;
+        async move {
+            env.kv(
+                &t,
+                Method::POST,
+                "keys1",
+                &path,
+                Some(&json!({"alg": "RSA-OAEP-256", "value": b64url(&[1u8; 16])})),
+            )
+            .await
+        }
+    };
+    let kp = format!("/keys/cmk/{version}");
+    env.kv(
+        &t,
+        Method::PATCH,
+        v,
+        &kp,
+        Some(&json!({"attributes": {"enabled": false}})),
+    )
+    .await
+    .expect(200);
+    let r = wrap(format!("{kp}/wrapkey")).await;
+    r.expect_err(403, "Forbidden");
+    assert_eq!(r.inner(), "KeyDisabled");
+    env.kv(
+        &t,
+        Method::PATCH,
+        v,
+        &kp,
+        Some(&json!({"attributes": {"enabled": true, "exp": 1_000_000}})),
+    )
+    .await
+    .expect(200);
+    assert_eq!(wrap(format!("{kp}/wrapkey")).await.inner(), "KeyExpired");
+    env.kv(
+        &t,
+        Method::PATCH,
+        v,
+        &kp,
+        Some(&json!({"attributes": {"exp": null, "nbf": 4_000_000_000i64}})),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        wrap(format!("{kp}/wrapkey")).await.inner(),
+        "KeyNotYetValid"
+    );
+    let r = env
+        .kv(
+            &t,
+            Method::PATCH,
+            v,
+            &kp,
+            Some(&json!({"attributes": {"nbf": null}, "tags": {"x": "y"}})),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.body["tags"]["x"], "y");
+    wrap(format!("{kp}/wrapkey")).await.expect(200);
+    env.kv(
+        &t,
+        Method::PATCH,
+        v,
+        &kp,
+        Some(&json!({"attributes": {"enabled": "no"}})),
+    )
+    .await
+    .expect_err(400, "BadParameter");
+
+    // Soft delete, recover, purge.
+    let d = env.kv(&t, Method::DELETE, v, "/keys/other", None).await;
+    d.expect(200);
+    assert_eq!(
+        d.body["recoveryId"],
+        format!("{}/deletedkeys/other", env.vault_url(v))
+    );
+    assert!(d.body["scheduledPurgeDate"].is_i64());
+    env.kv(&t, Method::GET, v, "/keys/other", None)
+        .await
+        .expect(404);
+    let r = env
+        .kv(
+            &t,
+            Method::POST,
+            v,
+            "/keys/other/create",
+            Some(&json!({"kty": "RSA"})),
+        )
+        .await;
+    r.expect_err(409, "Conflict");
+    assert_eq!(r.inner(), "ObjectIsDeletedButRecoverable");
+    env.kv(&t, Method::GET, v, "/deletedkeys/other", None)
+        .await
+        .expect(200);
+    assert_eq!(
+        env.kv(&t, Method::GET, v, "/deletedkeys", None).await.body["value"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    env.kv(&t, Method::POST, v, "/deletedkeys/other/recover", None)
+        .await
+        .expect(200);
+    env.kv(&t, Method::GET, v, "/keys/other", None)
+        .await
+        .expect(200);
+    env.kv(&t, Method::DELETE, v, "/keys/other", None)
+        .await
+        .expect(200);
+    env.kv(&t, Method::DELETE, v, "/deletedkeys/other", None)
+        .await
+        .expect(204);
+    env.kv(&t, Method::GET, v, "/deletedkeys/other", None)
+        .await
+        .expect(404);
+    env.kv(
+        &t,
+        Method::POST,
+        v,
+        "/keys/other/create",
+        Some(&json!({"kty": "RSA"})),
+    )
+    .await
+    .expect(200);
+
+    // Purge protection refuses key purge.
+    env.create_vault(
+        "rg",
+        "keys2",
+        json!({"accessPolicies": [env.policy(&oid, &["all"])], "enablePurgeProtection": true}),
+    )
+    .await
+    .expect(201);
+    let r = env
+        .kv(
+            &t,
+            Method::POST,
+            "keys2",
+            "/keys/k/create",
+            Some(&json!({"kty": "RSA"})),
+        )
+        .await;
+    assert_eq!(r.body["attributes"]["recoveryLevel"], "Recoverable");
+    env.kv(&t, Method::DELETE, "keys2", "/keys/k", None)
+        .await
+        .expect(200);
+    env.kv(&t, Method::DELETE, "keys2", "/deletedkeys/k", None)
+        .await
+        .expect(403);
+    let _ = KV_API;
+}
+
+#[tokio::test]
+async fn access_policies_decide_and_the_creator_has_no_implicit_access() {
+    let env = Env::start().await;
+    env.create_rg("rg").await;
+    let oid = env.deployer_oid().await;
+    env.create_vault("rg", "ap1", json!({})).await.expect(201);
+    let t = env.kv_token().await;
+    let r = env
+        .kv(
+            &t,
+            Method::POST,
+            "ap1",
+            "/keys/k/create",
+            Some(&json!({"kty": "RSA"})),
+        )
+        .await;
+    r.expect_err(403, "Forbidden");
+    assert_eq!(r.inner(), "ForbiddenByPolicy");
+    let msg = r.body["error"]["message"].as_str().unwrap_or("");
+    assert!(
+        msg.contains(&format!("oid={oid}"))
+            && msg.contains("does not have keys create permission on key vault 'ap1"),
+        "{msg}"
+    );
+    // Grant create+get: create and get work, wrap does not.
+    let vp = env.vault_path("rg", "ap1");
+    env.arm(
+        Method::PUT,
+        &format!("{vp}/accessPolicies/add"),
+        KV_API,
+        Some(&json!({"properties": {"accessPolicies": [env.policy(&oid, &["create", "get"])]}})),
+    )
+    .await
+    .expect(200);
+    let r = env
+        .kv(
+            &t,
+            Method::POST,
+            "ap1",
+            "/keys/k/create",
+            Some(&json!({"kty": "RSA"})),
+        )
+        .await;
+    r.expect(200);
+    env.kv(&t, Method::GET, "ap1", "/keys/k", None)
+        .await
+        .expect(200);
+    let r = env
+        .kv(
+            &t,
+            Method::POST,
+            "ap1",
+            "/keys/k//wrapkey",
+            Some(&json!({"alg": "RSA-OAEP-256", "value": b64url(b"x")})),
+        )
+        .await;
+    assert_eq!(r.inner(), "ForbiddenByPolicy");
+    env.kv(&t, Method::GET, "ap1", "/keys", None)
+        .await
+        .expect(403);
+    env.arm(
+        Method::PUT,
+        &format!("{vp}/accessPolicies/add"),
+        KV_API,
+        Some(&json!({"properties": {"accessPolicies": [env.policy(&oid, &["wrapKey", "list"])]}})),
+    )
+    .await
+    .expect(200);
+    env.kv(
+        &t,
+        Method::POST,
+        "ap1",
+        "/keys/k//wrapkey",
+        Some(&json!({"alg": "RSA-OAEP-256", "value": b64url(b"x")})),
+    )
+    .await
+    .expect(200);
+    env.kv(&t, Method::GET, "ap1", "/keys", None)
+        .await
+        .expect(200);
+    // Unknown vault.
+    env.kv(&t, Method::GET, "novault", "/keys", None)
+        .await
+        .expect(404);
+}
+
+#[tokio::test]
+async fn rbac_vaults_check_role_assignments() {
+    let env = Env::start().await;
+    env.create_rg("rg").await;
+    let oid = env.deployer_oid().await;
+    // Access policies are ignored on RBAC vaults.
+    env.create_vault(
+        "rg",
+        "rbac2",
+        json!({"enableRbacAuthorization": true, "accessPolicies": [env.policy(&oid, &["all"])]}),
+    )
+    .await
+    .expect(201);
+    let t = env.kv_token().await;
+    let r = env
+        .kv(
+            &t,
+            Method::POST,
+            "rbac2",
+            "/keys/k/create",
+            Some(&json!({"kty": "RSA"})),
+        )
+        .await;
+    assert_eq!(r.inner(), "ForbiddenByRbac");
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Action: 'Microsoft.KeyVault/vaults/keys/create/action'")
+    );
+    let scope = env.vault_path("rg", "rbac2");
+    let assign = |p: &str, role: &str, n: &str| {
+        (
+            format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{n}"),
+            json!({"properties": {"roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role}", env.sub()), "principalId": p}}),
+        )
+    };
+    let (u, b) = assign(
+        &oid,
+        "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
+        "00000000-0000-4000-8000-0000000000a1",
+    );
+    env.arm(Method::PUT, &u, RA_API, Some(&b)).await.expect(201);
+    let r = env
+        .kv(
+            &t,
+            Method::POST,
+            "rbac2",
+            "/keys/k/create",
+            Some(&json!({"kty": "RSA"})),
+        )
+        .await;
+    r.expect(200);
+    let version = r.body["key"]["kid"]
+        .as_str()
+        .and_then(|k| k.rsplit('/').next())
+        .expect("version")
+        .to_owned();
+    // A second principal with Crypto Service Encryption User: get/wrap/unwrap but not create.
+    let (cid, secret, p2) = env.add_principal("svc").await;
+    let (u, b) = assign(
+        &p2,
+        "e147488a-f6f5-4113-8e2d-b22465e65bf6",
+        "00000000-0000-4000-8000-0000000000a2",
+    );
+    env.arm(Method::PUT, &u, RA_API, Some(&b)).await.expect(201);
+    let t2 = env
+        .token_for(
+            &cid,
+            &secret,
+            &format!("{}/.default", env.info.keyvault_audience),
+        )
+        .await;
+    env.kv(&t2, Method::GET, "rbac2", "/keys/k", None)
+        .await
+        .expect(200);
+    let w = env
+        .kv(
+            &t2,
+            Method::POST,
+            "rbac2",
+            &format!("/keys/k/{version}/wrapkey"),
+            Some(&json!({"alg": "RSA-OAEP-256", "value": b64url(b"dek")})),
+        )
+        .await;
+    w.expect(200);
+    let u = env
+        .kv(
+            &t2,
+            Method::POST,
+            "rbac2",
+            &format!("/keys/k/{version}/unwrapkey"),
+            Some(&json!({"alg": "RSA-OAEP-256", "value": w.body["value"]})),
+        )
+        .await;
+    assert_eq!(unb64url(u.body["value"].as_str().expect("value")), b"dek");
+    let r = env
+        .kv(
+            &t2,
+            Method::POST,
+            "rbac2",
+            "/keys/k2/create",
+            Some(&json!({"kty": "RSA"})),
+        )
+        .await;
+    assert_eq!(r.inner(), "ForbiddenByRbac");
+    env.kv(&t2, Method::DELETE, "rbac2", "/keys/k", None)
+        .await
+        .expect(403);
+}
+
+#[tokio::test]
+async fn firewall_and_public_network_access_with_trusted_service_bypass() {
+    let env = Env::start().await;
+    env.create_rg("rg").await;
+    let oid = env.deployer_oid().await;
+    let acl = |ips: &[&str], bypass: &str| json!({"bypass": bypass, "defaultAction": "Deny", "ipRules": ips.iter().map(|i| json!({"value": i})).collect::<Vec<_>>()});
+    env.create_vault("rg", "fw1", json!({"accessPolicies": [env.policy(&oid, &["all"])], "networkAcls": acl(&["10.0.0.1"], "AzureServices")})).await.expect(201);
+    let t = env.kv_token().await;
+    let r = env
+        .kv(
+            &t,
+            Method::POST,
+            "fw1",
+            "/keys/k/create",
+            Some(&json!({"kty": "RSA"})),
+        )
+        .await;
+    r.expect_err(403, "Forbidden");
+    assert_eq!(r.inner(), "ForbiddenByFirewall");
+    let msg = r.body["error"]["message"].as_str().unwrap_or("");
+    assert!(msg.starts_with("Client address is not authorized and caller is not a trusted service.\r\nClient address: 127.0.0.1"), "{msg}");
+    // Allow our address.
+    let vp = env.vault_path("rg", "fw1");
+    env.arm(Method::PATCH, &vp, KV_API, Some(&json!({"properties": {"networkAcls": acl(&["10.0.0.1", "127.0.0.0/8"], "AzureServices")}}))).await.expect(200);
+    let r = env
+        .kv(
+            &t,
+            Method::POST,
+            "fw1",
+            "/keys/k/create",
+            Some(&json!({"kty": "RSA"})),
+        )
+        .await;
+    r.expect(200);
+    let version = r.body["key"]["kid"]
+        .as_str()
+        .and_then(|k| k.rsplit('/').next())
+        .expect("version")
+        .to_owned();
+    let w = env
+        .kv(
+            &t,
+            Method::POST,
+            "fw1",
+            &format!("/keys/k/{version}/wrapkey"),
+            Some(&json!({"alg": "RSA-OAEP-256", "value": b64url(b"secret-dek")})),
+        )
+        .await;
+    let wrapped = unb64url(w.body["value"].as_str().expect("value"));
+    // Lock it again: only a trusted service (in-process) gets through, and only with bypass.
+    env.arm(
+        Method::PATCH,
+        &vp,
+        KV_API,
+        Some(&json!({"properties": {"networkAcls": acl(&[], "AzureServices")}})),
+    )
+    .await
+    .expect(200);
+    env.kv(&t, Method::GET, "fw1", "/keys/k", None)
+        .await
+        .expect(403);
+    let (_, _, uai) = env.add_principal("uai-like").await;
+    env.arm(
+        Method::PUT,
+        &format!("{vp}/accessPolicies/add"),
+        KV_API,
+        Some(&json!({"properties": {"accessPolicies": [env.policy(&uai, &["get", "unwrapKey"])]}})),
+    )
+    .await
+    .expect(200);
+    let mut caller = Caller {
+        object_id: uai.clone(),
+        app_id: "00000000-0000-0000-0000-000000000000".to_owned(),
+        tenant_id: env.tenant().to_owned(),
+        client_ip: None,
+        trusted_service: true,
+    };
+    let state = env.emu.state();
+    let plain = authorize_and_unwrap(
+        state,
+        &caller,
+        "fw1",
+        "k",
+        &version,
+        "RSA-OAEP-256",
+        &wrapped,
+    )
+    .expect("trusted service unwraps");
+    assert_eq!(plain, b"secret-dek");
+    caller.trusted_service = false;
+    let e = authorize_and_unwrap(
+        state,
+        &caller,
+        "fw1",
+        "k",
+        &version,
+        "RSA-OAEP-256",
+        &wrapped,
+    )
+    .expect_err("not trusted");
+    assert!(
+        matches!(
+            e,
+            KvError::Forbidden {
+                reason: ForbiddenReason::Firewall,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    caller.trusted_service = true;
+    env.arm(
+        Method::PATCH,
+        &vp,
+        KV_API,
+        Some(&json!({"properties": {"networkAcls": acl(&[], "None")}})),
+    )
+    .await
+    .expect(200);
+    let e = authorize_and_unwrap(
+        state,
+        &caller,
+        "fw1",
+        "k",
+        &version,
+        "RSA-OAEP-256",
+        &wrapped,
+    )
+    .expect_err("no bypass");
+    assert!(
+        matches!(
+            e,
+            KvError::Forbidden {
+                reason: ForbiddenReason::Firewall,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    // Without the permission the trusted service is still refused by policy.
+    env.arm(
+        Method::PATCH,
+        &vp,
+        KV_API,
+        Some(&json!({"properties": {"networkAcls": acl(&[], "AzureServices")}})),
+    )
+    .await
+    .expect(200);
+    caller.object_id = "55555555-5555-5555-5555-555555555555".to_owned();
+    let e = authorize_and_unwrap(
+        state,
+        &caller,
+        "fw1",
+        "k",
+        &version,
+        "RSA-OAEP-256",
+        &wrapped,
+    )
+    .expect_err("no policy");
+    assert_eq!(e.inner_code(), Some("ForbiddenByPolicy"));
+    // Public network access disabled overrides the rules.
+    env.arm(Method::PATCH, &vp, KV_API, Some(&json!({"properties": {"publicNetworkAccess": "Disabled", "networkAcls": acl(&["127.0.0.1"], "AzureServices")}}))).await.expect(200);
+    let r = env.kv(&t, Method::GET, "fw1", "/keys/k", None).await;
+    assert_eq!(r.inner(), "ForbiddenByConnection");
+}
