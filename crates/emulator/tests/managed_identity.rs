@@ -112,7 +112,6 @@ async fn managed_identity_credential_gets_a_user_assigned_identity_token() {
             transport: Some(Transport::new(Arc::new(http.clone()))),
             ..Default::default()
         },
-        ..Default::default()
     }))
     .expect("credential");
     let scope = format!("{}/.default", info.keyvault_audience);
