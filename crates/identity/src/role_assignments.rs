@@ -1,0 +1,358 @@
+//! The `RoleAssignments` trait (`Microsoft.Authorization/roleAssignments`) and its ARM
+//! implementation, for RBAC-mode vaults.
+
+use crate::{Error, Result, paging::list_all, wire_enum::wire_enum};
+use aci_cmk_core::{
+    CloudEndpoints, ServiceClientOptions, ServicePipeline, TokenCredential,
+    names::{PrincipalId, SubscriptionId},
+    pipeline::{decode, ensure_success, to_json_value},
+    resource_id::ResourceId,
+};
+use azure_core::http::{Context, Method, StatusCode};
+use serde::{Deserialize, Serialize};
+use std::{fmt, fmt::Debug, str::FromStr, sync::Arc};
+use url::Url;
+use uuid::Uuid;
+
+/// The ARM api-version of every `Microsoft.Authorization` call.
+pub const AUTHORIZATION_API_VERSION: &str = "2022-04-01";
+
+/// The namespace of the deterministic assignment names (UUIDv5) this crate creates.
+const ASSIGNMENT_NAMESPACE: Uuid = Uuid::from_u128(0x5a0c_3f2e_9d41_4b7a_8e61_2c9f_d0b4_a7e3);
+
+/// A role definition, named by its GUID (the same in every subscription for built-in roles).
+///
+/// ```
+/// use aci_cmk_identity::role_assignments::RoleDefinitionId;
+///
+/// let role = RoleDefinitionId::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER;
+/// assert_eq!(role.to_string(), "e147488a-f6f5-4113-8e2d-b22465e65bf6");
+/// // ARM spells it with and without the subscription prefix: both parse to the GUID.
+/// let full: RoleDefinitionId = "/subscriptions/00000000-0000-0000-0000-000000000001/providers\
+///     /Microsoft.Authorization/roleDefinitions/E147488A-F6F5-4113-8E2D-B22465E65BF6".parse()?;
+/// assert_eq!(full, role);
+/// # Ok::<(), aci_cmk_identity::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RoleDefinitionId(Uuid);
+
+impl RoleDefinitionId {
+    /// "Key Vault Crypto Service Encryption User": read a key, wrap and unwrap with it. What a
+    /// service (ACI, through a managed identity) needs for a customer-managed key.
+    pub const KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER: Self =
+        Self(Uuid::from_u128(0xe147488a_f6f5_4113_8e2d_b22465e65bf6));
+    /// "Key Vault Crypto User": use keys for any cryptographic operation.
+    pub const KEY_VAULT_CRYPTO_USER: Self =
+        Self(Uuid::from_u128(0x12338af0_0e69_4776_bea7_57ae8d297424));
+    /// "Key Vault Crypto Officer": manage keys (create, delete, rotate, ...).
+    pub const KEY_VAULT_CRYPTO_OFFICER: Self =
+        Self(Uuid::from_u128(0x14b46e9e_c2b7_41b4_b07b_48a6ebf60603));
+    /// "Key Vault Administrator": every data-plane action.
+    pub const KEY_VAULT_ADMINISTRATOR: Self =
+        Self(Uuid::from_u128(0x00482a5a_887f_4fb3_b363_3b7fe8e74483));
+    /// "Key Vault Reader": read metadata, no key material.
+    pub const KEY_VAULT_READER: Self =
+        Self(Uuid::from_u128(0x21090545_7ca7_4776_b22c_e363652d74d2));
+
+    /// The role with this GUID.
+    pub fn new(guid: Uuid) -> Self {
+        Self(guid)
+    }
+
+    /// The GUID.
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+
+    /// The full role definition id in `subscription`, as a role assignment's body takes it:
+    /// `/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}`.
+    pub fn resource_id_in(&self, subscription: &SubscriptionId) -> String {
+        format!(
+            "/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{}",
+            self.0.hyphenated()
+        )
+    }
+}
+
+impl fmt::Display for RoleDefinitionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.hyphenated(), f)
+    }
+}
+
+/// Parses a bare GUID or any role definition id ending in one (compared by that GUID, since
+/// ARM drops the `/subscriptions/{sub}` prefix in responses).
+impl FromStr for RoleDefinitionId {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let guid = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
+        Uuid::try_parse(guid).map(Self).map_err(|e| {
+            Error::InvalidArgument(format!(
+                "role definition id {s:?} does not end in a GUID: {e}"
+            ))
+        })
+    }
+}
+
+wire_enum! {
+    /// The kind of principal a role is assigned to (`principalType`). Setting it avoids a
+    /// `PrincipalNotFound` for a principal Entra ID has not replicated yet.
+    pub enum PrincipalType {
+        /// A user.
+        User => "User",
+        /// A group.
+        Group => "Group",
+        /// A service principal, including managed identities.
+        ServicePrincipal => "ServicePrincipal",
+        /// A group from another tenant.
+        ForeignGroup => "ForeignGroup",
+        /// A device.
+        Device => "Device",
+    }
+}
+
+/// A role assignment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleAssignment {
+    /// `{scope}/providers/Microsoft.Authorization/roleAssignments/{name}` (kept as a string:
+    /// assignments inherited from a management group have ids outside a subscription).
+    pub id: String,
+    /// The assignment's GUID.
+    pub name: Uuid,
+    /// `Microsoft.Authorization/roleAssignments`.
+    #[serde(default, rename = "type")]
+    pub resource_type: Option<String>,
+    /// What is assigned to whom, where.
+    pub properties: RoleAssignmentProperties,
+}
+
+/// The properties of a role assignment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleAssignmentProperties {
+    /// The role definition id, usually without the subscription prefix in responses; compare
+    /// with [`RoleAssignment::role`].
+    pub role_definition_id: String,
+    /// The principal's object id.
+    pub principal_id: PrincipalId,
+    /// The kind of principal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_type: Option<PrincipalType>,
+    /// The scope the role is assigned at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// A description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl RoleAssignment {
+    /// The assigned role, from the trailing GUID of `roleDefinitionId`.
+    pub fn role(&self) -> Option<RoleDefinitionId> {
+        self.properties.role_definition_id.parse().ok()
+    }
+
+    /// Whether the assignment is made at exactly `scope` (not inherited from above it, nor
+    /// made below it). ARM ids compare ignoring case.
+    pub fn is_at_scope(&self, scope: &ResourceId) -> bool {
+        let wanted = scope.as_str().trim_end_matches('/');
+        match &self.properties.scope {
+            Some(own) => own.trim_end_matches('/').eq_ignore_ascii_case(wanted),
+            None => self
+                .id
+                .to_ascii_lowercase()
+                .rsplit_once("/providers/microsoft.authorization/roleassignments/")
+                .is_some_and(|(own, _)| own == wanted.to_ascii_lowercase()),
+        }
+    }
+}
+
+/// The deterministic name of the assignment of `role` to `principal` at `scope`: a UUIDv5 of
+/// the three (scope lowercased, as ARM ids compare), so that creating it again is idempotent.
+pub fn assignment_name(
+    scope: &ResourceId,
+    role: RoleDefinitionId,
+    principal: &PrincipalId,
+) -> Uuid {
+    let key = format!(
+        "{}|{}|{}",
+        scope.as_str().to_ascii_lowercase(),
+        role,
+        principal
+    );
+    Uuid::new_v5(&ASSIGNMENT_NAMESPACE, key.as_bytes())
+}
+
+#[derive(Serialize)]
+struct CreateAssignment<'a> {
+    properties: CreateAssignmentProperties<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateAssignmentProperties<'a> {
+    role_definition_id: String,
+    principal_id: &'a PrincipalId,
+    principal_type: &'a PrincipalType,
+}
+
+/// Azure role assignments.
+#[async_trait::async_trait]
+pub trait RoleAssignments: Send + Sync + Debug {
+    /// Assigns `role` to `principal_id` at `scope` (`PUT
+    /// {scope}/providers/Microsoft.Authorization/roleAssignments/{name}`, with a deterministic
+    /// name from [`assignment_name`]).
+    ///
+    /// A 409 `RoleAssignmentExists` (the same assignment under another name) counts as
+    /// success once a list confirms an assignment of that role to that principal at that
+    /// scope; that assignment is returned. A 400 `PrincipalNotFound` (a fresh identity not
+    /// replicated yet) is reported as such: see [`Error::is_principal_not_found`].
+    async fn create(
+        &self,
+        scope: &ResourceId,
+        role: RoleDefinitionId,
+        principal_id: &PrincipalId,
+        principal_type: PrincipalType,
+    ) -> Result<RoleAssignment>;
+
+    /// The assignments of `principal_id` that apply at `scope` (`GET
+    /// {scope}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId eq '{id}'`),
+    /// including those inherited from above it; see [`RoleAssignment::is_at_scope`].
+    async fn list_for_principal(
+        &self,
+        scope: &ResourceId,
+        principal_id: &PrincipalId,
+    ) -> Result<Vec<RoleAssignment>>;
+
+    /// Deletes the assignment `name` at `scope` (`DELETE`: 200 or 204). Deleting a missing
+    /// assignment succeeds.
+    async fn delete(&self, scope: &ResourceId, name: &Uuid) -> Result<()>;
+}
+
+/// [`RoleAssignments`] over Azure Resource Manager.
+#[derive(Clone, Debug)]
+pub struct RoleAssignmentsClient {
+    pipeline: ServicePipeline,
+    subscription_id: SubscriptionId,
+}
+
+impl RoleAssignmentsClient {
+    /// A client for `cloud`, with ARM tokens from `credential`. `subscription_id` is the
+    /// default subscription; each call's scope names its own.
+    pub fn new(
+        cloud: &CloudEndpoints,
+        credential: Arc<dyn TokenCredential>,
+        subscription_id: SubscriptionId,
+        options: Option<ServiceClientOptions>,
+    ) -> Self {
+        let pipeline = ServicePipeline::new(
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_PKG_VERSION"),
+            cloud.resource_manager.clone(),
+            credential,
+            cloud.resource_manager_scope(),
+            options.unwrap_or_default(),
+        );
+        Self {
+            pipeline,
+            subscription_id,
+        }
+    }
+
+    /// The default subscription.
+    pub fn subscription_id(&self) -> &SubscriptionId {
+        &self.subscription_id
+    }
+
+    fn assignment_url(&self, scope: &ResourceId, name: &Uuid) -> Url {
+        self.pipeline.url(
+            &format!(
+                "{}/providers/Microsoft.Authorization/roleAssignments/{}",
+                scope.as_str().trim_end_matches('/'),
+                name.hyphenated()
+            ),
+            Some(AUTHORIZATION_API_VERSION),
+        )
+    }
+}
+
+#[async_trait::async_trait]
+impl RoleAssignments for RoleAssignmentsClient {
+    async fn create(
+        &self,
+        scope: &ResourceId,
+        role: RoleDefinitionId,
+        principal_id: &PrincipalId,
+        principal_type: PrincipalType,
+    ) -> Result<RoleAssignment> {
+        if let PrincipalType::Other(other) = &principal_type {
+            return Err(Error::InvalidArgument(format!(
+                "principal type {other:?} is not one Azure accepts"
+            )));
+        }
+        let name = assignment_name(scope, role, principal_id);
+        let url = self.assignment_url(scope, &name);
+        let body = to_json_value(&CreateAssignment {
+            properties: CreateAssignmentProperties {
+                role_definition_id: role.resource_id_in(scope.subscription_id()),
+                principal_id,
+                principal_type: &principal_type,
+            },
+        })?;
+        let response = self
+            .pipeline
+            .send_unchecked(&Context::new(), Method::Put, url, Some(&body))
+            .await?;
+        let error = match ensure_success(response) {
+            Ok(response) => return Ok(decode("create role assignment", &response)?),
+            Err(error) => error,
+        };
+        let exists = error.is_conflict()
+            && error.service_error().is_some_and(|e| {
+                e.codes()
+                    .any(|c| c.eq_ignore_ascii_case("RoleAssignmentExists"))
+            });
+        if !exists {
+            return Err(error.into());
+        }
+        // The same (scope, role, principal) exists under another name: confirm and return it.
+        let existing = self.list_for_principal(scope, principal_id).await?;
+        existing
+            .into_iter()
+            .find(|a| a.role() == Some(role) && a.is_at_scope(scope))
+            .ok_or_else(|| error.into())
+    }
+
+    async fn list_for_principal(
+        &self,
+        scope: &ResourceId,
+        principal_id: &PrincipalId,
+    ) -> Result<Vec<RoleAssignment>> {
+        let mut url = self.pipeline.url(
+            &format!(
+                "{}/providers/Microsoft.Authorization/roleAssignments",
+                scope.as_str().trim_end_matches('/')
+            ),
+            None,
+        );
+        url.set_query(Some(&format!(
+            "api-version={AUTHORIZATION_API_VERSION}&$filter=principalId%20eq%20'{principal_id}'"
+        )));
+        list_all(&self.pipeline, "list role assignments", url).await
+    }
+
+    async fn delete(&self, scope: &ResourceId, name: &Uuid) -> Result<()> {
+        let url = self.assignment_url(scope, name);
+        let response = self
+            .pipeline
+            .send_unchecked(&Context::new(), Method::Delete, url, None)
+            .await?;
+        if response.status() == StatusCode::NotFound {
+            return Ok(());
+        }
+        ensure_success(response)?;
+        Ok(())
+    }
+}
