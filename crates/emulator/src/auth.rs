@@ -1,6 +1,7 @@
 //! Access tokens: RS256 JWTs signed by the emulator, and their validation.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -74,22 +75,39 @@ pub enum TokenError {
     WrongAudience,
 }
 
-/// Signs and validates tokens.
-pub struct TokenService {
+/// Why a token could not be signed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The signing key is still being generated or failed to generate.
+    #[error("the token signing key is not available")]
+    KeyUnavailable,
+    /// The JWT library failed.
+    #[error("token signing failed: {0}")]
+    Jwt(String),
+}
+
+struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
-    /// Key id, also in the JWKS.
-    pub kid: String,
-    /// Modulus, base64url.
-    pub n: String,
-    /// Exponent, base64url.
-    pub e: String,
+    kid: String,
+    n: String,
+    e: String,
+}
+
+/// Signs and validates tokens. The RSA signing key is loaded from the state directory or
+/// generated in the background, so start-up does not wait for RSA key generation; requests
+/// wait for it through [`TokenService::ready`].
+#[derive(Clone)]
+pub struct TokenService {
+    keys: Arc<tokio::sync::OnceCell<Keys>>,
+    dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for TokenService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenService")
-            .field("kid", &self.kid)
+            .field("ready", &self.keys.get().is_some())
             .finish_non_exhaustive()
     }
 }
@@ -98,50 +116,86 @@ fn key_err(e: impl std::fmt::Display) -> EmulatorError {
     EmulatorError::Tls(format!("token signing key: {e}"))
 }
 
+fn load_or_generate(dir: Option<&Path>) -> Result<Keys, EmulatorError> {
+    use aws_lc_rs::encoding::AsDer;
+    let path = dir.map(|d| d.join("token-signing-key.pem"));
+    let pkcs8 = match &path {
+        Some(p) if p.exists() => {
+            let pem = std::fs::read_to_string(p)
+                .map_err(|e| EmulatorError::Io(format!("read {}: {e}", p.display())))?;
+            pem_body(&pem)?
+        }
+        _ => {
+            let kp = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+                .map_err(key_err)?;
+            let der = kp.as_der().map_err(key_err)?.as_ref().to_vec();
+            if let Some(p) = &path {
+                crate::tls::write_private(
+                    p,
+                    crate::tls::der_to_pem(&der, "PRIVATE KEY").as_bytes(),
+                )?;
+            }
+            der
+        }
+    };
+    let kp = aws_lc_rs::rsa::KeyPair::from_pkcs8(&pkcs8).map_err(key_err)?;
+    let pubkey = aws_lc_rs::signature::KeyPair::public_key(&kp);
+    let n = pubkey.modulus().big_endian_without_leading_zero().to_vec();
+    let e = pubkey.exponent().big_endian_without_leading_zero().to_vec();
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &n);
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let kid = b64.encode(&digest.as_ref()[..16]);
+    let pem = crate::tls::der_to_pem(&pkcs8, "PRIVATE KEY");
+    let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(key_err)?;
+    let decoding = DecodingKey::from_rsa_raw_components(&n, &e);
+    Ok(Keys {
+        encoding,
+        decoding,
+        kid,
+        n: b64.encode(&n),
+        e: b64.encode(&e),
+    })
+}
+
 impl TokenService {
-    /// Loads the signing key from `dir` or generates one (saved there when given).
-    pub fn load_or_generate(dir: Option<&Path>) -> Result<Self, EmulatorError> {
-        use aws_lc_rs::encoding::AsDer;
-        let path = dir.map(|d| d.join("token-signing-key.pem"));
-        let pkcs8 = match &path {
-            Some(p) if p.exists() => {
-                let pem = std::fs::read_to_string(p)
-                    .map_err(|e| EmulatorError::Io(format!("read {}: {e}", p.display())))?;
-                pem_body(&pem)?
-            }
-            _ => {
-                let kp = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
-                    .map_err(key_err)?;
-                let der = kp.as_der().map_err(key_err)?.as_ref().to_vec();
-                if let Some(p) = &path {
-                    crate::tls::write_private(
-                        p,
-                        crate::tls::der_to_pem(&der, "PRIVATE KEY").as_bytes(),
-                    )?;
-                }
-                der
-            }
-        };
-        let kp = aws_lc_rs::rsa::KeyPair::from_pkcs8(&pkcs8).map_err(key_err)?;
-        let pubkey = aws_lc_rs::signature::KeyPair::public_key(&kp);
-        let n = pubkey.modulus().big_endian_without_leading_zero().to_vec();
-        let e = pubkey.exponent().big_endian_without_leading_zero().to_vec();
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &n);
-        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let kid = b64.encode(&digest.as_ref()[..16]);
-        let pem = crate::tls::der_to_pem(&pkcs8, "PRIVATE KEY");
-        let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(key_err)?;
-        let decoding = DecodingKey::from_rsa_raw_components(&n, &e);
-        Ok(Self {
-            encoding,
-            decoding,
-            kid,
-            n: b64.encode(&n),
-            e: b64.encode(&e),
-        })
+    /// A service whose key is loaded from (or saved to) `dir`, on first use of [`Self::ready`].
+    pub fn new(dir: Option<&Path>) -> Self {
+        Self {
+            keys: Arc::new(tokio::sync::OnceCell::new()),
+            dir: dir.map(Path::to_path_buf),
+        }
     }
 
-    /// Issues a token for `aud` to the principal (`oid`, `appid`) in `tenant`.
+    /// Whether the signing key file already exists (loading it is fast).
+    pub fn key_on_disk(&self) -> bool {
+        self.dir
+            .as_ref()
+            .is_some_and(|d| d.join("token-signing-key.pem").exists())
+    }
+
+    /// Loads or generates the key (once; concurrent callers wait for the same work).
+    pub async fn ready(&self) -> Result<(), EmulatorError> {
+        let dir = self.dir.clone();
+        self.keys
+            .get_or_try_init(|| async move {
+                tokio::task::spawn_blocking(move || load_or_generate(dir.as_deref()))
+                    .await
+                    .map_err(key_err)?
+            })
+            .await
+            .map(|_| ())
+    }
+
+    fn keys(&self) -> Option<&Keys> {
+        self.keys.get()
+    }
+
+    /// Key id of the signing key (once ready).
+    pub fn kid(&self) -> Option<&str> {
+        self.keys().map(|k| k.kid.as_str())
+    }
+
+    /// Issues a token for `aud` to the principal (`oid`, `appid`) in the tenant.
     pub fn issue(
         &self,
         cfg: &Config,
@@ -149,7 +203,7 @@ impl TokenService {
         oid: &str,
         appid: &str,
         mirid: Option<&str>,
-    ) -> Result<(String, i64), jsonwebtoken::errors::Error> {
+    ) -> Result<(String, i64), SignError> {
         let now = now_secs();
         self.issue_with(&Claims {
             aud: aud.to_owned(),
@@ -170,11 +224,13 @@ impl TokenService {
     }
 
     /// Signs arbitrary claims (used by the admin API to mint test tokens).
-    pub fn issue_with(&self, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
+    pub fn issue_with(&self, claims: &Claims) -> Result<String, SignError> {
+        let keys = self.keys().ok_or(SignError::KeyUnavailable)?;
         let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(self.kid.clone());
+        header.kid = Some(keys.kid.clone());
         header.typ = Some("JWT".to_owned());
-        jsonwebtoken::encode(&header, claims, &self.encoding)
+        jsonwebtoken::encode(&header, claims, &keys.encoding)
+            .map_err(|e| SignError::Jwt(e.to_string()))
     }
 
     /// Validates a bearer token for one of `audiences`.
@@ -184,11 +240,12 @@ impl TokenService {
         token: &str,
         audiences: &[String],
     ) -> Result<Claims, TokenError> {
+        let keys = self.keys().ok_or(TokenError::BadSignature)?;
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         if header.alg != Algorithm::RS256 {
             return Err(TokenError::BadSignature);
         }
-        if header.kid.as_deref() != Some(self.kid.as_str()) {
+        if header.kid.as_deref() != Some(keys.kid.as_str()) {
             return Err(TokenError::BadSignature);
         }
         let mut v = Validation::new(Algorithm::RS256);
@@ -196,7 +253,7 @@ impl TokenService {
         v.validate_exp = false;
         v.validate_nbf = false;
         v.required_spec_claims.clear();
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &v).map_err(|e| {
+        let data = jsonwebtoken::decode::<Claims>(token, &keys.decoding, &v).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind as K;
             match e.kind() {
                 K::InvalidSignature | K::InvalidAlgorithm | K::InvalidRsaKey(_) => {
@@ -226,9 +283,16 @@ impl TokenService {
 
     /// The JWKS document.
     pub fn jwks(&self) -> serde_json::Value {
-        serde_json::json!({"keys": [{
-            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid, "n": self.n, "e": self.e,
-        }]})
+        let keys: Vec<serde_json::Value> = self
+            .keys()
+            .map(|k| {
+                serde_json::json!({
+                    "kty": "RSA", "use": "sig", "alg": "RS256", "kid": k.kid, "n": k.n, "e": k.e,
+                })
+            })
+            .into_iter()
+            .collect();
+        serde_json::json!({ "keys": keys })
     }
 }
 

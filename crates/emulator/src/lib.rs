@@ -256,10 +256,7 @@ impl Emulator {
         }
         let dir = options.state_dir.clone();
         // Key generation is CPU-bound: do it off the async threads, in parallel.
-        let d1 = dir.clone();
-        let tokens = tokio::task::spawn_blocking(move || {
-            auth::TokenService::load_or_generate(d1.as_deref())
-        });
+        let tokens = auth::TokenService::new(dir.as_deref());
         let d2 = dir.clone();
         let tls = tokio::task::spawn_blocking(move || tls::load_or_generate(d2.as_deref()));
         let store = match &dir {
@@ -275,9 +272,18 @@ impl Emulator {
             .port();
         let v6 = bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).ok();
 
-        let tokens = tokens
-            .await
-            .map_err(|e| EmulatorError::Tls(e.to_string()))??;
+        // A key on disk loads at once (and any error surfaces here); a new key is generated in
+        // the background while the server already accepts connections.
+        if tokens.key_on_disk() {
+            tokens.ready().await?;
+        } else {
+            let t = tokens.clone();
+            tokio::spawn(async move {
+                if let Err(e) = t.ready().await {
+                    tracing::error!(error = %e, "token signing key generation failed");
+                }
+            });
+        }
         let tls = tls.await.map_err(|e| EmulatorError::Tls(e.to_string()))??;
         let server_cfg = tls::server_config(&tls)?;
 

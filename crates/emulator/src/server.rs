@@ -268,6 +268,16 @@ async fn dispatch(
                 );
             }
         };
+        // Every service (the admin API too, to mint tokens) may need the signing key.
+        if let Err(e) = app.tokens.ready().await {
+            break 'resp wire::service_error(
+                service,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                &format!("The emulator is not ready: {e}"),
+                &request_id,
+            );
+        }
         let ctx = Ctx {
             app: app.clone(),
             method: method.clone(),
