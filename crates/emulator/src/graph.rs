@@ -155,7 +155,13 @@ pub async fn handle(ctx: &Ctx) -> Response {
             format!("Invalid version: {version}"),
         );
     }
-    let rest: Vec<&str> = ctx.segs[2..].iter().map(String::as_str).collect();
+    let rest: Vec<&str> = ctx
+        .segs
+        .get(2..)
+        .unwrap_or_default()
+        .iter()
+        .map(String::as_str)
+        .collect();
     let first = rest
         .first()
         .map(|s| s.to_ascii_lowercase())

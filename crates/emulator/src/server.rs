@@ -291,15 +291,31 @@ async fn dispatch(
             request_id: request_id.clone(),
             caller_oid: Mutex::new(None),
         };
-        let r = match service {
-            Service::Arm => crate::arm::handle(&ctx).await,
-            Service::Graph => crate::graph::handle(&ctx).await,
-            Service::Keyvault => {
-                crate::keyvault::data::handle(&ctx, vault.as_deref().unwrap_or_default()).await
+        let handled = std::panic::AssertUnwindSafe(async {
+            match service {
+                Service::Arm => crate::arm::handle(&ctx).await,
+                Service::Graph => crate::graph::handle(&ctx).await,
+                Service::Keyvault => {
+                    crate::keyvault::data::handle(&ctx, vault.as_deref().unwrap_or_default()).await
+                }
+                Service::Token => crate::entra::handle(&ctx).await,
+                Service::Msi => crate::msi::handle(&ctx).await,
+                Service::Admin => crate::admin::handle(&ctx).await,
             }
-            Service::Token => crate::entra::handle(&ctx).await,
-            Service::Msi => crate::msi::handle(&ctx).await,
-            Service::Admin => crate::admin::handle(&ctx).await,
+        });
+        // A bug must not take the connection down without an answer: answer 500 instead.
+        let r = match futures::FutureExt::catch_unwind(handled).await {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::error!(service = service.as_str(), path = %path, "handler panicked");
+                wire::service_error(
+                    service,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalServerError",
+                    "The emulator failed while handling this request.",
+                    &request_id,
+                )
+            }
         };
         let caller = ctx.caller();
         add_standard_headers(&ctx, service, r, caller)

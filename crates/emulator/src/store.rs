@@ -204,6 +204,8 @@ tables! {
     identities: crate::arm::identity::UserAssignedIdentity,
     /// Role assignments, by lowercase ARM id.
     role_assignments: crate::arm::authorization::RoleAssignment,
+    /// Long-running operations, by id.
+    operations: crate::arm::lro::Operation,
 }
 
 impl State {

@@ -5,10 +5,12 @@
 //! [`crate::keyvault::mgmt`] (Microsoft.KeyVault), [`identity`] (Microsoft.ManagedIdentity),
 //! [`authorization`] (Microsoft.Authorization role assignments and definitions).
 //! A new provider (e.g. Microsoft.ContainerInstance) adds an arm to [`provider`] and, if it keeps
-//! resources in a group, a call in [`resources::on_resource_group_deleted`].
+//! resources in a group, a call in [`resources::on_resource_group_deleted`]. Work that is not
+//! finished when the provider answers uses [`lro`] for its polling URLs.
 
 pub mod authorization;
 pub mod identity;
+pub mod lro;
 pub mod resources;
 
 use axum::response::Response;
@@ -242,6 +244,13 @@ async fn provider(
     match ns {
         "microsoft.keyvault" => crate::keyvault::mgmt::handle(ctx, claims, sub, rg, tail, orig),
         "microsoft.managedidentity" => identity::handle(ctx, sub, rg, tail, orig),
+        "microsoft.resources"
+            if rg.is_none()
+                && tail.len() == 2
+                && matches!(tail[0], "operationstatuses" | "operationresults") =>
+        {
+            lro::handle(ctx, tail[0], &orig[1])
+        }
         // Issue 4: "microsoft.containerinstance" and "microsoft.resources" (deployments) go here.
         _ if tail.is_empty() && rg.is_none() => resources::provider_info(ctx, &ctx.segs[3]),
         _ if tail == ["register"] && rg.is_none() => resources::provider_info(ctx, &ctx.segs[3]),

@@ -742,3 +742,75 @@ async fn role_assignments_at_vault_scope() {
         .await
         .expect(404);
 }
+
+#[tokio::test]
+async fn long_running_operations_poll_as_arm() {
+    use aci_cmk_emulator::arm::lro;
+    let env = Env::start().await;
+    let sub = env.sub().to_owned();
+    let state = env.emu.state();
+    let (running, failed) = state
+        .store
+        .write(|st| {
+            let a = lro::start(
+                st,
+                &sub,
+                "/subscriptions/x/resourceGroups/rg/providers/P/t/a",
+                400,
+                "Succeeded",
+                None,
+            );
+            let b = lro::start(
+                st,
+                &sub,
+                "/subscriptions/x/resourceGroups/rg/providers/P/t/b",
+                0,
+                "Failed",
+                Some(json!({"code": "SomethingFailed", "message": "boom"})),
+            );
+            (a, b)
+        })
+        .expect("store");
+    let t = env.arm_token().await;
+    let status = lro::status_url(&state.config, &running);
+    let location = lro::result_url(&state.config, &running);
+    let r = env.send(Method::GET, &status, Some(&t), None).await;
+    r.expect(200);
+    assert_eq!(r.body["status"], "InProgress");
+    assert_eq!(r.header("retry-after"), "1");
+    let r = env.send(Method::GET, &location, Some(&t), None).await;
+    r.expect(202);
+    assert_eq!(r.header("retry-after"), "1");
+    tokio::time::sleep(std::time::Duration::from_millis(450)).await;
+    let r = env.send(Method::GET, &status, Some(&t), None).await;
+    assert_eq!(r.body["status"], "Succeeded");
+    assert!(r.body["endTime"].is_string());
+    env.send(Method::GET, &location, Some(&t), None)
+        .await
+        .expect(204);
+    let r = env
+        .send(
+            Method::GET,
+            &lro::status_url(&state.config, &failed),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(r.body["status"], "Failed");
+    assert_eq!(r.body["error"]["code"], "SomethingFailed");
+    env.send(
+        Method::GET,
+        &lro::result_url(&state.config, &failed),
+        Some(&t),
+        None,
+    )
+    .await
+    .expect_err(400, "SomethingFailed");
+    let missing = format!(
+        "{}/subscriptions/{sub}/providers/Microsoft.Resources/operationStatuses/nope?api-version=2021-04-01",
+        env.info.arm_endpoint
+    );
+    env.send(Method::GET, &missing, Some(&t), None)
+        .await
+        .expect_err(404, "OperationNotFound");
+}

@@ -1,0 +1,176 @@
+//! Long-running operations for providers whose work is not finished when they answer (issue 4:
+//! container groups, deployments). An operation is stored in the state with the time at which
+//! it reaches its final status; polling URLs answer as ARM does:
+//!
+//! - `GET /subscriptions/{sub}/providers/Microsoft.Resources/operationStatuses/{id}`
+//!   (the `Azure-AsyncOperation` URL): `{"id","name","status","startTime","endTime"?,"error"?}`.
+//! - `GET /subscriptions/{sub}/providers/Microsoft.Resources/operationResults/{id}`
+//!   (the `Location` URL): 202 with `Retry-After: 1` while running, 204 on success, the error
+//!   envelope on failure.
+//!
+//! A provider answers its PUT/DELETE with 201/202 and [`add_polling_headers`], which always
+//! sends `Retry-After: 1` (never 0, never absent).
+
+use axum::response::Response;
+use http::{Method, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{ArmError, ArmResult};
+use crate::config::{Config, now_ms, rfc3339_secs};
+use crate::server::Ctx;
+use crate::store::{Record, State};
+use crate::wire;
+
+/// api-version written into polling URLs.
+pub const POLL_API_VERSION: &str = "2021-04-01";
+
+/// A long-running operation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Operation {
+    /// Operation id (a GUID).
+    pub id: String,
+    /// Subscription.
+    pub subscription: String,
+    /// ARM id of the resource the operation works on.
+    pub resource_id: String,
+    /// Start (unix ms).
+    pub start_ms: i64,
+    /// When the operation reaches `final_status` (unix ms).
+    pub done_at_ms: i64,
+    /// `Succeeded`, `Failed` or `Canceled`.
+    pub final_status: String,
+    /// Error envelope body (`{"code","message",...}`) for a failed operation.
+    #[serde(default)]
+    pub error: Option<Value>,
+}
+
+impl Record for Operation {}
+
+impl Operation {
+    /// Current status: `InProgress` until `done_at_ms`, then the final status.
+    pub fn status(&self) -> &str {
+        if now_ms() >= self.done_at_ms {
+            &self.final_status
+        } else {
+            "InProgress"
+        }
+    }
+}
+
+/// Records an operation that finishes `after_ms` from now with `final_status` (and `error`).
+pub fn start(
+    st: &mut State,
+    subscription: &str,
+    resource_id: &str,
+    after_ms: i64,
+    final_status: &str,
+    error: Option<Value>,
+) -> Operation {
+    let now = now_ms();
+    let op = Operation {
+        id: uuid::Uuid::new_v4().to_string(),
+        subscription: subscription.to_owned(),
+        resource_id: resource_id.to_owned(),
+        start_ms: now,
+        done_at_ms: now + after_ms.max(0),
+        final_status: final_status.to_owned(),
+        error,
+    };
+    st.operations.insert(op.id.clone(), op.clone());
+    op
+}
+
+/// Changes an operation's outcome (e.g. a provider learns it failed), finishing it now.
+pub fn finish(st: &mut State, id: &str, final_status: &str, error: Option<Value>) {
+    if let Some(op) = st.operations.get_mut(id) {
+        op.final_status = final_status.to_owned();
+        op.error = error;
+        op.done_at_ms = op.done_at_ms.min(now_ms());
+    }
+}
+
+/// The `Azure-AsyncOperation` URL of an operation.
+pub fn status_url(cfg: &Config, op: &Operation) -> String {
+    format!(
+        "{}/subscriptions/{}/providers/Microsoft.Resources/operationStatuses/{}?api-version={POLL_API_VERSION}",
+        cfg.base(),
+        op.subscription,
+        op.id
+    )
+}
+
+/// The `Location` URL of an operation.
+pub fn result_url(cfg: &Config, op: &Operation) -> String {
+    format!(
+        "{}/subscriptions/{}/providers/Microsoft.Resources/operationResults/{}?api-version={POLL_API_VERSION}",
+        cfg.base(),
+        op.subscription,
+        op.id
+    )
+}
+
+/// Adds `Azure-AsyncOperation`, `Location` and `Retry-After: 1` to a 201/202 response.
+pub fn add_polling_headers(r: &mut Response, cfg: &Config, op: &Operation) {
+    wire::set_header(r, "azure-asyncoperation", &status_url(cfg, op));
+    wire::set_header(r, "location", &result_url(cfg, op));
+    wire::set_header(r, "retry-after", "1");
+}
+
+fn not_found(id: &str) -> ArmError {
+    ArmError::new(
+        StatusCode::NOT_FOUND,
+        "OperationNotFound",
+        format!("The operation '{id}' could not be found."),
+    )
+}
+
+/// Serves `operationStatuses/{id}` and `operationResults/{id}`.
+pub fn handle(ctx: &Ctx, kind: &str, id: &str) -> ArmResult {
+    if ctx.method != Method::GET {
+        return Err(super::resources::method_not_allowed(ctx));
+    }
+    let op = ctx
+        .app
+        .store
+        .read(|st| st.operations.get(id).cloned())
+        .ok_or_else(|| not_found(id))?;
+    let status = op.status().to_owned();
+    if kind == "operationstatuses" {
+        let mut body = json!({
+            "id": format!("/subscriptions/{}/providers/Microsoft.Resources/operationStatuses/{}", op.subscription, op.id),
+            "name": op.id,
+            "status": status,
+            "startTime": rfc3339_secs(op.start_ms / 1000),
+        });
+        if status != "InProgress" {
+            body["endTime"] = json!(rfc3339_secs(op.done_at_ms / 1000));
+            if let Some(e) = &op.error {
+                body["error"] = e.clone();
+            }
+        }
+        let mut r = wire::json(StatusCode::OK, &body);
+        if status == "InProgress" {
+            wire::set_header(&mut r, "retry-after", "1");
+        }
+        return Ok(r);
+    }
+    match status.as_str() {
+        "InProgress" => {
+            let mut r = wire::empty(StatusCode::ACCEPTED);
+            wire::set_header(&mut r, "location", &result_url(&ctx.app.config, &op));
+            wire::set_header(&mut r, "retry-after", "1");
+            Ok(r)
+        }
+        "Succeeded" => Ok(wire::empty(StatusCode::NO_CONTENT)),
+        _ => {
+            let e = op.error.clone().unwrap_or_else(
+                || json!({"code": "OperationFailed", "message": "The operation failed."}),
+            );
+            let code = e["code"].as_str().unwrap_or("OperationFailed").to_owned();
+            let mut r = wire::json(StatusCode::BAD_REQUEST, &json!({ "error": e }));
+            wire::set_header(&mut r, "x-ms-error-code", &code);
+            Ok(r)
+        }
+    }
+}
