@@ -9,3 +9,4 @@ mod graph;
 mod keyvault;
 mod persistence;
 mod sdk;
+mod transport;
