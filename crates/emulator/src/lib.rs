@@ -49,6 +49,7 @@ pub mod faults;
 pub mod graph;
 pub mod keyvault;
 pub mod msi;
+pub mod proxy;
 pub mod reqlog;
 pub mod server;
 pub mod store;
@@ -110,6 +111,9 @@ pub struct EmulatorOptions {
     pub client_id: Option<String>,
     /// Deployer service principal's client secret.
     pub client_secret: Option<String>,
+    /// Also run an HTTP CONNECT proxy (on a free 127.0.0.1 port) that tunnels `*.localhost`
+    /// names to the emulator, announced as `https_proxy` on the ready line.
+    pub connect_proxy: bool,
 }
 
 /// The values printed on the ready line, also returned by [`RunningEmulator::info`].
@@ -147,6 +151,10 @@ pub struct ReadyInfo {
     pub ca_cert_pem_path: String,
     /// Admin API base (loopback only, no Azure token).
     pub admin_endpoint: String,
+    /// `http://127.0.0.1:{port}` of the CONNECT proxy, when enabled
+    /// ([`EmulatorOptions::connect_proxy`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub https_proxy: Option<String>,
 }
 
 impl std::fmt::Debug for ReadyInfo {
@@ -167,6 +175,7 @@ impl std::fmt::Debug for ReadyInfo {
             .field("client_secret", &"<redacted>")
             .field("ca_cert_pem_path", &self.ca_cert_pem_path)
             .field("admin_endpoint", &self.admin_endpoint)
+            .field("https_proxy", &self.https_proxy)
             .finish()
     }
 }
@@ -181,6 +190,7 @@ pub struct RunningEmulator {
     ca_pem: String,
     handle: axum_server::Handle,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    proxy_task: Option<tokio::task::JoinHandle<()>>,
     temp_dir: Option<PathBuf>,
     state: Arc<EmulatorState>,
 }
@@ -211,6 +221,9 @@ impl RunningEmulator {
 
     /// Stops accepting connections, lets in-flight requests finish (up to 5 s) and returns.
     pub async fn shutdown(mut self) {
+        if let Some(p) = self.proxy_task.take() {
+            p.abort();
+        }
         self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
         for t in std::mem::take(&mut self.tasks) {
             let _ = t.await;
@@ -223,6 +236,9 @@ impl Drop for RunningEmulator {
         self.handle.shutdown();
         for t in &self.tasks {
             t.abort();
+        }
+        if let Some(p) = &self.proxy_task {
+            p.abort();
         }
         if let Some(dir) = self.temp_dir.take() {
             let _ = std::fs::remove_dir_all(dir);
@@ -302,7 +318,7 @@ impl Emulator {
         };
 
         let config = config::Config { port, ids };
-        let info = ReadyInfo {
+        let mut info = ReadyInfo {
             ready: true,
             arm_endpoint: config.base(),
             arm_audience: config.base(),
@@ -319,6 +335,7 @@ impl Emulator {
             client_secret: config.ids.client_secret.clone(),
             ca_cert_pem_path: ca_path.to_string_lossy().into_owned(),
             admin_endpoint: format!("{}/_admin", config.base()),
+            https_proxy: None,
         };
 
         let connections = Arc::new(tls::Connections::default());
@@ -351,6 +368,21 @@ impl Emulator {
                 }
             }));
         }
+        let proxy_task = if options.connect_proxy {
+            let l = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+                .await
+                .map_err(|e| EmulatorError::Bind {
+                    addr: "127.0.0.1:0".to_owned(),
+                    message: e.to_string(),
+                })?;
+            let addr = l
+                .local_addr()
+                .map_err(|e| EmulatorError::Io(e.to_string()))?;
+            info.https_proxy = Some(format!("http://{addr}"));
+            Some(tokio::spawn(proxy::run(l, port)))
+        } else {
+            None
+        };
         handle.listening().await;
         tracing::info!(port, "emulator listening");
         Ok(RunningEmulator {
@@ -358,6 +390,7 @@ impl Emulator {
             ca_pem: tls.ca_cert_pem,
             handle,
             tasks,
+            proxy_task,
             temp_dir,
             state,
         })

@@ -30,6 +30,10 @@ struct Args {
     /// Deployer client secret (generated when absent; prefer the environment variable).
     #[arg(long, env = "ACI_CMK_EMULATOR_CLIENT_SECRET", hide_env_values = true)]
     client_secret: Option<String>,
+    /// Also run an HTTP CONNECT proxy tunnelling `*.localhost` to the emulator (for clients that
+    /// cannot resolve `*.localhost`); announced as `https_proxy` on the ready line.
+    #[arg(long)]
+    connect_proxy: bool,
 }
 
 #[tokio::main]
@@ -49,6 +53,7 @@ async fn main() -> std::process::ExitCode {
         subscription_id: args.subscription_id,
         client_id: args.client_id,
         client_secret: args.client_secret,
+        connect_proxy: args.connect_proxy,
     };
     let emulator = match Emulator::start(opts).await {
         Ok(e) => e,

@@ -110,3 +110,56 @@ async fn http1_http2_ipv6_and_body_limit() {
         .await;
     assert!(r.status.is_client_error(), "{}", r.status);
 }
+
+#[tokio::test]
+async fn connect_proxy_tunnels_localhost_names_only() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let env = Env::start_with(aci_cmk_emulator::EmulatorOptions {
+        connect_proxy: true,
+        ..Default::default()
+    })
+    .await;
+    let proxy = env.info.https_proxy.clone().expect("https_proxy announced");
+    let cert = reqwest::Certificate::from_pem(env.emu.ca_cert_pem().as_bytes()).expect("pem");
+    // No custom resolver: the proxy resolves.
+    let http = reqwest::Client::builder()
+        .tls_certs_only([cert])
+        .proxy(reqwest::Proxy::https(&proxy).expect("proxy"))
+        .build()
+        .expect("client");
+    let r = http
+        .get(format!(
+            "{}/keys?api-version=7.5",
+            env.vault_url("anyvault")
+        ))
+        .send()
+        .await
+        .expect("tunnelled");
+    assert_eq!(r.status(), 401);
+    let t = env.arm_token().await;
+    let r = http
+        .get(format!(
+            "{}/subscriptions/{}/resourcegroups?api-version={RG_API}",
+            env.info.arm_endpoint,
+            env.sub()
+        ))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .expect("tunnelled");
+    assert_eq!(r.status(), 200);
+    // Anything else is refused.
+    let addr = proxy.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("proxy reachable");
+    s.write_all(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+        .await
+        .expect("write");
+    let mut buf = vec![0u8; 64];
+    let n = s.read(&mut buf).await.expect("read");
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 403"));
+    let line = serde_json::to_string(&env.info).expect("json");
+    assert!(line.contains("\"https_proxy\""));
+    env.emu.shutdown().await;
+}
