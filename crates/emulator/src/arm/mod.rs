@@ -4,7 +4,7 @@
 //! Provider modules: [`resources`] (subscriptions, resource groups, cloud metadata),
 //! [`crate::keyvault::mgmt`] (Microsoft.KeyVault), [`identity`] (Microsoft.ManagedIdentity),
 //! [`authorization`] (Microsoft.Authorization role assignments and definitions).
-//! A new provider (e.g. Microsoft.ContainerInstance) adds an arm to [`provider`] and, if it keeps
+//! A new provider (e.g. Microsoft.ContainerInstance) adds an arm to the private `provider` dispatcher and, if it keeps
 //! resources in a group, a call in [`resources::on_resource_group_deleted`]. Work that is not
 //! finished when the provider answers uses [`lro`] for its polling URLs.
 

@@ -324,3 +324,38 @@ async fn replication_delay_hides_new_principals_from_key_vault_and_role_assignme
     .await
     .expect(200);
 }
+
+#[tokio::test]
+async fn ready_info_debug_redacts_secrets() {
+    let env = Env::start().await;
+    let dbg = format!("{:?} {:?}", env.info, env.emu);
+    assert!(!dbg.contains(&env.info.client_secret));
+    assert!(!dbg.contains(&env.info.identity_header));
+    assert!(dbg.contains(&env.info.client_id));
+    let line = serde_json::to_value(&env.info).expect("json");
+    for k in [
+        "ready",
+        "arm_endpoint",
+        "arm_audience",
+        "graph_endpoint",
+        "graph_audience",
+        "authority_host",
+        "keyvault_dns_suffix",
+        "keyvault_audience",
+        "managed_identity_endpoint",
+        "identity_header",
+        "tenant_id",
+        "subscription_id",
+        "client_id",
+        "client_secret",
+        "ca_cert_pem_path",
+        "admin_endpoint",
+    ] {
+        assert!(!line[k].is_null(), "{k} missing from the ready line");
+    }
+    assert!(line.get("https_proxy").is_none());
+    let ca = std::path::PathBuf::from(&env.info.ca_cert_pem_path);
+    assert!(ca.exists());
+    drop(env);
+    assert!(!ca.exists(), "the temporary CA file is deleted on drop");
+}
