@@ -1222,7 +1222,9 @@ fn access_policies(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, kind: &str) ->
         &json!({
             "id": format!("{}/accessPolicies/{kind}", v.id()),
             "type": "Microsoft.KeyVault/vaults/accessPolicies",
-            "properties": {"accessPolicies": policies.iter().map(policy_json).collect::<Vec<_>>()},
+            // The vault's policies after the update (for `add` of a new principal this is a
+            // superset of the request).
+            "properties": {"accessPolicies": v.props.access_policies.iter().map(policy_json).collect::<Vec<_>>()},
         }),
     ))
 }

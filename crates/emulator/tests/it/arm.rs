@@ -362,7 +362,13 @@ async fn vault_lifecycle_policies_soft_delete_and_purge_protection() {
     let r = env.arm(Method::PUT, &ap("add"), KV_API, Some(&json!({"properties": {"accessPolicies": [env.policy(other, &["get", "unwrapKey"]), env.policy(&oid, &["wrapKey"])]}}))).await;
     r.expect(200);
     assert_eq!(r.body["type"], "Microsoft.KeyVault/vaults/accessPolicies");
-    assert!(r.body["properties"]["accessPolicies"].is_array());
+    assert_eq!(
+        r.body["properties"]["accessPolicies"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "the vault's policies afterwards"
+    );
     let v = env.arm(Method::GET, &vp, KV_API, None).await.body;
     let pols = v["properties"]["accessPolicies"]
         .as_array()
