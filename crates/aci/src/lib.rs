@@ -1,7 +1,7 @@
 //! # aci_cmk_aci
 //!
-//! Clients for Azure Container Instances (`ContainerGroups`) and ARM template deployments
-//! (`Deployments`), with the rules of encryption with a customer-managed key checked before any
+//! Clients for Azure Container Instances (`ContainerGroups`), ARM template deployments
+//! (`Deployments`) and the resource groups they live in (`ResourceGroups`), with the rules of encryption with a customer-managed key checked before any
 //! request: sku `Standard`, an encryption identity that the group lists among its user-assigned
 //! identities, and an api-version that has the fields used (2019-12-01 for
 //! `encryptionProperties`, 2022-09-01 for `encryptionProperties.identity`).
@@ -33,6 +33,7 @@ pub mod container_groups;
 pub mod deployments;
 pub mod error;
 pub mod models;
+pub mod resource_groups;
 pub mod validation;
 
 pub use container_groups::{
@@ -40,3 +41,4 @@ pub use container_groups::{
 };
 pub use deployments::{DeploymentName, DeploymentRequest, Deployments, DeploymentsClient};
 pub use error::{Error, Result};
+pub use resource_groups::{ResourceGroup, ResourceGroups, ResourceGroupsClient};

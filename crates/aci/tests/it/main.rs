@@ -3,6 +3,7 @@
 
 mod container_groups;
 mod deployments;
+mod resource_groups;
 
 use aci_cmk_core::{
     CloudEndpoints, ServiceClientOptions,
