@@ -1,6 +1,7 @@
 //! Key Vault clients against a local mock server (management plane) and, when available, the
-//! local emulator (data plane, which needs TLS).
+//! local emulator (data plane, which needs TLS and challenge-based authentication).
 
+mod keys_emulator;
 mod management;
 
 use aci_cmk_core::{CloudEndpoints, ServiceClientOptions, lro::LroOptions};

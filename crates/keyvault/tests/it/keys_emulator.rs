@@ -1,0 +1,369 @@
+//! `KeyVaultKeysClient` end to end against the local emulator (the data plane needs TLS and
+//! Key Vault's challenge-based authentication, which wiremock cannot stand in for): the vault is
+//! created with this crate's own `KeyVaultManagementClient`, with an access policy for the
+//! deployer, then keys are created, read, listed, disabled, used to wrap and unwrap, and deleted.
+
+use aci_cmk_core::{
+    CloudEndpoints, ServiceClientOptions, ServicePipeline, TokenCredential,
+    cloud::EmulatorProfile,
+    credentials::CredentialBuilder,
+    key_id::VaultUrl,
+    lro::LroOptions,
+    names::{KeyName, PrincipalId, ResourceGroupName, SubscriptionId, TenantId, VaultName},
+    transport::{HttpTransport, TransportOptions},
+};
+use aci_cmk_emulator::{Emulator, EmulatorOptions, RunningEmulator};
+use aci_cmk_keyvault::{
+    Error, KeyVaultKeys, KeyVaultKeysClient, KeyVaultManagement, KeyVaultManagementClient,
+    keys::{
+        CreateKeyOptions, KeyOperation, KeySize, KeyType, RsaKeyType, UpdateKeyOptions,
+        WrapAlgorithm,
+    },
+    models::{AccessPolicyEntry, KeyPermission, Sku, VaultCreateParameters, VaultProperties},
+};
+use azure_core::{
+    credentials::SecretBytes,
+    http::{Context, Method},
+};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+struct Setup {
+    _emulator: RunningEmulator,
+    cloud: CloudEndpoints,
+    credential: Arc<dyn TokenCredential>,
+    options: ServiceClientOptions,
+    subscription: SubscriptionId,
+    tenant: TenantId,
+    client_id: String,
+}
+
+async fn start() -> Setup {
+    let emulator = Emulator::start(EmulatorOptions::default())
+        .await
+        .expect("emulator starts");
+    let ready_line = serde_json::to_string(emulator.info()).expect("ready info serializes");
+    let profile = EmulatorProfile::from_ready_line(&ready_line).expect("ready line parses");
+    let cloud = profile.cloud_endpoints().expect("emulator endpoints");
+    let transport = HttpTransport::new(
+        TransportOptions::default().with_extra_root_ca_pem(emulator.ca_cert_pem()),
+    )
+    .expect("transport");
+    let credential = CredentialBuilder::new(cloud.clone(), transport.clone())
+        .client_secret(
+            &profile.tenant_id,
+            &profile.client_id,
+            profile.client_secret.clone(),
+        )
+        .expect("credential");
+    let mut options = ServiceClientOptions::with_transport(&transport);
+    options.lro = LroOptions::default()
+        .with_default_poll_interval(std::time::Duration::from_millis(20))
+        .with_max_wait(std::time::Duration::from_secs(30));
+    Setup {
+        subscription: profile.subscription_id.parse().expect("subscription"),
+        tenant: profile.tenant_id.parse().expect("tenant"),
+        client_id: profile.client_id.clone(),
+        _emulator: emulator,
+        cloud,
+        credential,
+        options,
+    }
+}
+
+impl Setup {
+    fn pipeline(&self, endpoint: url::Url, scope: String) -> ServicePipeline {
+        ServicePipeline::new(
+            "aci_cmk_keyvault_tests",
+            "0.0.0",
+            endpoint,
+            self.credential.clone(),
+            scope,
+            self.options.clone(),
+        )
+    }
+
+    /// The deployer's object id, from Graph.
+    async fn deployer_object_id(&self) -> PrincipalId {
+        let graph = self.pipeline(
+            self.cloud.microsoft_graph.clone(),
+            self.cloud.microsoft_graph_scope(),
+        );
+        let url = graph.url(
+            &format!("/v1.0/servicePrincipals(appId='{}')", self.client_id),
+            None,
+        );
+        let sp: Value = graph
+            .json::<(), _>(Method::Get, url, None)
+            .await
+            .expect("the deployer has a service principal");
+        sp["id"].as_str().expect("id").parse().expect("a GUID")
+    }
+
+    /// A resource group to put the vault in (no client of this crate creates groups).
+    async fn resource_group(&self, name: &str) -> ResourceGroupName {
+        let arm = self.pipeline(
+            self.cloud.resource_manager.clone(),
+            self.cloud.resource_manager_scope(),
+        );
+        let url = arm.url(
+            &format!("/subscriptions/{}/resourcegroups/{name}", self.subscription),
+            Some("2021-04-01"),
+        );
+        arm.send(
+            &Context::new(),
+            Method::Put,
+            url,
+            Some(&json!({"location": "westeurope"})),
+        )
+        .await
+        .expect("resource group created");
+        name.parse().expect("valid group")
+    }
+
+    /// A vault whose access policy lets the deployer manage and use keys.
+    async fn vault(&self, name: &str, permissions: Vec<KeyPermission>) -> VaultUrl {
+        let rg = self.resource_group("rg-keys").await;
+        let vaults = KeyVaultManagementClient::new(
+            &self.cloud,
+            self.credential.clone(),
+            self.subscription.clone(),
+            Some(self.options.clone()),
+        );
+        let me = self.deployer_object_id().await;
+        let properties = VaultProperties::new(self.tenant.clone(), Sku::standard())
+            .with_soft_delete(7)
+            .with_access_policy(AccessPolicyEntry::for_keys(
+                self.tenant.clone(),
+                me,
+                permissions,
+            ));
+        let vault_name: VaultName = name.parse().expect("vault name");
+        let vault = vaults
+            .create_or_update(
+                &rg,
+                &vault_name,
+                &VaultCreateParameters::new("westeurope".parse().expect("location"), properties),
+            )
+            .await
+            .expect("vault created");
+        let uri = vault.properties.vault_uri.expect("the vault has a URI");
+        assert_eq!(uri.vault_name(), &vault_name);
+        uri
+    }
+
+    fn keys(&self) -> KeyVaultKeysClient {
+        KeyVaultKeysClient::new(
+            &self.cloud,
+            self.credential.clone(),
+            Some(self.options.clone()),
+        )
+    }
+}
+
+fn all_key_permissions() -> Vec<KeyPermission> {
+    vec![
+        KeyPermission::Get,
+        KeyPermission::List,
+        KeyPermission::Create,
+        KeyPermission::Update,
+        KeyPermission::Delete,
+        KeyPermission::WrapKey,
+        KeyPermission::UnwrapKey,
+    ]
+}
+
+#[tokio::test]
+async fn keys_lifecycle_against_the_emulator() {
+    let setup = start().await;
+    let vault = setup.vault("kv-lifecycle", all_key_permissions()).await;
+    let keys: Arc<dyn KeyVaultKeys> = Arc::new(setup.keys());
+    let name: KeyName = "aci-cmk".parse().expect("key name");
+
+    // Create: the kid is versioned, the public key is returned, the attributes are kept.
+    let first = keys
+        .create_key(
+            &vault,
+            &name,
+            CreateKeyOptions::new(RsaKeyType::Rsa, KeySize::Rsa2048)
+                .with_key_ops([KeyOperation::WrapKey, KeyOperation::UnwrapKey])
+                .with_tag("purpose", "aci"),
+        )
+        .await
+        .expect("key created");
+    assert_eq!(first.kid.vault_url(), &vault);
+    assert_eq!(first.kid.name(), &name);
+    assert_eq!(first.kid.version(), Some(&first.version));
+    assert_eq!(first.kty, Some(KeyType::Rsa));
+    assert_eq!(
+        first.n.as_ref().map(Vec::len),
+        Some(256),
+        "a 2048-bit modulus"
+    );
+    assert_eq!(first.e.as_deref(), Some([1u8, 0, 1].as_slice()));
+    assert_eq!(
+        first.key_ops,
+        vec![KeyOperation::WrapKey, KeyOperation::UnwrapKey]
+    );
+    assert_eq!(first.enabled, Some(true));
+    assert_eq!(first.tags.get("purpose").map(String::as_str), Some("aci"));
+
+    // A second version; "latest" is now the second one.
+    let second = keys
+        .create_key(
+            &vault,
+            &name,
+            CreateKeyOptions::new(RsaKeyType::Rsa, KeySize::Rsa3072),
+        )
+        .await
+        .expect("second version");
+    assert_ne!(second.version, first.version);
+    assert_eq!(
+        second.n.as_ref().map(Vec::len),
+        Some(384),
+        "a 3072-bit modulus"
+    );
+    let latest = keys.get_key(&vault, &name, None).await.expect("latest");
+    assert_eq!(latest.version, second.version);
+    let pinned = keys
+        .get_key(&vault, &name, Some(&first.version))
+        .await
+        .expect("first");
+    assert_eq!(pinned.kid, first.kid);
+
+    let mut versions: Vec<_> = keys
+        .list_key_versions(&vault, &name)
+        .await
+        .expect("versions")
+        .into_iter()
+        .map(|k| k.version)
+        .collect();
+    versions.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    let mut expected = vec![first.version.clone(), second.version.clone()];
+    expected.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    assert_eq!(versions, expected);
+
+    // Wrap and unwrap a content-encryption key with both algorithms.
+    let cek = SecretBytes::new((0u8..32).collect::<Vec<u8>>());
+    for algorithm in [WrapAlgorithm::RsaOaep256, WrapAlgorithm::RsaOaep] {
+        let wrapped = keys
+            .wrap_key(&vault, &name, Some(&first.version), algorithm, &cek)
+            .await
+            .expect("wrapped");
+        assert_eq!(wrapped.kid, first.kid);
+        assert_eq!(wrapped.encrypted_key.len(), 256);
+        assert_ne!(wrapped.encrypted_key.as_slice(), cek.bytes());
+        let unwrapped = keys
+            .unwrap_key(
+                &vault,
+                &name,
+                &first.version,
+                algorithm,
+                &wrapped.encrypted_key,
+            )
+            .await
+            .expect("unwrapped");
+        assert_eq!(unwrapped, cek);
+    }
+    // Without a version, the latest wraps, and the result says which one.
+    let wrapped = keys
+        .wrap_key(&vault, &name, None, WrapAlgorithm::RsaOaep256, &cek)
+        .await
+        .expect("wrapped with the latest");
+    assert_eq!(wrapped.kid.version(), Some(&second.version));
+    // Unwrapping with the wrong version fails.
+    let err = keys
+        .unwrap_key(
+            &vault,
+            &name,
+            &first.version,
+            WrapAlgorithm::RsaOaep256,
+            &wrapped.encrypted_key,
+        )
+        .await
+        .expect_err("wrong version");
+    assert!(
+        matches!(err, Error::Service(aci_cmk_core::Error::InvalidInput(_))),
+        "{err:?}"
+    );
+
+    // Disable the first version: wrapping with it is refused; enabling it again works.
+    let disabled = keys
+        .update_key_attributes(
+            &vault,
+            &name,
+            Some(&first.version),
+            UpdateKeyOptions::disable(),
+        )
+        .await
+        .expect("disabled");
+    assert_eq!(disabled.enabled, Some(false));
+    let err = keys
+        .wrap_key(
+            &vault,
+            &name,
+            Some(&first.version),
+            WrapAlgorithm::RsaOaep256,
+            &cek,
+        )
+        .await
+        .expect_err("a disabled key cannot wrap");
+    assert!(err.is_forbidden(), "{err:?}");
+    assert!(
+        matches!(err, Error::Service(aci_cmk_core::Error::Forbidden(_))),
+        "{err:?}"
+    );
+    let enabled = keys
+        .update_key_attributes(
+            &vault,
+            &name,
+            Some(&first.version),
+            UpdateKeyOptions::enable(),
+        )
+        .await
+        .expect("enabled");
+    assert_eq!(enabled.enabled, Some(true));
+
+    // Delete: the key is gone (soft-deleted) and reads say not found.
+    let deleted = keys.delete_key(&vault, &name).await.expect("deleted");
+    assert_eq!(deleted.properties.kid.name(), &name);
+    assert!(deleted.recovery_id.is_some());
+    let err = keys.get_key(&vault, &name, None).await.expect_err("gone");
+    assert!(err.is_not_found(), "{err:?}");
+    assert_eq!(err.code(), Some("KeyNotFound"));
+}
+
+#[tokio::test]
+async fn a_missing_access_policy_permission_is_forbidden_by_policy() {
+    let setup = start().await;
+    // The deployer may create and read, but not wrap.
+    let vault = setup
+        .vault(
+            "kv-no-wrap",
+            vec![KeyPermission::Create, KeyPermission::Get],
+        )
+        .await;
+    let keys = setup.keys();
+    let name: KeyName = "cmk".parse().expect("key name");
+    let key = keys
+        .create_key(&vault, &name, CreateKeyOptions::default())
+        .await
+        .expect("created");
+    let err = keys
+        .wrap_key(
+            &vault,
+            &name,
+            Some(&key.version),
+            WrapAlgorithm::RsaOaep256,
+            &SecretBytes::new(vec![7u8; 32]),
+        )
+        .await
+        .expect_err("no wrapKey permission");
+    assert!(
+        matches!(
+            err,
+            Error::Service(aci_cmk_core::Error::ForbiddenByAccessPolicy(_))
+        ),
+        "{err:?}"
+    );
+}
