@@ -167,3 +167,117 @@ impl TokenCredential for FixedTokenCredential {
         Ok(self.token.clone())
     }
 }
+
+/// Who a credential signs in as, read from the claims of one of its access tokens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignedInPrincipal {
+    /// The object id (`oid`): what Key Vault access policies and role assignments name.
+    pub object_id: crate::names::PrincipalId,
+    /// The tenant (`tid`).
+    pub tenant_id: crate::names::TenantId,
+    /// The application id (`appid` or `azp`), for service principals and managed identities.
+    pub app_id: Option<String>,
+}
+
+/// Asks `credential` for a token of `scope` and reads the principal from its claims, as the Azure
+/// CLI does to learn the signed-in object id. The token's signature is not checked: it came
+/// from the credential, not from a third party, and it is not used for anything else.
+pub async fn signed_in_principal(
+    credential: &dyn TokenCredential,
+    scope: &str,
+) -> Result<SignedInPrincipal> {
+    use base64::Engine as _;
+    let token = credential
+        .get_token(&[scope], None)
+        .await
+        .map_err(credential_error)?;
+    let invalid = |what: &str| Error::Decode {
+        what: "the access token's claims".into(),
+        message: what.to_owned(),
+    };
+    let payload = token
+        .token
+        .secret()
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| invalid("the token is not a JWT"))?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| invalid("the claims are not base64url"))?;
+    #[derive(serde::Deserialize)]
+    struct Claims {
+        oid: Option<String>,
+        tid: Option<String>,
+        appid: Option<String>,
+        azp: Option<String>,
+    }
+    let claims: Claims =
+        serde_json::from_slice(&bytes).map_err(|_| invalid("the claims are not JSON"))?;
+    let object_id = claims
+        .oid
+        .ok_or_else(|| invalid("no oid claim"))?
+        .parse()
+        .map_err(|_| invalid("the oid claim is not a GUID"))?;
+    let tenant_id = claims
+        .tid
+        .ok_or_else(|| invalid("no tid claim"))?
+        .parse()
+        .map_err(|_| invalid("the tid claim is not a GUID"))?;
+    Ok(SignedInPrincipal {
+        object_id,
+        tenant_id,
+        app_id: claims.appid.or(claims.azp),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    fn jwt(claims: serde_json::Value) -> SecretString {
+        let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        format!(
+            "{}.{}.sig",
+            b64(br#"{"alg":"RS256"}"#),
+            b64(claims.to_string().as_bytes())
+        )
+        .into()
+    }
+
+    #[tokio::test]
+    async fn reads_oid_tid_and_appid() {
+        let oid = "11111111-2222-3333-4444-555555555555";
+        let tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        let token = jwt(serde_json::json!({"oid": oid, "tid": tid, "appid": "app"}));
+        let credential =
+            FixedTokenCredential::new(token, azure_core::time::OffsetDateTime::now_utc());
+        let principal = signed_in_principal(credential.as_ref(), "https://x/.default")
+            .await
+            .expect("reads");
+        assert_eq!(principal.object_id.as_str(), oid);
+        assert_eq!(principal.tenant_id.as_str(), tid);
+        assert_eq!(principal.app_id.as_deref(), Some("app"));
+    }
+
+    #[tokio::test]
+    async fn rejects_tokens_without_claims() {
+        for token in [
+            "opaque".to_owned(),
+            jwt(serde_json::json!({"tid": "x"}))
+                .expose_secret()
+                .to_owned(),
+        ] {
+            let credential = FixedTokenCredential::new(
+                token.into(),
+                azure_core::time::OffsetDateTime::now_utc(),
+            );
+            let err = signed_in_principal(credential.as_ref(), "s")
+                .await
+                .expect_err("no oid");
+            assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+            assert!(!err.to_string().contains("sig"), "the token is not echoed");
+        }
+    }
+}
