@@ -99,10 +99,8 @@ fn generate() -> Result<(String, String, String, String), EmulatorError> {
         SanType::IpAddress(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
         SanType::IpAddress(std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)),
     ];
-    leaf.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-    ];
+    // An ECDSA key signs (TLS 1.2 ECDHE / TLS 1.3); key encipherment would be wrong for it.
+    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     leaf.use_authority_key_identifier_extension = true;
     leaf.not_before = now - time::Duration::days(1);
