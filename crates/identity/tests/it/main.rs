@@ -1,7 +1,8 @@
 //! Identity clients against a local mock server: Graph service principals, managed identities,
-//! role assignments.
+//! role assignments; and against the local emulator end to end.
 
 mod directory;
+mod emulator;
 mod managed_identities;
 mod role_assignments;
 

@@ -1,0 +1,232 @@
+//! The three identity clients end to end against the local emulator: ACI's service principal
+//! ensured through Graph, a user-assigned identity created, and a role assigned to it (including
+//! the `RoleAssignmentExists` path).
+
+use aci_cmk_core::{
+    CloudEndpoints, ServiceClientOptions, ServicePipeline, TokenCredential,
+    cloud::EmulatorProfile,
+    credentials::CredentialBuilder,
+    names::{ResourceGroupName, SubscriptionId},
+    resource_id::ResourceId,
+    transport::{HttpTransport, TransportOptions},
+};
+use aci_cmk_emulator::{Emulator, EmulatorOptions, RunningEmulator};
+use aci_cmk_identity::{
+    ACI_FIRST_PARTY_APP_ID, Directory, GraphDirectory, ManagedIdentities, ManagedIdentitiesClient,
+    RoleAssignments, RoleAssignmentsClient,
+    role_assignments::{PrincipalType, RoleDefinitionId},
+};
+use azure_core::http::{Context, Method};
+use serde_json::json;
+use std::{collections::BTreeMap, sync::Arc};
+
+struct Setup {
+    _emulator: RunningEmulator,
+    cloud: CloudEndpoints,
+    credential: Arc<dyn TokenCredential>,
+    options: ServiceClientOptions,
+    subscription: SubscriptionId,
+    client_id: String,
+}
+
+async fn start() -> Setup {
+    let emulator = Emulator::start(EmulatorOptions::default())
+        .await
+        .expect("emulator starts");
+    let ready_line = serde_json::to_string(emulator.info()).expect("ready info serializes");
+    let profile = EmulatorProfile::from_ready_line(&ready_line).expect("ready line parses");
+    let cloud = profile.cloud_endpoints().expect("emulator endpoints");
+    let transport = HttpTransport::new(
+        TransportOptions::default().with_extra_root_ca_pem(emulator.ca_cert_pem()),
+    )
+    .expect("transport");
+    let credential = CredentialBuilder::new(cloud.clone(), transport.clone())
+        .client_secret(
+            &profile.tenant_id,
+            &profile.client_id,
+            profile.client_secret.clone(),
+        )
+        .expect("credential");
+    Setup {
+        subscription: profile.subscription_id.parse().expect("subscription"),
+        client_id: profile.client_id.clone(),
+        options: ServiceClientOptions::with_transport(&transport),
+        _emulator: emulator,
+        cloud,
+        credential,
+    }
+}
+
+impl Setup {
+    fn arm(&self) -> ServicePipeline {
+        ServicePipeline::new(
+            "aci_cmk_identity_tests",
+            "0.0.0",
+            self.cloud.resource_manager.clone(),
+            self.credential.clone(),
+            self.cloud.resource_manager_scope(),
+            self.options.clone(),
+        )
+    }
+
+    async fn resource_group(&self, name: &str) -> ResourceGroupName {
+        let arm = self.arm();
+        let url = arm.url(
+            &format!("/subscriptions/{}/resourcegroups/{name}", self.subscription),
+            Some("2021-04-01"),
+        );
+        arm.send(
+            &Context::new(),
+            Method::Put,
+            url,
+            Some(&json!({"location": "westeurope"})),
+        )
+        .await
+        .expect("resource group created");
+        name.parse().expect("valid group")
+    }
+}
+
+#[tokio::test]
+async fn directory_ensures_the_aci_service_principal_once() {
+    let setup = start().await;
+    let directory: Arc<dyn Directory> = Arc::new(GraphDirectory::new(
+        &setup.cloud,
+        setup.credential.clone(),
+        Some(setup.options.clone()),
+    ));
+    let aci = ACI_FIRST_PARTY_APP_ID.parse().expect("app id");
+    let before = directory
+        .get_service_principal_by_app_id(&aci)
+        .await
+        .expect("lookup");
+    let first = directory
+        .ensure_service_principal(&aci)
+        .await
+        .expect("ensured");
+    assert_eq!(first.created, before.is_none());
+    assert_eq!(first.service_principal.app_id, aci);
+    let second = directory
+        .ensure_service_principal(&aci)
+        .await
+        .expect("ensured again");
+    assert!(!second.created);
+    assert_eq!(second.service_principal.id, first.service_principal.id);
+
+    let deployer = directory
+        .get_service_principal_by_app_id(&setup.client_id.parse().expect("client id"))
+        .await
+        .expect("lookup")
+        .expect("the deployer has a service principal");
+    assert_ne!(deployer.id, first.service_principal.id);
+}
+
+#[tokio::test]
+async fn identity_and_role_assignment_lifecycle() {
+    let setup = start().await;
+    let rg = setup.resource_group("rg-identity").await;
+    let identities = ManagedIdentitiesClient::new(
+        &setup.cloud,
+        setup.credential.clone(),
+        setup.subscription.clone(),
+        Some(setup.options.clone()),
+    );
+    let name = "aci-cmk-id".parse().expect("identity name");
+    let tags: BTreeMap<String, String> = [("purpose".to_owned(), "cmk".to_owned())].into();
+    let identity = identities
+        .create_or_update(&rg, &name, &"westeurope".parse().expect("location"), &tags)
+        .await
+        .expect("identity created");
+    assert_eq!(identity.name, name);
+    assert_eq!(identity.tags, tags);
+    assert_eq!(identities.get(&rg, &name).await.expect("read"), identity);
+
+    let roles = RoleAssignmentsClient::new(
+        &setup.cloud,
+        setup.credential.clone(),
+        setup.subscription.clone(),
+        Some(setup.options.clone()),
+    );
+    let scope = ResourceId::resource_group(&setup.subscription, &rg);
+    let role = RoleDefinitionId::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER;
+    let created = roles
+        .create(
+            &scope,
+            role,
+            &identity.principal_id,
+            PrincipalType::ServicePrincipal,
+        )
+        .await
+        .expect("assigned");
+    assert_eq!(created.role(), Some(role));
+    assert!(created.is_at_scope(&scope));
+    // Again: the deterministic name makes it the same assignment.
+    let again = roles
+        .create(
+            &scope,
+            role,
+            &identity.principal_id,
+            PrincipalType::ServicePrincipal,
+        )
+        .await
+        .expect("idempotent");
+    assert_eq!(again.name, created.name);
+
+    // The same assignment under another name: RoleAssignmentExists, confirmed by a list.
+    roles.delete(&scope, &created.name).await.expect("deleted");
+    let arm = setup.arm();
+    let other = "11111111-2222-3333-4444-555555555555";
+    let url = arm.url(
+        &format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{other}"),
+        Some("2022-04-01"),
+    );
+    arm.send(
+        &Context::new(),
+        Method::Put,
+        url,
+        Some(&json!({"properties": {
+            "roleDefinitionId": role.resource_id_in(&setup.subscription),
+            "principalId": identity.principal_id,
+            "principalType": "ServicePrincipal"
+        }})),
+    )
+    .await
+    .expect("assigned under another name");
+    let existing = roles
+        .create(
+            &scope,
+            role,
+            &identity.principal_id,
+            PrincipalType::ServicePrincipal,
+        )
+        .await
+        .expect("RoleAssignmentExists is success");
+    assert_eq!(existing.name.to_string(), other);
+
+    let listed = roles
+        .list_for_principal(&scope, &identity.principal_id)
+        .await
+        .expect("listed");
+    assert!(listed.iter().any(|a| a.name == existing.name));
+    roles.delete(&scope, &existing.name).await.expect("deleted");
+    roles
+        .delete(&scope, &existing.name)
+        .await
+        .expect("deleting again succeeds");
+    let left = roles
+        .list_for_principal(&scope, &identity.principal_id)
+        .await
+        .expect("listed");
+    assert!(left.iter().all(|a| a.role() != Some(role)), "{left:?}");
+
+    identities
+        .delete(&rg, &name)
+        .await
+        .expect("identity deleted");
+    identities
+        .delete(&rg, &name)
+        .await
+        .expect("deleting again succeeds");
+    let err = identities.get(&rg, &name).await.expect_err("gone");
+    assert!(err.is_not_found(), "{err:?}");
+}
