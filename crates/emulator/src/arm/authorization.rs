@@ -547,3 +547,52 @@ pub fn on_resource_group_deleted(st: &mut State, sub: &str, rg: &str) {
     st.role_assignments
         .retain(|_, a| !scope_covers(&prefix, &a.scope));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_match_data_actions() {
+        assert!(action_matches(
+            "Microsoft.KeyVault/vaults/*",
+            "Microsoft.KeyVault/vaults/keys/wrap/action"
+        ));
+        assert!(action_matches(
+            "Microsoft.KeyVault/vaults/keys/*",
+            "microsoft.keyvault/vaults/keys/read"
+        ));
+        assert!(action_matches(
+            "Microsoft.KeyVault/vaults/*/read",
+            "Microsoft.KeyVault/vaults/keys/read"
+        ));
+        assert!(!action_matches(
+            "Microsoft.KeyVault/vaults/*/read",
+            "Microsoft.KeyVault/vaults/keys/wrap/action"
+        ));
+        assert!(!action_matches(
+            "Microsoft.KeyVault/vaults/keys/read",
+            "Microsoft.KeyVault/vaults/keys/create/action"
+        ));
+    }
+
+    #[test]
+    fn scopes_cover_descendants_only() {
+        let v = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/v";
+        assert!(scope_covers("/subscriptions/s", v));
+        assert!(scope_covers("/subscriptions/S/resourcegroups/RG", v));
+        assert!(scope_covers(v, &format!("{v}/keys/k")));
+        assert!(!scope_covers(&format!("{v}/keys/k"), v));
+        assert!(!scope_covers("/subscriptions/s/resourceGroups/rg2", v));
+        assert!(!scope_covers("/subscriptions/s/resourceGroups/r", v));
+    }
+
+    #[test]
+    fn roles_resolve_by_guid_or_full_id() {
+        assert_eq!(
+            role("/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6").map(|r| r.name),
+            Some("Key Vault Crypto Service Encryption User")
+        );
+        assert!(role("00000000-0000-0000-0000-000000000000").is_none());
+    }
+}

@@ -9,4 +9,5 @@ mod graph;
 mod keyvault;
 mod persistence;
 mod sdk;
+mod tidy;
 mod transport;
