@@ -4,7 +4,8 @@
 //! - `POST /_admin/reset`: back to the initial state (deployer and first-party apps only),
 //!   faults cleared, request log cleared.
 //! - `GET /_admin/dump`: every table as JSON (secrets and key material redacted).
-//! - `GET /_admin/requests` (`DELETE` clears): the request log.
+//! - `GET /_admin/requests[?service=arm|graph|keyvault|token|msi]` (`DELETE` clears): the
+//!   request log.
 //! - `GET|PUT|DELETE /_admin/faults`: the [`crate::faults::FaultConfig`].
 //! - `POST /_admin/principals` `{"display_name"?, "client_id"?, "client_secret"?}`: adds an
 //!   application with a secret and its service principal; answers its ids and secret.
@@ -83,7 +84,19 @@ pub async fn handle(ctx: &Ctx) -> Response {
             wire::json(StatusCode::OK, &v)
         }
         (&Method::GET, ["requests"]) => {
-            wire::json(StatusCode::OK, &json!({"value": ctx.app.log.snapshot()}))
+            let service = ctx.q("service").map(str::to_owned);
+            let entries: Vec<_> = ctx
+                .app
+                .log
+                .snapshot()
+                .into_iter()
+                .filter(|e| {
+                    service
+                        .as_ref()
+                        .is_none_or(|s| e.service.eq_ignore_ascii_case(s))
+                })
+                .collect();
+            wire::json(StatusCode::OK, &json!({ "value": entries }))
         }
         (&Method::DELETE, ["requests"]) => {
             ctx.app.log.clear();

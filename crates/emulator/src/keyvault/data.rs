@@ -489,6 +489,9 @@ pub async fn handle(ctx: &Ctx, vault: &str) -> Response {
         trusted_service: false,
     };
     let base = format!("https://{}", ctx.host);
+    if let Err(e) = ctx.app.store.write(expire_deleted_keys) {
+        return KvError::Internal(e.to_string()).into_response();
+    }
     match route(ctx, vault, &caller, &base, &api).await {
         Ok(r) => r,
         Err(KvError::Unauthorized(m)) => challenge(ctx, KvError::Unauthorized(m).into_response()),
@@ -569,6 +572,16 @@ async fn route(
             ctx.method, ctx.path
         ))),
     }
+}
+
+/// Purges soft-deleted keys whose retention has ended.
+pub fn expire_deleted_keys(st: &mut State) {
+    let now = now_secs();
+    st.keys.retain(|_, r| {
+        r.deleted
+            .as_ref()
+            .is_none_or(|d| d.scheduled_purge_date > now)
+    });
 }
 
 fn delay(ctx: &Ctx) -> u64 {

@@ -66,6 +66,15 @@ async fn dump_and_request_log_never_show_secrets_and_reset_restores_the_seed() {
         "no query strings in the log"
     );
 
+    let only_kv = env
+        .admin(Method::GET, "/requests?service=keyvault", None)
+        .await;
+    let kv_entries = only_kv.body["value"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!kv_entries.is_empty() && kv_entries.iter().all(|e| e["service"] == "keyvault"));
+
     // Admin principals get tokens.
     let (cid, secret, p) = env.add_principal("extra").await;
     let tok = env
