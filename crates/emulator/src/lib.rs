@@ -35,9 +35,18 @@
 //!   acknowledged write is one redb transaction.
 //! - Service modules: [`entra`] (token endpoint, OpenID metadata, JWKS), [`msi`] (managed
 //!   identity endpoint), [`graph`], [`arm`] (resources, Key Vault management, managed
-//!   identities, authorization), [`keyvault`] (data plane and its authorization), [`admin`].
+//!   identities, authorization, long-running operations), [`keyvault`] (data plane and its
+//!   authorization), [`admin`] (reset, dump, request log, [`faults`]), [`proxy`] (optional
+//!   CONNECT proxy).
+//! - [`directory`] is the tenant (applications and service principals) shared by all of them;
+//!   [`auth`] signs and validates tokens; [`tls`] makes the CA and the leaf certificate.
 //! - In-process callers (the ACI resource provider of a later part) use
-//!   [`keyvault::data::authorize_and_unwrap`] with a [`keyvault::access::Caller`].
+//!   [`keyvault::data::authorize_and_unwrap`] with a [`keyvault::access::Caller`], and
+//!   [`arm::lro`] for their own long-running operations.
+//!
+//! Architecture invariants: the emulator depends on no `aci_cmk_*` client crate; every write is
+//! committed (one redb transaction when persistent) before its response is sent; no token,
+//! secret or key material is ever logged or dumped.
 
 pub mod admin;
 pub mod arm;

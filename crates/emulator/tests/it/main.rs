@@ -8,6 +8,7 @@ mod common;
 mod graph;
 mod keyvault;
 mod persistence;
+mod robustness;
 mod sdk;
 mod tidy;
 mod transport;
