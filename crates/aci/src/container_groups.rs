@@ -13,7 +13,6 @@ use aci_cmk_core::{
     pipeline::{decode, ensure_success, to_json_value},
 };
 use azure_core::http::{Context, Method, StatusCode};
-use serde::Deserialize;
 use std::{collections::BTreeMap, fmt::Debug, sync::Arc};
 use url::Url;
 
@@ -188,27 +187,10 @@ impl ContainerGroupsClient {
     }
 
     async fn list_pages(&self, first: Url) -> Result<Vec<ContainerGroup>> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Page {
-            #[serde(default)]
-            value: Vec<ContainerGroup>,
-            next_link: Option<String>,
-        }
-        let mut groups = Vec::new();
-        let mut next = Some(first);
-        while let Some(url) = next.take() {
-            let page: Page = self
-                .pipeline
-                .json::<(), _>(Method::Get, url.clone(), None)
-                .await?;
-            groups.extend(page.value);
-            next = page
-                .next_link
-                .and_then(|link| url.join(&link).ok())
-                .filter(|link| link.host() == url.host());
-        }
-        Ok(groups)
+        Ok(self
+            .pipeline
+            .list_all("list container groups", first)
+            .await?)
     }
 
     async fn action(

@@ -450,31 +450,15 @@ impl Deployments for DeploymentsClient {
         resource_group: &ResourceGroupName,
         name: &DeploymentName,
     ) -> Result<Vec<DeploymentOperation>> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Page {
-            #[serde(default)]
-            value: Vec<DeploymentOperation>,
-            next_link: Option<String>,
-        }
         let path = format!(
             "/subscriptions/{}/resourcegroups/{}/deployments/{}/operations",
             self.subscription_id, resource_group, name
         );
-        let mut next = Some(self.pipeline.url(&path, Some(API_VERSION)));
-        let mut operations = Vec::new();
-        while let Some(url) = next.take() {
-            let page: Page = self
-                .pipeline
-                .json::<(), _>(Method::Get, url.clone(), None)
-                .await?;
-            operations.extend(page.value);
-            next = page
-                .next_link
-                .and_then(|l| url.join(&l).ok())
-                .filter(|l| l.host() == url.host());
-        }
-        Ok(operations)
+        let url = self.pipeline.url(&path, Some(API_VERSION));
+        Ok(self
+            .pipeline
+            .list_all("list deployment operations", url)
+            .await?)
     }
 }
 

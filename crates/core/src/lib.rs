@@ -40,6 +40,10 @@ pub mod resource_id;
 pub mod retry;
 pub mod secret;
 pub mod transport;
+mod wire_enum;
+
+#[doc(hidden)]
+pub use serde as __serde;
 
 pub use azure_core::credentials::TokenCredential;
 pub use cloud::CloudEndpoints;

@@ -169,12 +169,71 @@ impl ServicePipeline {
         url: Url,
         body: Option<&B>,
     ) -> Result<T> {
+        self.json_with_context(&Context::new(), method, url, body)
+            .await
+    }
+
+    /// [`json`](Self::json) with a pipeline context (for example one marked
+    /// [`Idempotent`](crate::retry::Idempotent)).
+    pub async fn json_with_context<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        ctx: &Context<'_>,
+        method: Method,
+        url: Url,
+        body: Option<&B>,
+    ) -> Result<T> {
         let body = body.map(to_json_value).transpose()?;
         let what = format!("{method} {}", url.path());
-        let response = self
-            .send(&Context::new(), method, url, body.as_ref())
-            .await?;
+        let response = self.send(ctx, method, url, body.as_ref()).await?;
         decode(&what, &response)
+    }
+
+    /// `GET`s a paged list (`{"value": [...], "nextLink": ...}`, or Graph's
+    /// `@odata.nextLink`) from `first` through its last page. A `nextLink` that leaves this
+    /// endpoint is refused: the bearer token would go with it.
+    pub async fn list_all<T: DeserializeOwned>(&self, what: &str, first: Url) -> Result<Vec<T>> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Page<T> {
+            #[serde(default = "Vec::new")]
+            value: Vec<T>,
+            #[serde(default, alias = "@odata.nextLink")]
+            next_link: Option<String>,
+        }
+        let mut items = Vec::new();
+        let mut next = Some(first);
+        while let Some(url) = next.take() {
+            let response = self.send(&Context::new(), Method::Get, url, None).await?;
+            let page: Page<T> = decode(what, &response)?;
+            items.extend(page.value);
+            next = page
+                .next_link
+                .filter(|link| !link.is_empty())
+                .map(|link| self.same_endpoint_url(what, &link))
+                .transpose()?;
+        }
+        Ok(items)
+    }
+
+    /// `link` as a URL, refused unless it is on this pipeline's endpoint.
+    pub fn same_endpoint_url(&self, what: &str, link: &str) -> Result<Url> {
+        let endpoint = &self.endpoint;
+        let refuse = |message: String| Error::Decode {
+            what: what.to_owned(),
+            message,
+        };
+        let url = endpoint
+            .join(link)
+            .map_err(|e| refuse(format!("nextLink {link:?} is not a URL: {e}")))?;
+        if url.scheme() != endpoint.scheme()
+            || url.host() != endpoint.host()
+            || url.port_or_known_default() != endpoint.port_or_known_default()
+        {
+            return Err(refuse(format!(
+                "nextLink {link:?} leaves the endpoint {endpoint}"
+            )));
+        }
+        Ok(url)
     }
 }
 

@@ -93,9 +93,7 @@
 pub mod directory;
 pub mod error;
 pub mod managed_identities;
-mod paging;
 pub mod role_assignments;
-mod wire_enum;
 
 pub use directory::{ACI_FIRST_PARTY_APP_ID, Directory, GraphDirectory};
 pub use error::{Error, Result};

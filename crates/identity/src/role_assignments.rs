@@ -1,7 +1,8 @@
 //! The `RoleAssignments` trait (`Microsoft.Authorization/roleAssignments`) and its ARM
 //! implementation, for RBAC-mode vaults.
 
-use crate::{Error, Result, paging::list_all, wire_enum::wire_enum};
+use crate::{Error, Result};
+use aci_cmk_core::wire_enum;
 use aci_cmk_core::{
     CloudEndpoints, ServiceClientOptions, ServicePipeline, TokenCredential,
     names::{PrincipalId, SubscriptionId},
@@ -340,7 +341,7 @@ impl RoleAssignments for RoleAssignmentsClient {
         url.set_query(Some(&format!(
             "api-version={AUTHORIZATION_API_VERSION}&$filter=principalId%20eq%20'{principal_id}'"
         )));
-        list_all(&self.pipeline, "list role assignments", url).await
+        Ok(self.pipeline.list_all("list role assignments", url).await?)
     }
 
     async fn delete(&self, scope: &ResourceId, name: &Uuid) -> Result<()> {

@@ -7,7 +7,8 @@
 //! [`NonIdempotentGuard`] so that a `POST /keys/{name}/create` is never sent twice, and maps
 //! its models to this crate's typed ones.
 
-use crate::{Error, Result, wire_enum::wire_enum};
+use crate::{Error, Result};
+use aci_cmk_core::wire_enum;
 use aci_cmk_core::{
     CloudEndpoints, ServiceClientOptions, TokenCredential,
     key_id::{KeyId, VaultUrl},

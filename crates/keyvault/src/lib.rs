@@ -100,7 +100,6 @@ pub mod error;
 pub mod keys;
 pub mod management;
 pub mod models;
-mod wire_enum;
 
 pub use error::{Error, Result};
 pub use keys::{KEYS_API_VERSION, KeyVaultKeys, KeyVaultKeysClient};

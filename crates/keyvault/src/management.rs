@@ -16,7 +16,7 @@ use aci_cmk_core::{
     retry::Idempotent,
 };
 use azure_core::http::{Context, Method, StatusCode};
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Serialize, de::DeserializeOwned};
 use std::{fmt::Debug, sync::Arc};
 use url::Url;
 
@@ -196,53 +196,6 @@ impl KeyVaultManagementClient {
         let url = self.vault_url(resource_group, name);
         Ok(self.pipeline.json(Method::Patch, url, Some(patch)).await?)
     }
-
-    /// `GET`s a list and every page after it.
-    async fn list_all<T: DeserializeOwned>(&self, what: &str, first: Url) -> Result<Vec<T>> {
-        let mut items = Vec::new();
-        let mut next = Some(first);
-        while let Some(url) = next.take() {
-            let response = self
-                .pipeline
-                .send(&Context::new(), Method::Get, url, None)
-                .await?;
-            let page: Page<T> = decode(what, &response)?;
-            items.extend(page.value);
-            next = page
-                .next_link
-                .filter(|link| !link.is_empty())
-                .map(|link| self.same_host_url(what, &link))
-                .transpose()?;
-        }
-        Ok(items)
-    }
-
-    /// A `nextLink` as a URL, refused unless it is on the ARM endpoint (our token goes with it).
-    fn same_host_url(&self, what: &str, link: &str) -> Result<Url> {
-        let endpoint = self.pipeline.endpoint();
-        let url = endpoint
-            .join(link)
-            .map_err(|e| unexpected(what, format!("nextLink {link:?} is not a URL: {e}")))?;
-        if url.scheme() != endpoint.scheme()
-            || url.host() != endpoint.host()
-            || url.port_or_known_default() != endpoint.port_or_known_default()
-        {
-            return Err(unexpected(
-                what,
-                format!("nextLink {link:?} leaves the endpoint {endpoint}"),
-            ));
-        }
-        Ok(url)
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Page<T> {
-    #[serde(default = "Vec::new")]
-    value: Vec<T>,
-    #[serde(default)]
-    next_link: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -261,13 +214,6 @@ struct AccessPolicyUpdate<'a> {
 #[serde(rename_all = "camelCase")]
 struct AccessPolicyListRef<'a> {
     access_policies: &'a [AccessPolicyEntry],
-}
-
-fn unexpected(operation: &str, message: String) -> Error {
-    Error::UnexpectedResponse {
-        operation: operation.to_owned(),
-        message,
-    }
 }
 
 fn from_value<T: DeserializeOwned>(operation: &str, value: serde_json::Value) -> Result<T> {
@@ -361,7 +307,7 @@ impl KeyVaultManagement for KeyVaultManagementClient {
             ),
             Some(MANAGEMENT_API_VERSION),
         );
-        self.list_all("list deleted vaults", url).await
+        Ok(self.pipeline.list_all("list deleted vaults", url).await?)
     }
 
     async fn recover(

@@ -4,7 +4,7 @@
 //! Responses may carry fields these types do not name; they are ignored. Read-only fields
 //! (`vaultUri`, `provisioningState`) are decoded but never sent.
 
-use crate::wire_enum::wire_enum;
+use aci_cmk_core::wire_enum;
 use aci_cmk_core::{
     key_id::VaultUrl,
     names::{AppId, Location, PrincipalId, TenantId, VaultName},

@@ -1,9 +1,25 @@
-//! String enums as the services spell them: known values as variants, anything else kept as
-//! [`Other`](crate::role_assignments::PrincipalType::Other) so that a response with a value this crate
-//! does not know still decodes. Parsing ignores case (ARM echoes values in the caller's
-//! casing); serializing writes the canonical spelling.
+//! String enums as the services spell them: known values as variants, anything else kept as an
+//! `Other(String)` variant so that a response with a value a client does not know still decodes.
+//! Parsing ignores case (ARM echoes values in the caller's casing, e.g. `Get` or `UnwrapKey`
+//! from the portal); serializing writes the canonical spelling.
 
 /// Declares a wire string enum with `as_str`, `Display`, `FromStr` and serde impls.
+///
+/// ```
+/// aci_cmk_core::wire_enum! {
+///     /// A vault firewall's default action.
+///     pub enum DefaultAction {
+///         /// Let everyone in.
+///         Allow => "Allow",
+///         /// Keep everyone out but the rules.
+///         Deny => "Deny",
+///     }
+/// }
+/// assert_eq!("deny".parse::<DefaultAction>().unwrap(), DefaultAction::Deny);
+/// assert_eq!(DefaultAction::parse("Maybe"), DefaultAction::Other("Maybe".into()));
+/// assert_eq!(serde_json::to_string(&DefaultAction::Deny).unwrap(), r#""Deny""#);
+/// ```
+#[macro_export]
 macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
@@ -16,7 +32,7 @@ macro_rules! wire_enum {
         #[non_exhaustive]
         pub enum $name {
             $( $(#[$vmeta])* $variant, )+
-            /// A value this crate does not know, as the service spelled it.
+            /// A value this client does not know, as the service spelled it.
             Other(String),
         }
 
@@ -54,19 +70,17 @@ macro_rules! wire_enum {
             }
         }
 
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        impl $crate::__serde::Serialize for $name {
+            fn serialize<S: $crate::__serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
             }
         }
 
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        impl<'de> $crate::__serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = <String as $crate::__serde::Deserialize>::deserialize(deserializer)?;
                 Ok(Self::parse(&value))
             }
         }
     };
 }
-
-pub(crate) use wire_enum;
