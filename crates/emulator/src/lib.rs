@@ -228,12 +228,12 @@ impl RunningEmulator {
         &self.state
     }
 
-    /// Stops accepting connections, lets in-flight requests finish (up to 5 s) and returns.
+    /// Stops accepting connections, lets in-flight requests finish (up to 1 s) and returns.
     pub async fn shutdown(mut self) {
         if let Some(p) = self.proxy_task.take() {
             p.abort();
         }
-        self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
+        self.handle.graceful_shutdown(Some(Duration::from_secs(1)));
         for t in std::mem::take(&mut self.tasks) {
             let _ = t.await;
         }

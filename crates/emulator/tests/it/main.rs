@@ -4,6 +4,7 @@
 mod admin;
 mod arm;
 mod auth;
+mod binary;
 mod common;
 mod graph;
 mod keyvault;
