@@ -237,13 +237,17 @@ async fn dispatch(
                         } else {
                             "InternalServerError"
                         };
-                        break 'resp wire::service_error(
+                        let mut r = wire::service_error(
                             service,
                             status,
                             code,
                             "The service encountered an internal error (injected fault).",
                             &request_id,
                         );
+                        if status == StatusCode::SERVICE_UNAVAILABLE {
+                            wire::set_header(&mut r, "retry-after", "1");
+                        }
+                        break 'resp r;
                     }
                     Outcome::Drop => {
                         app.connections.kill(&peer);

@@ -1101,6 +1101,13 @@ fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> ArmResult
                         format!("A deleted vault named '{name}' was not found in location '{location}', so it cannot be recovered."),
                     ));
                 }
+                let rbac = matches!(props.get("enableRbacAuthorization"), Some(Value::Bool(true)));
+                if !rbac && !props.contains_key("accessPolicies") {
+                    return Err(ArmError::bad(
+                        "BadRequest",
+                        "The parameter accessPolicies is not specified. Access policies are required unless the vault uses RBAC authorization or createMode is recover.",
+                    ));
+                }
                 let props = apply_props(&props, None, true)?;
                 let v = Vault {
                     name: name.to_owned(),

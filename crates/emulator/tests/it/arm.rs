@@ -225,6 +225,26 @@ async fn vault_validation_follows_azure() {
     env.create_vault("rg", "sd-false", json!({"enableSoftDelete": false}))
         .await
         .expect(400);
+    // accessPolicies are required on create unless the vault uses RBAC.
+    let no_policies = json!({"location": "westeurope", "properties": {"tenantId": env.tenant(), "sku": {"family": "A", "name": "standard"}}});
+    env.arm(
+        Method::PUT,
+        &env.vault_path("rg", "no-pol"),
+        KV_API,
+        Some(&no_policies),
+    )
+    .await
+    .expect(400);
+    let mut rbac = no_policies.clone();
+    rbac["properties"]["enableRbacAuthorization"] = json!(true);
+    env.arm(
+        Method::PUT,
+        &env.vault_path("rg", "no-pol"),
+        KV_API,
+        Some(&rbac),
+    )
+    .await
+    .expect(201);
     // Permissions: unknown names refused, case-insensitive match, `all` allowed.
     let oid = env.deployer_oid().await;
     let r = env
