@@ -241,7 +241,13 @@ pub fn scope_covers(scope: &str, resource: &str) -> bool {
 }
 
 /// Handles `{scope}/providers/Microsoft.Authorization/{tail}`.
-pub fn handle(ctx: &Ctx, claims: &Claims, scope_segs: &[String], tail: &[&str]) -> ArmResult {
+pub fn handle(
+    ctx: &Ctx,
+    claims: &Claims,
+    scope_segs: &[String],
+    tail: &[&str],
+    tail_orig: &[String],
+) -> ArmResult {
     let scope = if scope_segs.is_empty() {
         String::new()
     } else {
@@ -303,7 +309,7 @@ pub fn handle(ctx: &Ctx, claims: &Claims, scope_segs: &[String], tail: &[&str]) 
                 "Microsoft.Authorization/roleAssignments",
                 ASSIGNMENT_API_VERSIONS,
             )?;
-            let name = ctx.segs[ctx.segs.len() - 1].clone();
+            let name = tail_orig.get(1).cloned().unwrap_or_default();
             one(ctx, claims, &sub, &scope, &name)
         }
         _ => Err(ArmError::new(

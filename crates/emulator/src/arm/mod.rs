@@ -150,7 +150,11 @@ pub fn check_api_version(
 
 /// Handles an ARM request.
 pub async fn handle(ctx: &Ctx) -> Response {
-    let lc: Vec<String> = ctx.segs.iter().map(|s| s.to_ascii_lowercase()).collect();
+    let mut lc: Vec<String> = ctx.segs.iter().map(|s| s.to_ascii_lowercase()).collect();
+    // ARM tolerates a trailing slash (`…/deployments/?$filter=…`).
+    if lc.len() > 1 && lc.last().is_some_and(String::is_empty) {
+        lc.pop();
+    }
     let lcs: Vec<&str> = lc.iter().map(String::as_str).collect();
     if lcs.as_slice() == ["metadata", "endpoints"] {
         return finish(resources::metadata_endpoints(ctx));
@@ -172,7 +176,13 @@ async fn route(ctx: &Ctx, claims: &Claims, lc: &[&str]) -> ArmResult {
         if i >= 2 {
             check_subscription(ctx, lc[1])?;
         }
-        return authorization::handle(ctx, claims, &ctx.segs[..i], &lc[i + 2..]);
+        return authorization::handle(
+            ctx,
+            claims,
+            &ctx.segs[..i],
+            &lc[i + 2..],
+            &ctx.segs[i + 2..],
+        );
     }
     match lc {
         [] => Err(ArmError::new(
