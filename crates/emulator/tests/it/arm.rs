@@ -682,6 +682,9 @@ async fn role_assignments_at_vault_scope() {
     env.arm(Method::GET, &ra(n1), RA_API, None)
         .await
         .expect(200);
+    env.arm(Method::GET, &format!("{}/", ra(n1)), RA_API, None)
+        .await
+        .expect(200);
     // Same (scope, role, principal) under another name.
     let r = env
         .arm(
