@@ -9,6 +9,8 @@
 //! - `GET|PUT|DELETE /_admin/faults`: the [`crate::faults::FaultConfig`].
 //! - `POST /_admin/principals` `{"display_name"?, "client_id"?, "client_secret"?}`: adds an
 //!   application with a secret and its service principal; answers its ids and secret.
+//! - `POST /_admin/subscriptions` `{"subscription_id"?, "display_name"?}`: adds a subscription
+//!   to the tenant.
 //! - `POST /_admin/tokens` `{"aud", "oid"?, "appid"?, "tid"?, "iss"?, "ttl_secs"?, "nbf_offset_secs"?}`:
 //!   mints a signed token with arbitrary claims (for tests of expired or foreign tokens).
 
@@ -35,6 +37,14 @@ struct NewPrincipal {
     client_id: Option<String>,
     #[serde(default)]
     client_secret: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NewSubscription {
+    #[serde(default)]
+    subscription_id: Option<String>,
+    #[serde(default)]
+    display_name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -159,6 +169,45 @@ pub async fn handle(ctx: &Ctx) -> Response {
                         "tenant_id": tenant,
                     }),
                 ),
+                Err(e) => err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            }
+        }
+        (&Method::POST, ["subscriptions"]) => {
+            let req: NewSubscription = if ctx.body.is_empty() {
+                NewSubscription {
+                    subscription_id: None,
+                    display_name: None,
+                }
+            } else {
+                match serde_json::from_slice(&ctx.body) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        return err(
+                            StatusCode::BAD_REQUEST,
+                            format!("invalid subscription: {e}"),
+                        );
+                    }
+                }
+            };
+            let id = req
+                .subscription_id
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+                .to_ascii_lowercase();
+            if uuid::Uuid::parse_str(&id).is_err() {
+                return err(StatusCode::BAD_REQUEST, "subscription_id must be a GUID");
+            }
+            let sub = crate::arm::resources::Subscription {
+                id: id.clone(),
+                display_name: req
+                    .display_name
+                    .unwrap_or_else(|| "aci-cmk emulator subscription".to_owned()),
+            };
+            match ctx
+                .app
+                .store
+                .write(|st| st.subscriptions.insert(id.clone(), sub))
+            {
+                Ok(_) => wire::json(StatusCode::CREATED, &json!({"subscription_id": id})),
                 Err(e) => err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
             }
         }

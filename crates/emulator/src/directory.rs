@@ -149,6 +149,16 @@ pub fn seed(st: &mut State, cfg: &PersistedConfig) {
             },
         );
     }
+    let sub = cfg.subscription_id.to_ascii_lowercase();
+    if !st.subscriptions.contains(&sub) {
+        st.subscriptions.insert(
+            sub.clone(),
+            crate::arm::resources::Subscription {
+                id: sub,
+                display_name: "aci-cmk emulator subscription".to_owned(),
+            },
+        );
+    }
     if !st.applications.contains(ACI_APP_ID) {
         st.applications.insert(
             ACI_APP_ID,

@@ -194,6 +194,8 @@ tables! {
     applications: crate::directory::Application,
     /// Service principals (including managed identities' principals), by object id.
     principals: crate::directory::Principal,
+    /// Subscriptions, by lowercase id.
+    subscriptions: crate::arm::resources::Subscription,
     /// Resource groups, by `{subscription}/{lowercase name}`.
     resource_groups: crate::arm::resources::ResourceGroup,
     /// Key vaults (live and soft-deleted), by lowercase vault name.

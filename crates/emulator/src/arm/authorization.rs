@@ -253,7 +253,11 @@ pub fn handle(
     } else {
         format!("/{}", scope_segs.join("/"))
     };
-    let sub = ctx.app.config.subscription().to_owned();
+    // Role definition ids name the scope's subscription (or ours at tenant scope).
+    let sub = match scope_segs {
+        [first, s, ..] if first.eq_ignore_ascii_case("subscriptions") => s.to_ascii_lowercase(),
+        _ => ctx.app.config.subscription().to_owned(),
+    };
     match tail {
         ["roledefinitions"] => {
             check_api_version(

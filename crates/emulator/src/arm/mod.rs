@@ -194,18 +194,18 @@ async fn route(ctx: &Ctx, claims: &Claims, lc: &[&str]) -> ArmResult {
         ["tenants"] => resources::list_tenants(ctx),
         ["subscriptions", sub, rest @ ..] => {
             check_subscription(ctx, sub)?;
-            let sub = ctx.app.config.subscription().to_owned();
+            let sub = sub.to_ascii_lowercase();
             match rest {
-                [] => resources::get_subscription(ctx),
-                ["locations"] => resources::list_locations(ctx),
-                ["resourcegroups"] => resources::list_groups(ctx),
-                ["resourcegroups", _] => resources::group(ctx, &ctx.segs[3]),
+                [] => resources::get_subscription(ctx, &sub),
+                ["locations"] => resources::list_locations(ctx, &sub),
+                ["resourcegroups"] => resources::list_groups(ctx, &sub),
+                ["resourcegroups", _] => resources::group(ctx, &sub, &ctx.segs[3]),
                 ["resourcegroups", _, "providers", ns, tail @ ..] => {
                     let rg = ctx.segs[3].clone();
-                    resources::require_group(ctx, &rg)?;
+                    resources::require_group(ctx, &sub, &rg)?;
                     provider(ctx, claims, &sub, Some(&rg), ns, tail, 6).await
                 }
-                ["providers"] => resources::list_providers(ctx),
+                ["providers"] => resources::list_providers(ctx, &sub),
                 ["providers", ns, tail @ ..] => {
                     provider(ctx, claims, &sub, None, ns, tail, 4).await
                 }
@@ -228,7 +228,8 @@ fn not_found_route(ctx: &Ctx) -> ArmError {
 }
 
 fn check_subscription(ctx: &Ctx, sub: &str) -> Result<(), ArmError> {
-    if sub.eq_ignore_ascii_case(ctx.app.config.subscription()) {
+    let sub_lc = sub.to_ascii_lowercase();
+    if ctx.app.store.read(|st| st.subscriptions.contains(&sub_lc)) {
         Ok(())
     } else {
         Err(ArmError::new(
@@ -262,8 +263,10 @@ async fn provider(
             lro::handle(ctx, tail[0], &orig[1])
         }
         // Issue 4: "microsoft.containerinstance" and "microsoft.resources" (deployments) go here.
-        _ if tail.is_empty() && rg.is_none() => resources::provider_info(ctx, &ctx.segs[3]),
-        _ if tail == ["register"] && rg.is_none() => resources::provider_info(ctx, &ctx.segs[3]),
+        _ if tail.is_empty() && rg.is_none() => resources::provider_info(ctx, sub, &ctx.segs[3]),
+        _ if tail == ["register"] && rg.is_none() => {
+            resources::provider_info(ctx, sub, &ctx.segs[3])
+        }
         _ => Err(ArmError::bad(
             "InvalidResourceNamespace",
             format!(

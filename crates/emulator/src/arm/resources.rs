@@ -52,6 +52,17 @@ pub const SUBSCRIPTION_API_VERSIONS: &[&str] = &[
 pub const METADATA_API_VERSIONS: &[&str] =
     &["2015-01-01", "2019-05-01", "2020-06-01", "2022-09-01"];
 
+/// A subscription of the tenant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Subscription {
+    /// Subscription id (lowercase).
+    pub id: String,
+    /// Display name.
+    pub display_name: String,
+}
+
+impl Record for Subscription {}
+
 /// A resource group.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ResourceGroup {
@@ -102,8 +113,8 @@ fn rg_not_found(rg: &str) -> ArmError {
 }
 
 /// Fails with 404 ResourceGroupNotFound unless the group exists.
-pub fn require_group(ctx: &Ctx, rg: &str) -> Result<(), ArmError> {
-    let key = rg_key(ctx.app.config.subscription(), rg);
+pub fn require_group(ctx: &Ctx, sub: &str, rg: &str) -> Result<(), ArmError> {
+    let key = rg_key(sub, rg);
     if ctx.app.store.read(|st| st.resource_groups.contains(&key)) {
         Ok(())
     } else {
@@ -126,9 +137,9 @@ fn valid_rg_name(n: &str) -> bool {
 }
 
 /// `PUT/GET/HEAD/PATCH/DELETE /subscriptions/{sub}/resourcegroups/{rg}`.
-pub fn group(ctx: &Ctx, rg: &str) -> ArmResult {
+pub fn group(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult {
     check_api_version(ctx, "Microsoft.Resources/resourceGroups", RG_API_VERSIONS)?;
-    let sub = ctx.app.config.subscription().to_owned();
+    let sub = sub.to_owned();
     let key = rg_key(&sub, rg);
     match ctx.method {
         Method::GET => {
@@ -258,31 +269,29 @@ pub fn on_resource_group_deleted(st: &mut State, cfg: &crate::config::Config, su
 }
 
 /// `GET /subscriptions/{sub}/resourcegroups`.
-pub fn list_groups(ctx: &Ctx) -> ArmResult {
+pub fn list_groups(ctx: &Ctx, sub: &str) -> ArmResult {
     check_api_version(ctx, "Microsoft.Resources/resourceGroups", RG_API_VERSIONS)?;
     if ctx.method != Method::GET {
         return Err(method_not_allowed(ctx));
     }
-    let sub = ctx.app.config.subscription().to_ascii_lowercase();
     let items: Vec<Value> = ctx.app.store.read(|st| {
         st.resource_groups
             .values()
-            .filter(|g| g.subscription.eq_ignore_ascii_case(&sub))
+            .filter(|g| g.subscription.eq_ignore_ascii_case(sub))
             .map(rg_json)
             .collect()
     });
     Ok(wire::json(StatusCode::OK, &json!({ "value": items })))
 }
 
-fn subscription_json(ctx: &Ctx) -> Value {
-    let sub = ctx.app.config.subscription();
+fn subscription_json(ctx: &Ctx, sub: &Subscription) -> Value {
     json!({
-        "id": format!("/subscriptions/{sub}"),
+        "id": format!("/subscriptions/{}", sub.id),
         "authorizationSource": "RoleBased",
         "managedByTenants": [],
-        "subscriptionId": sub,
+        "subscriptionId": sub.id,
         "tenantId": ctx.app.config.tenant(),
-        "displayName": "aci-cmk emulator subscription",
+        "displayName": sub.display_name,
         "state": "Enabled",
         "subscriptionPolicies": {
             "locationPlacementId": "Public_2014-09-01",
@@ -295,16 +304,34 @@ fn subscription_json(ctx: &Ctx) -> Value {
 /// `GET /subscriptions`.
 pub fn list_subscriptions(ctx: &Ctx) -> ArmResult {
     check_api_version(ctx, "subscriptions", SUBSCRIPTION_API_VERSIONS)?;
+    let items: Vec<Value> = ctx.app.store.read(|st| {
+        st.subscriptions
+            .values()
+            .map(|s| subscription_json(ctx, s))
+            .collect()
+    });
+    let n = items.len();
     Ok(wire::json(
         StatusCode::OK,
-        &json!({"value": [subscription_json(ctx)], "count": {"type": "Total", "value": 1}}),
+        &json!({"value": items, "count": {"type": "Total", "value": n}}),
     ))
 }
 
 /// `GET /subscriptions/{sub}`.
-pub fn get_subscription(ctx: &Ctx) -> ArmResult {
+pub fn get_subscription(ctx: &Ctx, sub: &str) -> ArmResult {
     check_api_version(ctx, "subscriptions", SUBSCRIPTION_API_VERSIONS)?;
-    Ok(wire::json(StatusCode::OK, &subscription_json(ctx)))
+    let s = ctx
+        .app
+        .store
+        .read(|st| st.subscriptions.get(sub).cloned())
+        .ok_or_else(|| {
+            ArmError::new(
+                StatusCode::NOT_FOUND,
+                "SubscriptionNotFound",
+                format!("The subscription '{sub}' could not be found."),
+            )
+        })?;
+    Ok(wire::json(StatusCode::OK, &subscription_json(ctx, &s)))
 }
 
 /// `GET /tenants`.
@@ -318,9 +345,8 @@ pub fn list_tenants(ctx: &Ctx) -> ArmResult {
 }
 
 /// `GET /subscriptions/{sub}/locations`.
-pub fn list_locations(ctx: &Ctx) -> ArmResult {
+pub fn list_locations(ctx: &Ctx, sub: &str) -> ArmResult {
     check_api_version(ctx, "subscriptions", SUBSCRIPTION_API_VERSIONS)?;
-    let sub = ctx.app.config.subscription();
     let locs = [
         "eastus",
         "eastus2",
@@ -338,7 +364,7 @@ pub fn list_locations(ctx: &Ctx) -> ArmResult {
 }
 
 /// `GET /subscriptions/{sub}/providers`.
-pub fn list_providers(ctx: &Ctx) -> ArmResult {
+pub fn list_providers(ctx: &Ctx, sub: &str) -> ArmResult {
     check_api_version(ctx, "Microsoft.Resources/providers", RG_API_VERSIONS)?;
     let items: Vec<Value> = [
         "Microsoft.KeyVault",
@@ -346,14 +372,14 @@ pub fn list_providers(ctx: &Ctx) -> ArmResult {
         "Microsoft.Authorization",
     ]
     .iter()
-    .map(|ns| provider_json(ctx, ns))
+    .map(|ns| provider_json(sub, ns))
     .collect();
     Ok(wire::json(StatusCode::OK, &json!({ "value": items })))
 }
 
-fn provider_json(ctx: &Ctx, ns: &str) -> Value {
+fn provider_json(sub: &str, ns: &str) -> Value {
     json!({
-        "id": format!("/subscriptions/{}/providers/{ns}", ctx.app.config.subscription()),
+        "id": format!("/subscriptions/{sub}/providers/{ns}"),
         "namespace": ns,
         "registrationState": "Registered",
         "registrationPolicy": "RegistrationRequired",
@@ -362,9 +388,9 @@ fn provider_json(ctx: &Ctx, ns: &str) -> Value {
 }
 
 /// `GET /subscriptions/{sub}/providers/{ns}` and `POST …/register`.
-pub fn provider_info(ctx: &Ctx, ns: &str) -> ArmResult {
+pub fn provider_info(ctx: &Ctx, sub: &str, ns: &str) -> ArmResult {
     check_api_version(ctx, "Microsoft.Resources/providers", RG_API_VERSIONS)?;
-    Ok(wire::json(StatusCode::OK, &provider_json(ctx, ns)))
+    Ok(wire::json(StatusCode::OK, &provider_json(sub, ns)))
 }
 
 /// `GET /metadata/endpoints?api-version=…` (no authentication, as in Azure).

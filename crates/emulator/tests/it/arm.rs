@@ -332,6 +332,47 @@ async fn vault_validation_follows_azure() {
     env.create_rg("rg2").await;
     let r = env.arm(Method::PUT, &env.vault_path("rg2", "abc"), KV_API, Some(&json!({"location": "westeurope", "properties": {"tenantId": env.tenant(), "sku": {"family": "A", "name": "standard"}}}))).await;
     r.expect_err(409, "VaultAlreadyExists");
+    // … and in another subscription.
+    let other = env
+        .admin(
+            Method::POST,
+            "/subscriptions",
+            Some(&json!({"subscription_id": "0a0a0a0a-0000-4000-8000-00000000000a"})),
+        )
+        .await;
+    other.expect(201);
+    let subs = env
+        .arm(Method::GET, "/subscriptions", "2022-12-01", None)
+        .await;
+    assert_eq!(subs.body["value"].as_array().map(Vec::len), Some(2));
+    let osub = "/subscriptions/0a0a0a0a-0000-4000-8000-00000000000a";
+    env.arm(
+        Method::PUT,
+        &format!("{osub}/resourcegroups/rg"),
+        RG_API,
+        Some(&json!({"location": "westeurope"})),
+    )
+    .await
+    .expect(201);
+    let r = env
+        .arm(
+            Method::PUT,
+            &format!("{osub}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/abc"),
+            KV_API,
+            Some(&json!({"location": "westeurope", "properties": {"tenantId": env.tenant(), "sku": {"family": "A", "name": "standard"}, "accessPolicies": []}})),
+        )
+        .await;
+    r.expect_err(409, "VaultAlreadyExists");
+    let r = env
+        .arm(
+            Method::PUT,
+            &format!("{osub}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/othersub1"),
+            KV_API,
+            Some(&json!({"location": "westeurope", "properties": {"tenantId": env.tenant(), "sku": {"family": "A", "name": "standard"}, "accessPolicies": []}})),
+        )
+        .await;
+    r.expect(201);
+    assert!(r.body["id"].as_str().unwrap_or("").starts_with(osub));
 }
 
 #[tokio::test]
