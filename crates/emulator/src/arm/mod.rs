@@ -21,8 +21,10 @@ use crate::auth::{Claims, TokenError, authenticate};
 use crate::server::Ctx;
 use crate::wire;
 
-/// An ARM error: status, code and message.
-#[derive(Debug, Clone)]
+/// An ARM error: status, code and message (answered as `{"error":{"code","message"}}`).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{code}: {message}")]
+#[non_exhaustive]
 pub struct ArmError {
     /// HTTP status.
     pub status: StatusCode,
