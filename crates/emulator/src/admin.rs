@@ -117,6 +117,12 @@ pub async fn handle(ctx: &Ctx) -> Response {
             &serde_json::to_value(ctx.app.faults.get()).unwrap_or_default(),
         ),
         (&Method::PUT, ["faults"]) => match serde_json::from_slice::<FaultConfig>(&ctx.body) {
+            Ok(c) if c.rules.iter().any(|r| {
+                matches!(r.action, crate::faults::FaultAction::Error { status } if !(500..=599).contains(&status))
+            }) =>
+            {
+                err(StatusCode::BAD_REQUEST, "error faults must use a 5xx status")
+            }
             Ok(c) => {
                 ctx.app.faults.set(c.clone());
                 wire::json(StatusCode::OK, &serde_json::to_value(c).unwrap_or_default())

@@ -231,6 +231,20 @@ async fn faults_are_scoped_seeded_and_replay_exactly() {
     env.send(Method::GET, &url, Some(&t), None)
         .await
         .expect(200);
+    env.admin(
+        Method::PUT,
+        "/faults",
+        Some(&json!({"rules": [{"action": {"type": "error", "status": 200}}]})),
+    )
+    .await
+    .expect(400);
+    env.admin(
+        Method::PUT,
+        "/faults",
+        Some(&json!({"rules": [{"action": {"type": "explode"}}]})),
+    )
+    .await
+    .expect(400);
     env.admin(Method::DELETE, "/faults", None).await.expect(204);
     assert_eq!(
         env.admin(Method::GET, "/faults", None).await.body["rules"],
