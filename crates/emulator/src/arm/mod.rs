@@ -254,6 +254,10 @@ async fn provider(
     tail_start: usize,
 ) -> ArmResult {
     let orig = &ctx.segs[tail_start..];
+    // Provider registration (`GET …/providers/{ns}`, `POST …/providers/{ns}/register`).
+    if rg.is_none() && (tail.is_empty() || tail == ["register"]) {
+        return resources::provider_info(ctx, sub, &ctx.segs[3]);
+    }
     match ns {
         "microsoft.keyvault" => crate::keyvault::mgmt::handle(ctx, claims, sub, rg, tail, orig),
         "microsoft.managedidentity" => identity::handle(ctx, sub, rg, tail, orig),
@@ -265,10 +269,6 @@ async fn provider(
             lro::handle(ctx, tail[0], &orig[1])
         }
         // Issue 4: "microsoft.containerinstance" and "microsoft.resources" (deployments) go here.
-        _ if tail.is_empty() && rg.is_none() => resources::provider_info(ctx, sub, &ctx.segs[3]),
-        _ if tail == ["register"] && rg.is_none() => {
-            resources::provider_info(ctx, sub, &ctx.segs[3])
-        }
         _ => Err(ArmError::bad(
             "InvalidResourceNamespace",
             format!(

@@ -8,6 +8,7 @@ mod binary;
 mod common;
 mod graph;
 mod keyvault;
+mod misc;
 mod persistence;
 mod robustness;
 mod sdk;
