@@ -1,0 +1,227 @@
+//! What each resource should look like for a spec: pure functions from the spec (and the ids
+//! found or created) to the bodies the steps send, and the checks of whether what exists
+//! already matches.
+
+use crate::{
+    spec::{DeploymentSpec, Flow, VaultAuthorization, VaultSku},
+    template::{TemplateEncryption, TemplateError, inject_encryption},
+};
+use aci_cmk_aci::{
+    DeploymentName, DeploymentRequest,
+    models::{ContainerGroup, ContainerGroupIdentity, EncryptionProperties},
+};
+use aci_cmk_core::{
+    key_id::VaultUrl,
+    names::{KeyVersion, PrincipalId, TenantId},
+    resource_id::ResourceId,
+};
+use aci_cmk_keyvault::models::{
+    AccessPolicyEntry, IpRule, KeyPermission, NetworkRuleAction, NetworkRuleBypass, NetworkRuleSet,
+    Sku, Vault, VaultCreateParameters, VaultPatch, VaultPatchProperties, VaultProperties,
+};
+use serde_json::Value;
+
+/// The tag holding a digest of the container group body the spec asked for, so that a re-run
+/// can tell "as asked" from "changed" although Azure never returns secure values.
+pub const SPEC_DIGEST_TAG: &str = "aci-cmk-spec-sha256";
+
+/// What the deployer needs on the vault to create and read the key.
+pub const DEPLOYER_KEY_PERMISSIONS: [KeyPermission; 2] = [KeyPermission::Get, KeyPermission::Create];
+
+/// What ACI's principal needs on the vault: read the public key, unwrap the data key.
+pub const ENCRYPTION_KEY_PERMISSIONS: [KeyPermission; 2] = [KeyPermission::Get, KeyPermission::UnwrapKey];
+
+/// The body of a new vault: soft delete with the spec's retention, purge protection unless
+/// the spec turns it off (then omitted, never `false`), the authorization mode, no access
+/// policy (the steps add them one by one), and open to all networks until the key exists.
+pub fn vault_create_parameters(spec: &DeploymentSpec, tenant: &TenantId) -> VaultCreateParameters {
+    let sku = match spec.vault.sku {
+        VaultSku::Standard => Sku::standard(),
+        VaultSku::Premium => Sku::premium(),
+    };
+    let mut properties = VaultProperties::new(tenant.clone(), sku)
+        .with_soft_delete(spec.vault.soft_delete_retention_days)
+        .with_rbac_authorization(spec.vault.authorization == VaultAuthorization::Rbac)
+        .with_network_acls(NetworkRuleSet::allow_all());
+    if spec.vault.purge_protection {
+        properties = properties.with_purge_protection();
+    }
+    let mut parameters = VaultCreateParameters::new(spec.location.clone(), properties);
+    for (k, v) in &spec.tags {
+        parameters = parameters.with_tag(k, v);
+    }
+    parameters
+}
+
+/// The `PATCH` that turns on what an existing vault lacks (soft delete, purge protection when
+/// the spec wants it), or `None` when it has everything.
+pub fn vault_patch(spec: &DeploymentSpec, vault: &Vault) -> Option<VaultPatch> {
+    let mut props = VaultPatchProperties::default();
+    let mut needed = false;
+    if vault.properties.enable_soft_delete == Some(false) {
+        props.enable_soft_delete = Some(true);
+        needed = true;
+    }
+    if spec.vault.purge_protection && vault.properties.enable_purge_protection != Some(true) {
+        props.enable_purge_protection = Some(true);
+        needed = true;
+    }
+    needed.then(|| VaultPatch::properties(props))
+}
+
+/// Whether the vault's access policies already give `principal` every permission in `needed`.
+pub fn policy_grants(vault: &Vault, principal: &PrincipalId, needed: &[KeyPermission]) -> bool {
+    vault
+        .properties
+        .access_policies
+        .iter()
+        .flatten()
+        .filter(|p| &p.object_id == principal)
+        .any(|p| {
+            let keys = &p.permissions.keys;
+            keys.contains(&KeyPermission::All) || needed.iter().all(|n| keys.contains(n))
+        })
+}
+
+/// The access policy entry granting `needed` to `principal`.
+pub fn policy_entry(vault: &Vault, principal: &PrincipalId, needed: &[KeyPermission]) -> AccessPolicyEntry {
+    AccessPolicyEntry::for_keys(vault.properties.tenant_id.clone(), principal.clone(), needed.iter().cloned())
+}
+
+/// The firewall of the network-protected flow: deny by default, trusted Azure services
+/// through, and the spec's addresses (a single address as `/32`, as Azure reports it).
+pub fn desired_firewall(spec: &DeploymentSpec) -> NetworkRuleSet {
+    NetworkRuleSet::deny_except_azure_services(
+        spec.vault.ip_rules.iter().map(|r| IpRule::new(normalize_ip_rule(r))),
+    )
+}
+
+fn normalize_ip_rule(rule: &str) -> String {
+    let rule = rule.trim();
+    if rule.contains('/') || rule.contains(':') { rule.to_owned() } else { format!("{rule}/32") }
+}
+
+/// Whether the vault's firewall is already `desired`.
+pub fn firewall_matches(vault: &Vault, desired: &NetworkRuleSet) -> bool {
+    let Some(current) = &vault.properties.network_acls else {
+        return false;
+    };
+    let rules = |set: &NetworkRuleSet| {
+        let mut r: Vec<String> = set.ip_rules.iter().map(|i| normalize_ip_rule(&i.value)).collect();
+        r.sort();
+        r
+    };
+    current.default_action == desired.default_action
+        && current.bypass.clone().unwrap_or(NetworkRuleBypass::AzureServices) == desired.bypass.clone().unwrap_or(NetworkRuleBypass::AzureServices)
+        && rules(current) == rules(desired)
+}
+
+/// Whether a vault's firewall shuts out public networks.
+pub fn firewall_denies(vault: &Vault) -> bool {
+    vault
+        .properties
+        .network_acls
+        .as_ref()
+        .is_some_and(|n| n.default_action == Some(NetworkRuleAction::Deny))
+}
+
+/// The encryption properties ACI gets.
+pub fn encryption(
+    vault: &VaultUrl,
+    spec: &DeploymentSpec,
+    version: &KeyVersion,
+    identity: Option<&ResourceId>,
+) -> EncryptionProperties {
+    let properties = EncryptionProperties::new(vault, spec.key.name(), version);
+    match identity {
+        Some(id) => properties.with_identity(id),
+        None => properties,
+    }
+}
+
+/// The container group body: the spec's group with encryption, the identity block of the
+/// network-protected flow, and a tag with the digest of all of it.
+pub fn desired_group(
+    spec: &DeploymentSpec,
+    encryption: &EncryptionProperties,
+    identity: Option<&ResourceId>,
+) -> Option<ContainerGroup> {
+    let group_spec = spec.container_group.as_ref()?;
+    let mut group = group_spec.to_container_group(&spec.location, &spec.tags);
+    group.properties.encryption_properties = Some(encryption.clone());
+    if let Some(id) = identity {
+        group.identity = Some(ContainerGroupIdentity::user_assigned([id]));
+    }
+    let digest = digest_json(&serde_json::to_value(&group).unwrap_or(Value::Null));
+    group.tags.insert(SPEC_DIGEST_TAG.to_owned(), digest);
+    Some(group)
+}
+
+/// Whether an existing group is what [`desired_group`] describes.
+pub fn group_matches(existing: &ContainerGroup, desired: &ContainerGroup) -> bool {
+    let encryption_same = match (&existing.properties.encryption_properties, &desired.properties.encryption_properties) {
+        (Some(a), Some(b)) => a.same_as(b),
+        (None, None) => true,
+        _ => false,
+    };
+    encryption_same && existing.tags.get(SPEC_DIGEST_TAG) == desired.tags.get(SPEC_DIGEST_TAG)
+}
+
+/// Whether an existing group's encryption differs from the desired one (it cannot be changed
+/// in place).
+pub fn encryption_differs(existing: &ContainerGroup, desired: &EncryptionProperties) -> bool {
+    !existing
+        .properties
+        .encryption_properties
+        .as_ref()
+        .is_some_and(|e| e.same_as(desired))
+}
+
+/// The template with encryption injected, and the deployment name carrying its digest (so a
+/// re-run finds the deployment of the same template and parameters).
+pub fn patched_template(
+    spec: &DeploymentSpec,
+    encryption: &EncryptionProperties,
+) -> Result<Option<(DeploymentName, DeploymentRequest)>, TemplateError> {
+    let Some(template) = &spec.template else {
+        return Ok(None);
+    };
+    let mut injected = TemplateEncryption::standard(
+        encryption.vault_base_url.clone(),
+        encryption.key_name.clone(),
+        encryption.key_version.clone(),
+    );
+    if let Some(identity) = &encryption.identity {
+        injected = injected.with_identity(identity.clone());
+    }
+    let (patched, _) = inject_encryption(&template.template, &injected)?;
+    let request = DeploymentRequest::incremental(patched, template.parameters.clone());
+    let digest = digest_json(&serde_json::to_value(&request).unwrap_or(Value::Null));
+    let base = template.deployment_name.as_str();
+    let base = &base[..base.len().min(55)];
+    let name = format!("{base}-{}", &digest[..8])
+        .parse()
+        .unwrap_or_else(|_| template.deployment_name.clone());
+    Ok(Some((name, request)))
+}
+
+/// The flow's identity resource id, when it has one.
+pub fn identity_id(spec: &DeploymentSpec) -> Option<ResourceId> {
+    match &spec.flow {
+        Flow::NetworkProtected { identity_name } => ResourceId::resource(
+            &spec.subscription_id,
+            &spec.resource_group,
+            "Microsoft.ManagedIdentity",
+            "userAssignedIdentities",
+            identity_name.as_str(),
+        )
+        .ok(),
+        Flow::Standard => None,
+    }
+}
+
+fn digest_json(value: &Value) -> String {
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &bytes);
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}

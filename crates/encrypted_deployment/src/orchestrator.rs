@@ -1,0 +1,105 @@
+//! The [`Orchestrator`]: `plan`, `apply`, `rotate` and `destroy` over a set of backends.
+
+use crate::{
+    apply::Exec,
+    backends::Backends,
+    error::{Error, Result},
+    plan::{self, Plan},
+    preflight,
+    progress::{self, ProgressEvent, ProgressSink},
+    propagation::PropagationRetry,
+    report::ApplyReport,
+    spec::DeploymentSpec,
+    survey::Survey,
+};
+use std::sync::Arc;
+
+/// Settings of an [`Orchestrator`].
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct OrchestratorOptions {
+    /// How long to wait out Entra ID replication and RBAC propagation.
+    pub propagation: PropagationRetry,
+    /// Where progress events go.
+    pub progress: Arc<dyn ProgressSink>,
+}
+
+impl Default for OrchestratorOptions {
+    fn default() -> Self {
+        Self {
+            propagation: PropagationRetry::default(),
+            progress: progress::ignore(),
+        }
+    }
+}
+
+impl std::fmt::Debug for OrchestratorOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrchestratorOptions")
+            .field("propagation", &self.propagation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OrchestratorOptions {
+    /// Sends progress events to `sink`.
+    pub fn with_progress(mut self, sink: Arc<dyn ProgressSink>) -> Self {
+        self.progress = sink;
+        self
+    }
+
+    /// Waits out propagation as `retry` says.
+    pub fn with_propagation(mut self, retry: PropagationRetry) -> Self {
+        self.propagation = retry;
+        self
+    }
+}
+
+/// Plans and applies encrypted deployments over a set of [`Backends`].
+#[derive(Clone, Debug)]
+pub struct Orchestrator {
+    pub(crate) backends: Backends,
+    pub(crate) options: OrchestratorOptions,
+}
+
+impl Orchestrator {
+    /// An orchestrator over `backends`.
+    pub fn new(backends: Backends, options: OrchestratorOptions) -> Self {
+        Self { backends, options }
+    }
+
+    /// The backends.
+    pub fn backends(&self) -> &Backends {
+        &self.backends
+    }
+
+    pub(crate) fn emit(&self, event: ProgressEvent) {
+        self.options.progress.event(&event);
+    }
+
+    /// Reads the current state and returns the steps `apply` would take, each marked
+    /// create / update / recover / recreate / in place. Writes nothing. Preflight problems are
+    /// returned as [`Error::Preflight`].
+    pub async fn plan(&self, spec: &DeploymentSpec) -> Result<Plan> {
+        spec.check()?;
+        let survey = Survey::take(&self.backends, spec).await?;
+        let issues = preflight::check(spec, &survey);
+        if !issues.is_empty() {
+            return Err(Error::Preflight(issues));
+        }
+        Ok(plan::derive(spec, &survey, &self.backends.deployer.object_id))
+    }
+
+    /// Brings Azure to what `spec` describes: preflight first (nothing is written if a rule is
+    /// broken), then the steps, concurrently where independent. Re-running on a converged state
+    /// writes nothing.
+    pub async fn apply(&self, spec: &DeploymentSpec) -> Result<ApplyReport> {
+        spec.check()?;
+        let survey = Survey::take(&self.backends, spec).await?;
+        let issues = preflight::check(spec, &survey);
+        if !issues.is_empty() {
+            return Err(Error::Preflight(issues));
+        }
+        Exec::new(self, spec, &survey).run().await
+    }
+}

@@ -1,0 +1,501 @@
+//! The declarative description of an encrypted deployment, readable from JSON or TOML.
+//!
+//! ```
+//! use aci_cmk_encrypted_deployment::spec::{DeploymentSpec, Flow};
+//!
+//! let spec = DeploymentSpec::from_toml_str(r#"
+//!     subscription_id = "00000000-0000-0000-0000-000000000001"
+//!     resource_group = "rg-cmk"
+//!     location = "eastus"
+//!
+//!     [vault]
+//!     name = "contoso-cmk"
+//!
+//!     [key.create]
+//!     name = "aci-cmk"
+//!
+//!     [flow.network_protected]
+//!     identity_name = "aci-cmk-id"
+//!
+//!     [container_group]
+//!     name = "hello"
+//!
+//!     [[container_group.containers]]
+//!     name = "app"
+//!     image = "mcr.microsoft.com/azuredocs/aci-helloworld:latest"
+//!     env = { GREETING = "hi" }
+//!     secure_env = { TOKEN = "s3cret" }
+//! "#)?;
+//! assert!(matches!(spec.flow, Flow::NetworkProtected { .. }));
+//! assert!(spec.vault.purge_protection, "purge protection is on by default");
+//! assert!(!format!("{spec:?}").contains("s3cret"), "secure values never print");
+//! # Ok::<(), aci_cmk_encrypted_deployment::spec::SpecError>(())
+//! ```
+
+use aci_cmk_aci::{
+    DeploymentName,
+    models::{
+        Container, ContainerGroup, ContainerPort, IpAddress, IpAddressType, OsType, Protocol,
+        RestartPolicy,
+    },
+};
+use aci_cmk_core::{
+    key_id::KeyId,
+    names::{
+        ContainerGroupName, ContainerName, IdentityName, KeyName, Location, ResourceGroupName,
+        SubscriptionId, VaultName,
+    },
+    secret::SecretString,
+};
+use aci_cmk_keyvault::keys::{KeySize, RsaKeyType};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::{collections::BTreeMap, path::Path};
+
+/// Everything an encrypted deployment consists of.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DeploymentSpec {
+    /// The subscription to deploy into.
+    pub subscription_id: SubscriptionId,
+    /// The resource group, created when missing.
+    pub resource_group: ResourceGroupName,
+    /// The region of the group and of everything in it.
+    pub location: Location,
+    /// Tags for the resource group and every resource created.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// The vault holding the key.
+    pub vault: VaultSpec,
+    /// The key: created, or an existing one.
+    pub key: KeySpec,
+    /// How ACI reaches the key.
+    pub flow: Flow,
+    /// The container group to deploy directly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_group: Option<ContainerGroupSpec>,
+    /// An ARM template to deploy instead; encryption is injected into its container groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<TemplateSpec>,
+    /// Things `apply` refuses unless allowed here.
+    #[serde(default)]
+    pub allow: Allowances,
+}
+
+/// The vault.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct VaultSpec {
+    /// Its name, globally unique.
+    pub name: VaultName,
+    /// `standard` (default) or `premium` (needed for `RSA-HSM` keys).
+    #[serde(default)]
+    pub sku: VaultSku,
+    /// How long a deleted vault (and key) stays recoverable: 7 to 90 days (default 90).
+    #[serde(default = "default_retention_days")]
+    pub soft_delete_retention_days: u32,
+    /// Purge protection (default on): a deleted vault or key cannot be purged before its
+    /// retention ends, so a customer-managed key cannot be destroyed by mistake.
+    #[serde(default = "default_true")]
+    pub purge_protection: bool,
+    /// Access policies (default) or Azure RBAC.
+    #[serde(default)]
+    pub authorization: VaultAuthorization,
+    /// Addresses or CIDR ranges let through the firewall of a network-protected vault (for
+    /// example the deploying machine's, to manage keys from it afterwards).
+    #[serde(default)]
+    pub ip_rules: Vec<String>,
+}
+
+fn default_retention_days() -> u32 {
+    90
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// The pricing tier of the vault.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum VaultSku {
+    /// Software-protected keys.
+    #[default]
+    Standard,
+    /// HSM-protected keys as well.
+    Premium,
+}
+
+/// How the vault authorizes data-plane access.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum VaultAuthorization {
+    /// Vault access policies.
+    #[default]
+    AccessPolicies,
+    /// Azure role assignments (`enableRbacAuthorization`).
+    Rbac,
+}
+
+/// The key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum KeySpec {
+    /// A key this deployment owns: created when missing; its latest version is used.
+    Create {
+        /// The key name.
+        name: KeyName,
+        /// RSA size in bits: 2048 (default), 3072 or 4096.
+        #[serde(default)]
+        size: KeySize,
+        /// `RSA` (default) or `RSA-HSM` (premium vaults).
+        #[serde(default)]
+        kty: RsaKeyType,
+    },
+    /// An existing key of the vault: its latest version, or the version in the id.
+    Existing {
+        /// The key id, with or without a version.
+        id: KeyId,
+    },
+}
+
+impl KeySpec {
+    /// The key's name.
+    pub fn name(&self) -> &KeyName {
+        match self {
+            KeySpec::Create { name, .. } => name,
+            KeySpec::Existing { id } => id.name(),
+        }
+    }
+}
+
+/// How ACI reaches the key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum Flow {
+    /// The ACI first-party service principal, on a vault open to public networks.
+    Standard,
+    /// A user-assigned managed identity, on a vault whose firewall lets only trusted Azure
+    /// services (and the spec's `ip_rules`) through.
+    NetworkProtected {
+        /// The identity's name (created in the resource group when missing).
+        identity_name: IdentityName,
+    },
+}
+
+/// A container group to deploy directly.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ContainerGroupSpec {
+    /// The group name.
+    pub name: ContainerGroupName,
+    /// Its containers.
+    pub containers: Vec<ContainerSpec>,
+    /// `Always` (default), `OnFailure` or `Never`.
+    #[serde(default = "default_restart_policy")]
+    pub restart_policy: RestartPolicy,
+    /// `Linux` (default) or `Windows`.
+    #[serde(default)]
+    pub os_type: OsType,
+    /// Ports of a public IP address; none for a group without one.
+    #[serde(default)]
+    pub public_ports: Vec<u16>,
+    /// A DNS name label for the public IP address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_name_label: Option<String>,
+}
+
+fn default_restart_policy() -> RestartPolicy {
+    RestartPolicy::Always
+}
+
+/// One container.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ContainerSpec {
+    /// The container name.
+    pub name: ContainerName,
+    /// The image.
+    pub image: String,
+    /// CPU cores (default 1).
+    #[serde(default = "default_cpu")]
+    pub cpu: f64,
+    /// Memory in GB (default 1.5).
+    #[serde(default = "default_memory")]
+    pub memory_gb: f64,
+    /// The command, exec form.
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// TCP ports the container listens on.
+    #[serde(default)]
+    pub ports: Vec<u16>,
+    /// Plain environment variables.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Secure environment variables (`secureValue`): never returned by Azure, never printed.
+    #[serde(default)]
+    pub secure_env: BTreeMap<String, SecretString>,
+}
+
+fn default_cpu() -> f64 {
+    1.0
+}
+
+fn default_memory() -> f64 {
+    1.5
+}
+
+impl ContainerGroupSpec {
+    /// The container group body, without encryption: what `apply` adds it to.
+    pub fn to_container_group(&self, location: &Location, tags: &BTreeMap<String, String>) -> ContainerGroup {
+        let containers = self
+            .containers
+            .iter()
+            .map(|c| {
+                let mut container = Container::new(c.name.as_str(), &c.image, c.cpu, c.memory_gb)
+                    .with_command(c.command.iter().cloned());
+                for port in &c.ports {
+                    container = container.with_port(*port);
+                }
+                for (name, value) in &c.env {
+                    container = container.with_env(name, value);
+                }
+                for (name, value) in &c.secure_env {
+                    container = container.with_secure_env(name, value.clone());
+                }
+                container
+            })
+            .collect();
+        let mut group = ContainerGroup::new(location.as_str(), containers);
+        group.tags = tags.clone();
+        group.properties.os_type = self.os_type;
+        group.properties.restart_policy = Some(self.restart_policy);
+        if !self.public_ports.is_empty() {
+            let mut ip = IpAddress::default();
+            ip.kind = IpAddressType::Public;
+            ip.ports = self
+                .public_ports
+                .iter()
+                .map(|p| {
+                    let mut port = ContainerPort::default();
+                    port.port = *p;
+                    port.protocol = Some(Protocol::Tcp);
+                    port
+                })
+                .collect();
+            ip.dns_name_label = self.dns_name_label.clone();
+            group.properties.ip_address = Some(ip);
+        }
+        group
+    }
+}
+
+/// An ARM template to deploy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct TemplateSpec {
+    /// The deployment name.
+    pub deployment_name: DeploymentName,
+    /// The template, inline. Read from `template_file` when loading a spec file.
+    #[serde(default)]
+    pub template: Value,
+    /// A template file, relative to the spec file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_file: Option<String>,
+    /// The parameters, as `{"name": {"value": …}}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Value>,
+}
+
+/// What `apply` refuses unless the spec allows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Allowances {
+    /// Use an existing vault that lacks soft delete or purge protection.
+    #[serde(default)]
+    pub vault_without_purge_protection: bool,
+    /// Delete and re-create an existing container group whose encryption differs (its
+    /// encryption is fixed at creation).
+    #[serde(default)]
+    pub recreate_container_group: bool,
+    /// Purge the vault on `destroy` (impossible while purge protection holds it).
+    #[serde(default)]
+    pub purge_on_destroy: bool,
+}
+
+/// Why a spec could not be read or is inconsistent.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpecError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The IO error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The JSON is malformed or does not match the spec's shape.
+    #[error("invalid spec JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    /// The TOML is malformed or does not match the spec's shape.
+    #[error("invalid spec TOML: {0}")]
+    Toml(#[source] toml::de::Error),
+    /// The spec's parts do not fit together.
+    #[error("inconsistent spec: {0}")]
+    Inconsistent(String),
+}
+
+impl DeploymentSpec {
+    /// Reads a spec from JSON.
+    pub fn from_json_str(text: &str) -> Result<Self, SpecError> {
+        let spec: Self = serde_json::from_str(text).map_err(SpecError::Json)?;
+        spec.check()?;
+        Ok(spec)
+    }
+
+    /// Reads a spec from TOML.
+    pub fn from_toml_str(text: &str) -> Result<Self, SpecError> {
+        let spec: Self = toml::from_str(text).map_err(SpecError::Toml)?;
+        spec.check()?;
+        Ok(spec)
+    }
+
+    /// Reads a spec file (`.toml`, else JSON), loading a `template_file` relative to it.
+    pub fn from_file(path: &Path) -> Result<Self, SpecError> {
+        let read = |p: &Path| {
+            std::fs::read_to_string(p).map_err(|source| SpecError::Io {
+                path: p.display().to_string(),
+                source,
+            })
+        };
+        let text = read(path)?;
+        let mut spec = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
+            Self::from_toml_str(&text)?
+        } else {
+            Self::from_json_str(&text)?
+        };
+        if let Some(template) = spec.template.as_mut()
+            && let Some(file) = &template.template_file
+        {
+            let file = path.parent().unwrap_or(Path::new(".")).join(file);
+            let text = read(&file)?;
+            template.template = json5::from_str::<Value>(&text).map_err(|e| {
+                SpecError::Inconsistent(format!("template file {} is not JSON: {e}", file.display()))
+            })?;
+        }
+        spec.check()?;
+        Ok(spec)
+    }
+
+    /// Checks that the parts fit together (the rest is checked against Azure by preflight).
+    pub fn check(&self) -> Result<(), SpecError> {
+        let bad = |m: String| Err(SpecError::Inconsistent(m));
+        match (&self.container_group, &self.template) {
+            (Some(_), Some(_)) => return bad("give either container_group or template, not both".into()),
+            (None, None) => return bad("give a container_group or a template to deploy".into()),
+            _ => {}
+        }
+        if let Some(group) = &self.container_group {
+            if group.containers.is_empty() {
+                return bad(format!("container group {} has no containers", group.name));
+            }
+        }
+        if let Some(template) = &self.template
+            && template.template.is_null()
+            && template.template_file.is_none()
+        {
+            return bad("the template section needs template or template_file".into());
+        }
+        if !(7..=90).contains(&self.vault.soft_delete_retention_days) {
+            return bad(format!(
+                "vault.soft_delete_retention_days is {}, but must be 7 to 90",
+                self.vault.soft_delete_retention_days
+            ));
+        }
+        if let KeySpec::Existing { id } = &self.key
+            && id.vault_url().vault_name() != &self.vault.name
+        {
+            return bad(format!(
+                "key.existing.id {} is not in vault {}",
+                id, self.vault.name
+            ));
+        }
+        if let KeySpec::Create { kty: RsaKeyType::RsaHsm, .. } = &self.key
+            && self.vault.sku != VaultSku::Premium
+        {
+            return bad("RSA-HSM keys need vault.sku = \"premium\"".into());
+        }
+        if matches!(self.flow, Flow::Standard) && !self.vault.ip_rules.is_empty() {
+            return bad("vault.ip_rules configure the firewall of the network_protected flow; the standard flow keeps the vault open".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(extra: &str) -> String {
+        format!(
+            r#"{{"subscription_id":"00000000-0000-0000-0000-000000000001","resource_group":"rg","location":"East US",
+               "vault":{{"name":"kv-cmk-1"}},"key":{{"create":{{"name":"k"}}}},"flow":"standard"{extra}}}"#
+        )
+    }
+
+    #[test]
+    fn json_defaults() {
+        let spec = DeploymentSpec::from_json_str(&json(
+            r#","container_group":{"name":"cg","containers":[{"name":"c","image":"nginx"}]}"#,
+        ))
+        .expect("valid");
+        assert_eq!(spec.location.as_str(), "eastus");
+        assert_eq!(spec.vault.soft_delete_retention_days, 90);
+        assert_eq!(spec.vault.authorization, VaultAuthorization::AccessPolicies);
+        assert!(matches!(spec.key, KeySpec::Create { size: KeySize::Rsa2048, .. }));
+        let group = spec.container_group.as_ref().expect("group").to_container_group(&spec.location, &spec.tags);
+        assert_eq!(group.properties.containers[0].properties.resources.requests.cpu, 1.0);
+        assert_eq!(group.properties.restart_policy, Some(RestartPolicy::Always));
+    }
+
+    #[test]
+    fn inconsistencies_are_reported() {
+        let cases = [
+            ("", "give a container_group or a template"),
+            (r#","container_group":{"name":"cg","containers":[]}"#, "has no containers"),
+            (r#","container_group":{"name":"cg","containers":[{"name":"c","image":"i"}],"api_version":"2019-12-01"}"#, "unknown field"),
+        ];
+        for (extra, expected) in cases {
+            let err = DeploymentSpec::from_json_str(&json(extra)).expect_err(expected);
+            assert!(err.to_string().contains(expected), "{err}");
+        }
+        let err = DeploymentSpec::from_json_str(&json(r#","unknown":1"#)).expect_err("unknown field");
+        assert!(err.to_string().contains("unknown"), "{err}");
+        let bad_name = json("").replace("kv-cmk-1", "kv--1");
+        let err = DeploymentSpec::from_json_str(&bad_name).expect_err("bad vault name");
+        assert!(err.to_string().contains("consecutive hyphens"), "{err}");
+    }
+
+    #[test]
+    fn existing_key_must_be_in_the_vault() {
+        let extra = r#","container_group":{"name":"cg","containers":[{"name":"c","image":"i"}]}"#;
+        let text = json(extra).replace(
+            r#"{"create":{"name":"k"}}"#,
+            r#"{"existing":{"id":"https://other.vault.azure.net/keys/k"}}"#,
+        );
+        let err = DeploymentSpec::from_json_str(&text).expect_err("other vault");
+        assert!(err.to_string().contains("not in vault"), "{err}");
+    }
+}

@@ -1,0 +1,268 @@
+//! Reading what exists, concurrently and without writing: the ground `plan`, preflight and
+//! `apply` stand on.
+
+use crate::{
+    backends::Backends,
+    error::{BackendError, Error, Result},
+    spec::{DeploymentSpec, Flow, KeySpec},
+};
+use aci_cmk_aci::{ResourceGroup, deployments::Deployment, models::ContainerGroup};
+use aci_cmk_core::{key_id::VaultUrl, names::PrincipalId};
+use aci_cmk_identity::{
+    ACI_FIRST_PARTY_APP_ID, directory::ServicePrincipal, managed_identities::UserAssignedIdentity,
+    role_assignments::RoleAssignment,
+};
+use aci_cmk_keyvault::{
+    keys::KeyProperties,
+    models::{DeletedVault, Vault},
+};
+use std::sync::Arc;
+
+/// What the survey found of the vault.
+#[derive(Clone, Debug)]
+pub(crate) enum VaultFound {
+    /// A live vault in the spec's resource group.
+    Live(Box<Vault>),
+    /// A soft-deleted vault of this name in this subscription.
+    SoftDeleted(Box<DeletedVault>),
+    /// No vault: the name is free.
+    Absent,
+    /// The name is held by a vault this deployment cannot use.
+    TakenElsewhere(String),
+}
+
+/// What the survey found of the key.
+#[derive(Clone, Debug)]
+pub(crate) enum KeyFound {
+    /// The key (latest version, or the spec's version).
+    Found(Box<KeyProperties>),
+    /// No such key.
+    Absent,
+    /// It could not be read (no vault yet, no access yet, firewall).
+    Unknown(String),
+}
+
+/// The current state of everything a spec touches.
+#[derive(Clone, Debug)]
+pub(crate) struct Survey {
+    pub resource_group: Option<ResourceGroup>,
+    pub vault: VaultFound,
+    pub service_principal: Option<ServicePrincipal>,
+    pub identity: Option<UserAssignedIdentity>,
+    pub key: KeyFound,
+    pub group: Option<ContainerGroup>,
+    /// Role assignments at the vault of the deployer and of the encryption principal (RBAC
+    /// vaults only).
+    pub deployer_roles: Vec<RoleAssignment>,
+    pub encryption_roles: Vec<RoleAssignment>,
+    /// The succeeded deployment of the spec's template with the current key (template mode).
+    pub deployment: Option<Deployment>,
+}
+
+/// The ACI first-party application's id.
+pub(crate) fn aci_app_id() -> aci_cmk_core::names::AppId {
+    ACI_FIRST_PARTY_APP_ID
+        .parse()
+        .unwrap_or_else(|_| unreachable!("the ACI first-party app id is a GUID"))
+}
+
+fn read_error(what: &'static str) -> impl FnOnce(BackendError) -> Error {
+    move |e| Error::Read {
+        what,
+        source: Arc::new(e),
+    }
+}
+
+impl Survey {
+    /// Reads everything `spec` touches.
+    pub(crate) async fn take(backends: &Backends, spec: &DeploymentSpec) -> Result<Self> {
+        let rg = async {
+            backends
+                .resource_groups
+                .get(&spec.resource_group)
+                .await
+                .map_err(|e| read_error("resource group")(e.into()))
+        };
+        let vault = survey_vault(backends, spec);
+        let service_principal = async {
+            match spec.flow {
+                Flow::Standard => backends
+                    .directory
+                    .get_service_principal_by_app_id(&aci_app_id())
+                    .await
+                    .map_err(|e| read_error("ACI service principal")(e.into())),
+                Flow::NetworkProtected { .. } => Ok(None),
+            }
+        };
+        let identity = async {
+            match &spec.flow {
+                Flow::NetworkProtected { identity_name } => {
+                    match backends.identities.get(&spec.resource_group, identity_name).await {
+                        Ok(identity) => Ok(Some(identity)),
+                        Err(e) if e.is_not_found() => Ok(None),
+                        Err(e) => Err(read_error("managed identity")(e.into())),
+                    }
+                }
+                Flow::Standard => Ok(None),
+            }
+        };
+        let group = async {
+            let Some(group) = &spec.container_group else {
+                return Ok(None);
+            };
+            match backends.container_groups.get(&spec.resource_group, &group.name).await {
+                Ok(g) => Ok(Some(g)),
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(e) => Err(read_error("container group")(e.into())),
+            }
+        };
+        let (rg, vault, service_principal, identity, group) =
+            futures::try_join!(rg, vault, service_principal, identity, group)?;
+
+        let mut survey = Survey {
+            resource_group: rg,
+            vault,
+            service_principal,
+            identity,
+            key: KeyFound::Unknown("the vault does not exist yet".into()),
+            group,
+            deployer_roles: Vec::new(),
+            encryption_roles: Vec::new(),
+            deployment: None,
+        };
+        if let VaultFound::Live(vault) = &survey.vault {
+            let key = survey_key(backends, spec, vault);
+            let principal = survey.encryption_principal();
+            let roles = survey_roles(backends, vault, &principal);
+            let (key, (deployer_roles, encryption_roles)) = futures::join!(key, roles);
+            survey.key = key;
+            survey.deployer_roles = deployer_roles?;
+            survey.encryption_roles = encryption_roles?;
+        }
+        survey.deployment = survey_deployment(backends, spec, &survey).await?;
+        Ok(survey)
+    }
+
+    /// Whoever ACI acts as, if it exists already.
+    pub(crate) fn encryption_principal(&self) -> Option<PrincipalId> {
+        self.service_principal
+            .as_ref()
+            .map(|sp| sp.id.clone())
+            .or_else(|| self.identity.as_ref().map(|i| i.principal_id.clone()))
+    }
+
+    /// The vault's data-plane URL, if the vault is live.
+    pub(crate) fn vault_url(&self) -> Option<VaultUrl> {
+        match &self.vault {
+            VaultFound::Live(v) => v.properties.vault_uri.clone(),
+            _ => None,
+        }
+    }
+}
+
+async fn survey_vault(backends: &Backends, spec: &DeploymentSpec) -> Result<VaultFound> {
+    let name = &spec.vault.name;
+    match backends.vaults.get(&spec.resource_group, name).await {
+        Ok(vault) => return Ok(VaultFound::Live(Box::new(vault))),
+        Err(e) if e.is_not_found() => {}
+        Err(e) => return Err(read_error("vault")(e.into())),
+    }
+    match backends.vaults.get_deleted(&spec.location, name).await {
+        Ok(deleted) => {
+            let ours = deleted
+                .properties
+                .vault_id
+                .as_ref()
+                .and_then(|id| id.resource_group_name())
+                .is_none_or(|rg| rg == &spec.resource_group);
+            return Ok(if ours {
+                VaultFound::SoftDeleted(Box::new(deleted))
+            } else {
+                VaultFound::TakenElsewhere(format!(
+                    "a soft-deleted vault named {name} from another resource group holds the name: recover it there, purge it, or choose another name"
+                ))
+            });
+        }
+        Err(e) if e.is_not_found() => {}
+        Err(e) => return Err(read_error("deleted vault")(e.into())),
+    }
+    let availability = backends
+        .vaults
+        .check_name_availability(name)
+        .await
+        .map_err(|e| read_error("vault name availability")(e.into()))?;
+    Ok(if availability.name_available {
+        VaultFound::Absent
+    } else {
+        VaultFound::TakenElsewhere(format!(
+            "the vault name {name} is taken{}: choose another name",
+            availability
+                .message
+                .map(|m| format!(" ({m})"))
+                .unwrap_or_default()
+        ))
+    })
+}
+
+async fn survey_key(backends: &Backends, spec: &DeploymentSpec, vault: &Vault) -> KeyFound {
+    let Some(url) = &vault.properties.vault_uri else {
+        return KeyFound::Unknown("the vault has no URI yet".into());
+    };
+    let version = match &spec.key {
+        KeySpec::Existing { id } => id.version().cloned(),
+        KeySpec::Create { .. } => None,
+    };
+    match backends.keys.get_key(url, spec.key.name(), version.as_ref()).await {
+        Ok(key) => KeyFound::Found(Box::new(key)),
+        Err(e) if e.is_not_found() => KeyFound::Absent,
+        Err(e) => KeyFound::Unknown(e.to_string()),
+    }
+}
+
+type Roles = Result<Vec<RoleAssignment>>;
+
+async fn survey_roles(
+    backends: &Backends,
+    vault: &Vault,
+    encryption_principal: &Option<PrincipalId>,
+) -> (Roles, Roles) {
+    if vault.properties.enable_rbac_authorization != Some(true) {
+        return (Ok(Vec::new()), Ok(Vec::new()));
+    }
+    let list = |principal: PrincipalId| async move {
+        backends
+            .role_assignments
+            .list_for_principal(&vault.id, &principal)
+            .await
+            .map_err(|e| read_error("role assignments")(e.into()))
+    };
+    let deployer = list(backends.deployer.object_id.clone());
+    let encryption = async {
+        match encryption_principal {
+            Some(p) => list(p.clone()).await,
+            None => Ok(Vec::new()),
+        }
+    };
+    futures::join!(deployer, encryption)
+}
+
+async fn survey_deployment(
+    backends: &Backends,
+    spec: &DeploymentSpec,
+    survey: &Survey,
+) -> Result<Option<Deployment>> {
+    let (Some(vault), KeyFound::Found(key)) = (survey.vault_url(), &survey.key) else {
+        return Ok(None);
+    };
+    let identity = crate::desired::identity_id(spec);
+    let encryption = crate::desired::encryption(&vault, spec, &key.version, identity.as_ref());
+    let Ok(Some((name, _))) = crate::desired::patched_template(spec, &encryption) else {
+        return Ok(None);
+    };
+    match backends.deployments.get(&spec.resource_group, &name).await {
+        Ok(d) if d.properties.provisioning_state.as_deref() == Some("Succeeded") => Ok(Some(d)),
+        Ok(_) => Ok(None),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(read_error("deployment")(e.into())),
+    }
+}
