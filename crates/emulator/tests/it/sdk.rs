@@ -8,9 +8,12 @@ use azure_core::credentials::Secret;
 use azure_core::http::{ClientOptions, Transport};
 use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
 use azure_security_keyvault_keys::models::{
-    CreateKeyParameters, EncryptionAlgorithm, KeyOperationParameters, KeyType,
+    CreateKeyParameters, EncryptionAlgorithm, KeyAttributes, KeyClientGetKeyOptions,
+    KeyClientListKeyPropertiesOptions, KeyClientUpdateKeyPropertiesOptions, KeyOperationParameters,
+    KeyType, UpdateKeyPropertiesParameters,
 };
 use azure_security_keyvault_keys::{KeyClient, KeyClientOptions, ResourceExt};
+use futures::TryStreamExt;
 use reqwest::Method;
 use serde_json::json;
 
@@ -46,6 +49,25 @@ async fn official_key_client_creates_a_key_and_wraps_and_unwraps() {
         }),
     )
     .expect("credential");
+    let access = [
+        "create",
+        "get",
+        "wrapKey",
+        "unwrapKey",
+        "update",
+        "list",
+        "delete",
+        "recover",
+    ];
+    let vp = env.vault_path("rg", "sdkvault");
+    env.arm(
+        Method::PUT,
+        &format!("{vp}/accessPolicies/add"),
+        crate::common::KV_API,
+        Some(&json!({"properties": {"accessPolicies": [env.policy(&oid, &access)]}})),
+    )
+    .await
+    .expect(200);
     let kc = KeyClient::new(
         &env.vault_url("sdkvault"),
         credential,
@@ -101,6 +123,112 @@ async fn official_key_client_creates_a_key_and_wraps_and_unwraps() {
         .into_model()
         .expect("unwrap model");
     assert_eq!(unwrapped.result, Some(dek));
+
+    // More of the official client against our shapes: get, update, list (paged), delete,
+    // get deleted, recover.
+    let got = kc
+        .get_key(
+            "sdk-key",
+            Some(KeyClientGetKeyOptions {
+                key_version: Some(version.clone()),
+                ..Default::default()
+            }),
+        )
+        .await
+        .expect("get_key")
+        .into_model()
+        .expect("key");
+    assert_eq!(
+        got.key.as_ref().and_then(|k| k.kid.clone()),
+        Some(kid.clone())
+    );
+    assert_eq!(got.attributes.as_ref().and_then(|a| a.enabled), Some(true));
+    let update = UpdateKeyPropertiesParameters {
+        key_attributes: Some(KeyAttributes {
+            enabled: Some(false),
+            ..Default::default()
+        }),
+        tags: Some([("env".to_owned(), "test".to_owned())].into()),
+        ..Default::default()
+    };
+    let updated = kc
+        .update_key_properties(
+            "sdk-key",
+            update.try_into().expect("update"),
+            Some(KeyClientUpdateKeyPropertiesOptions {
+                key_version: Some(version.clone()),
+                ..Default::default()
+            }),
+        )
+        .await
+        .expect("update_key_properties")
+        .into_model()
+        .expect("key");
+    assert_eq!(
+        updated.attributes.as_ref().and_then(|a| a.enabled),
+        Some(false)
+    );
+    assert_eq!(
+        updated.tags.as_ref().and_then(|t| t.get("env").cloned()),
+        Some("test".to_owned())
+    );
+    for n in ["sdk-key-2", "sdk-key-3"] {
+        let body = CreateKeyParameters {
+            kty: Some(KeyType::Rsa),
+            ..Default::default()
+        };
+        kc.create_key(n, body.try_into().expect("body"), None)
+            .await
+            .expect("create_key");
+    }
+    let mut pager = kc
+        .list_key_properties(Some(KeyClientListKeyPropertiesOptions {
+            maxresults: Some(1),
+            ..Default::default()
+        }))
+        .expect("pager");
+    let mut names = Vec::new();
+    while let Some(item) = pager.try_next().await.expect("page") {
+        names.push(item.resource_id().expect("id").name);
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        ["sdk-key", "sdk-key-2", "sdk-key-3"],
+        "followed nextLink across 3 pages"
+    );
+    let deleted = kc
+        .delete_key("sdk-key-3", None)
+        .await
+        .expect("delete_key")
+        .into_model()
+        .expect("deleted");
+    assert!(deleted.recovery_id.is_some());
+    kc.get_deleted_key("sdk-key-3", None)
+        .await
+        .expect("get_deleted_key");
+    kc.recover_deleted_key("sdk-key-3", None)
+        .await
+        .expect("recover_deleted_key");
+    kc.get_key("sdk-key-3", None)
+        .await
+        .expect("recovered key readable");
+    // A refused operation surfaces the service's status.
+    let err = kc
+        .wrap_key(
+            "sdk-key",
+            KeyOperationParameters {
+                algorithm: Some(EncryptionAlgorithm::RsaOaep256),
+                value: Some(vec![1, 2, 3]),
+                ..Default::default()
+            }
+            .try_into()
+            .expect("params"),
+            None,
+        )
+        .await
+        .expect_err("disabled key refuses wrap");
+    assert_eq!(err.http_status().map(u16::from), Some(403));
     // The request log shows the SDK's calls came in authenticated.
     let log = env.admin(Method::GET, "/requests", None).await;
     assert!(log.body["value"].as_array().is_some_and(|v| {
