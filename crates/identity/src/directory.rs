@@ -40,6 +40,16 @@ pub struct EnsuredServicePrincipal {
     pub created: bool,
 }
 
+impl EnsuredServicePrincipal {
+    /// `service_principal`, `created` by this call or found.
+    pub fn new(service_principal: ServicePrincipal, created: bool) -> Self {
+        Self {
+            service_principal,
+            created,
+        }
+    }
+}
+
 /// Service principals in Microsoft Graph.
 #[async_trait::async_trait]
 pub trait Directory: Send + Sync + Debug {

@@ -363,6 +363,32 @@ pub struct KeyProperties {
     pub tags: BTreeMap<String, String>,
 }
 
+impl KeyProperties {
+    /// The properties of version `kid` (a versioned key id) with nothing else known; set the
+    /// other fields as needed. For implementations of [`KeyVaultKeys`] other than
+    /// [`KeyVaultKeysClient`] (mocks, recordings), which cannot build this type otherwise.
+    /// `None` when `kid` has no version.
+    pub fn new(kid: KeyId) -> Option<Self> {
+        let version = kid.version()?.clone();
+        Some(Self {
+            kid,
+            version,
+            kty: None,
+            key_ops: Vec::new(),
+            n: None,
+            e: None,
+            enabled: None,
+            not_before: None,
+            expires: None,
+            created: None,
+            updated: None,
+            recovery_level: None,
+            managed: None,
+            tags: BTreeMap::new(),
+        })
+    }
+}
+
 /// A deleted key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -377,6 +403,18 @@ pub struct DeletedKeyInfo {
     pub scheduled_purge_date: Option<OffsetDateTime>,
 }
 
+impl DeletedKeyInfo {
+    /// A deleted key whose latest version was `properties`; dates and recovery id unknown.
+    pub fn new(properties: KeyProperties) -> Self {
+        Self {
+            properties,
+            recovery_id: None,
+            deleted_date: None,
+            scheduled_purge_date: None,
+        }
+    }
+}
+
 /// A key wrapped by a Key Vault key. The wrapped bytes are not secret; the key that unwraps
 /// them stays in the vault.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -388,6 +426,17 @@ pub struct WrappedKey {
     pub algorithm: WrapAlgorithm,
     /// The wrapped key.
     pub encrypted_key: Vec<u8>,
+}
+
+impl WrappedKey {
+    /// `encrypted_key`, wrapped by key version `kid` with `algorithm`.
+    pub fn new(kid: KeyId, algorithm: WrapAlgorithm, encrypted_key: Vec<u8>) -> Self {
+        Self {
+            kid,
+            algorithm,
+            encrypted_key,
+        }
+    }
 }
 
 /// Keys in Key Vault's data plane: create, read, list versions, update, delete, wrap, unwrap.
