@@ -64,7 +64,10 @@ pub(crate) struct Tracker<'a> {
 impl Tracker<'_> {
     /// Runs `call`, retrying while the error says a principal or role assignment has not
     /// propagated yet, with bounded backoff.
-    pub(crate) async fn until_propagated<T, F, Fut>(&self, mut call: F) -> std::result::Result<T, BackendError>
+    pub(crate) async fn until_propagated<T, F, Fut>(
+        &self,
+        mut call: F,
+    ) -> std::result::Result<T, BackendError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = std::result::Result<T, BackendError>>,
@@ -109,7 +112,11 @@ struct Principal {
 }
 
 impl<'a> Exec<'a> {
-    pub(crate) fn new(orchestrator: &'a Orchestrator, spec: &'a DeploymentSpec, survey: &'a Survey) -> Self {
+    pub(crate) fn new(
+        orchestrator: &'a Orchestrator,
+        spec: &'a DeploymentSpec,
+        survey: &'a Survey,
+    ) -> Self {
         Self {
             orchestrator,
             spec,
@@ -126,14 +133,22 @@ impl<'a> Exec<'a> {
     }
 
     /// Runs one step: announces it, times it, records its outcome.
-    async fn step<T, F, Fut>(&self, step: StepId, prerequisites: StepOutput<()>, body: F) -> StepOutput<T>
+    async fn step<T, F, Fut>(
+        &self,
+        step: StepId,
+        prerequisites: StepOutput<()>,
+        body: F,
+    ) -> StepOutput<T>
     where
         F: FnOnce(Arc<Tracker<'a>>) -> Fut,
         Fut: Future<Output = std::result::Result<(T, StepAction), BackendError>>,
     {
         if prerequisites.is_err() {
             let reason = "a step it needs failed".to_owned();
-            self.orchestrator.emit(ProgressEvent::Skipped { step, reason: reason.clone() });
+            self.orchestrator.emit(ProgressEvent::Skipped {
+                step,
+                reason: reason.clone(),
+            });
             self.record(StepOutcome {
                 step,
                 status: StepStatus::Skipped { reason },
@@ -155,15 +170,32 @@ impl<'a> Exec<'a> {
         let retries = tracker.retries.load(Ordering::Relaxed);
         match result {
             Ok((value, action)) => {
-                self.orchestrator.emit(ProgressEvent::Done { step, action, duration });
-                self.record(StepOutcome { step, status: StepStatus::Done { action }, retries, duration });
+                self.orchestrator.emit(ProgressEvent::Done {
+                    step,
+                    action,
+                    duration,
+                });
+                self.record(StepOutcome {
+                    step,
+                    status: StepStatus::Done { action },
+                    retries,
+                    duration,
+                });
                 Ok(value)
             }
             Err(error) => {
                 let message = error.to_string();
                 tracing::warn!(step = %step, error = %message, "step failed");
-                self.orchestrator.emit(ProgressEvent::Failed { step, error: message.clone() });
-                self.record(StepOutcome { step, status: StepStatus::Failed { error: message }, retries, duration });
+                self.orchestrator.emit(ProgressEvent::Failed {
+                    step,
+                    error: message.clone(),
+                });
+                self.record(StepOutcome {
+                    step,
+                    status: StepStatus::Failed { error: message },
+                    retries,
+                    duration,
+                });
                 if let Ok(mut first) = self.first_failure.lock() {
                     first.get_or_insert((step, Arc::new(error)));
                 }
@@ -178,19 +210,28 @@ impl<'a> Exec<'a> {
         let spec = self.spec;
         let protected = matches!(spec.flow, Flow::NetworkProtected { .. });
 
-        let rg = async { self.step(StepId::ResourceGroup, Ok(()), |_| self.resource_group()).await }.shared();
+        let rg = async {
+            self.step(StepId::ResourceGroup, Ok(()), |_| self.resource_group())
+                .await
+        }
+        .shared();
         let sp = async {
             if protected {
                 return Ok(None);
             }
-            self.step(StepId::ServicePrincipal, Ok(()), |_| self.service_principal()).await.map(Some)
+            self.step(StepId::ServicePrincipal, Ok(()), |_| {
+                self.service_principal()
+            })
+            .await
+            .map(Some)
         }
         .shared();
         let vault = {
             let rg = rg.clone();
             async move {
                 let prerequisites = rg.await.map(drop);
-                self.step(StepId::Vault, prerequisites, |_| self.vault()).await
+                self.step(StepId::Vault, prerequisites, |_| self.vault())
+                    .await
             }
             .shared()
         };
@@ -227,7 +268,9 @@ impl<'a> Exec<'a> {
                     return Ok(None);
                 }
                 let prerequisites = rg.await.map(drop);
-                self.step(StepId::Identity, prerequisites, |_| self.identity()).await.map(Some)
+                self.step(StepId::Identity, prerequisites, |_| self.identity())
+                    .await
+                    .map(Some)
             }
             .shared()
         };
@@ -236,7 +279,10 @@ impl<'a> Exec<'a> {
             async move {
                 let (v, sp, identity) = futures::join!(vault, sp, identity);
                 let principal = match (sp, identity) {
-                    (Ok(Some(sp)), _) => Ok(Principal { object_id: sp, identity: None }),
+                    (Ok(Some(sp)), _) => Ok(Principal {
+                        object_id: sp,
+                        identity: None,
+                    }),
                     (_, Ok(Some(identity))) => Ok(Principal {
                         object_id: identity.principal_id.clone(),
                         identity: Some(identity),
@@ -249,7 +295,8 @@ impl<'a> Exec<'a> {
                     .step(StepId::EncryptionAccess, prerequisites, |t| async move {
                         let vault = v.as_ref().map_err(|_| unreachable_upstream())?;
                         let principal = for_step.as_ref().map_err(|_| unreachable_upstream())?;
-                        self.encryption_access(&t, vault, &principal.object_id).await
+                        self.encryption_access(&t, vault, &principal.object_id)
+                            .await
                     })
                     .await;
                 result.and(principal)
@@ -273,8 +320,12 @@ impl<'a> Exec<'a> {
             .shared()
         };
         let group = {
-            let (vault, key, encryption_access, firewall) =
-                (vault.clone(), key.clone(), encryption_access.clone(), firewall.clone());
+            let (vault, key, encryption_access, firewall) = (
+                vault.clone(),
+                key.clone(),
+                encryption_access.clone(),
+                firewall.clone(),
+            );
             async move {
                 let (v, k, principal, fw) = futures::join!(vault, key, encryption_access, firewall);
                 let prerequisites = ready(&v).and(ready(&k)).and(ready(&principal)).and(fw);
@@ -296,16 +347,20 @@ impl<'a> Exec<'a> {
         let mut report = ApplyReport::default();
         let outcomes = self.outcomes.lock().map(|o| o.clone()).unwrap_or_default();
         for step in ALL_STEPS {
-            report.steps.push(outcomes.get(&step).cloned().unwrap_or(StepOutcome {
-                step,
-                status: if applies(step, &spec.flow) {
-                    StepStatus::Skipped { reason: "did not run".into() }
-                } else {
-                    StepStatus::NotApplicable
-                },
-                retries: 0,
-                duration: Default::default(),
-            }));
+            report
+                .steps
+                .push(outcomes.get(&step).cloned().unwrap_or(StepOutcome {
+                    step,
+                    status: if applies(step, &spec.flow) {
+                        StepStatus::Skipped {
+                            reason: "did not run".into(),
+                        }
+                    } else {
+                        StepStatus::NotApplicable
+                    },
+                    retries: 0,
+                    duration: Default::default(),
+                }));
         }
         report.resource_group_id = rg.ok().map(|id| id.to_string());
         if let Ok(v) = &vault {
@@ -314,7 +369,10 @@ impl<'a> Exec<'a> {
         }
         report.key_id = key.ok().map(|k| k.key.kid);
         report.service_principal_id = sp.ok().flatten();
-        if let Ok(Principal { identity: Some(i), .. }) = principal {
+        if let Ok(Principal {
+            identity: Some(i), ..
+        }) = principal
+        {
             report.identity = Some(IdentityReport {
                 id: i.id.to_string(),
                 principal_id: i.principal_id,
@@ -330,7 +388,11 @@ impl<'a> Exec<'a> {
 
         let failure = self.first_failure.lock().ok().and_then(|mut f| f.take());
         match failure {
-            Some((step, source)) => Err(Error::StepFailed { step, source, report: Box::new(report) }),
+            Some((step, source)) => Err(Error::StepFailed {
+                step,
+                source,
+                report: Box::new(report),
+            }),
             None => Ok(report),
         }
     }
@@ -350,12 +412,22 @@ impl<'a> Exec<'a> {
         Ok((id, StepAction::Create))
     }
 
-    async fn service_principal(&self) -> std::result::Result<(PrincipalId, StepAction), BackendError> {
+    async fn service_principal(
+        &self,
+    ) -> std::result::Result<(PrincipalId, StepAction), BackendError> {
         if let Some(sp) = &self.survey.service_principal {
             return Ok((sp.id.clone(), StepAction::InPlace));
         }
-        let ensured = self.backends().directory.ensure_service_principal(&crate::survey::aci_app_id()).await?;
-        let action = if ensured.created { StepAction::Create } else { StepAction::InPlace };
+        let ensured = self
+            .backends()
+            .directory
+            .ensure_service_principal(&crate::survey::aci_app_id())
+            .await?;
+        let action = if ensured.created {
+            StepAction::Create
+        } else {
+            StepAction::InPlace
+        };
         Ok((ensured.service_principal.id, action))
     }
 
@@ -365,32 +437,60 @@ impl<'a> Exec<'a> {
         match &self.survey.vault {
             VaultFound::Live(vault) => match desired::vault_patch(spec, vault) {
                 Some(patch) => {
-                    let updated = vaults.update(&spec.resource_group, &spec.vault.name, &patch).await?;
+                    let updated = vaults
+                        .update(&spec.resource_group, &spec.vault.name, &patch)
+                        .await?;
                     Ok((updated, StepAction::Update))
                 }
                 None => Ok(((**vault).clone(), StepAction::InPlace)),
             },
             VaultFound::SoftDeleted(deleted) => {
                 let tenant = &self.backends().deployer.tenant_id;
-                let sku = desired::vault_create_parameters(spec, tenant).properties.sku;
-                let location = deleted.properties.location.as_ref().unwrap_or(&spec.location);
+                let sku = desired::vault_create_parameters(spec, tenant)
+                    .properties
+                    .sku;
+                let location = deleted
+                    .properties
+                    .location
+                    .as_ref()
+                    .unwrap_or(&spec.location);
                 let vault = vaults
-                    .recover(&spec.resource_group, &spec.vault.name, location, tenant, &sku)
+                    .recover(
+                        &spec.resource_group,
+                        &spec.vault.name,
+                        location,
+                        tenant,
+                        &sku,
+                    )
                     .await?;
                 Ok((vault, StepAction::Recover))
             }
             VaultFound::Absent | VaultFound::TakenElsewhere(_) => {
-                let parameters = desired::vault_create_parameters(spec, &self.backends().deployer.tenant_id);
-                let vault = vaults.create_or_update(&spec.resource_group, &spec.vault.name, &parameters).await?;
+                let parameters =
+                    desired::vault_create_parameters(spec, &self.backends().deployer.tenant_id);
+                let vault = vaults
+                    .create_or_update(&spec.resource_group, &spec.vault.name, &parameters)
+                    .await?;
                 Ok((vault, StepAction::Create))
             }
         }
     }
 
-    async fn deployer_access(&self, tracker: &Tracker<'_>, vault: &Vault) -> std::result::Result<((), StepAction), BackendError> {
+    async fn deployer_access(
+        &self,
+        tracker: &Tracker<'_>,
+        vault: &Vault,
+    ) -> std::result::Result<((), StepAction), BackendError> {
         let deployer = self.backends().deployer.object_id.clone();
         if self.rbac() {
-            let granted = self.has_role(&self.survey.deployer_roles, vault, &[RoleDefinitionId::KEY_VAULT_CRYPTO_OFFICER, RoleDefinitionId::KEY_VAULT_ADMINISTRATOR]);
+            let granted = self.has_role(
+                &self.survey.deployer_roles,
+                vault,
+                &[
+                    RoleDefinitionId::KEY_VAULT_CRYPTO_OFFICER,
+                    RoleDefinitionId::KEY_VAULT_ADMINISTRATOR,
+                ],
+            );
             if granted {
                 return Ok(((), StepAction::InPlace));
             }
@@ -398,22 +498,37 @@ impl<'a> Exec<'a> {
                 .until_propagated(|| async {
                     self.backends()
                         .role_assignments
-                        .create(&vault.id, RoleDefinitionId::KEY_VAULT_CRYPTO_OFFICER, &deployer, self.backends().deployer.principal_type.clone())
+                        .create(
+                            &vault.id,
+                            RoleDefinitionId::KEY_VAULT_CRYPTO_OFFICER,
+                            &deployer,
+                            self.backends().deployer.principal_type.clone(),
+                        )
                         .await
                         .map_err(BackendError::from)
                 })
                 .await?;
             return Ok(((), StepAction::Create));
         }
-        self.grant_policy(vault, &deployer, &desired::DEPLOYER_KEY_PERMISSIONS).await
+        self.grant_policy(vault, &deployer, &desired::DEPLOYER_KEY_PERMISSIONS)
+            .await
     }
 
-    async fn key(&self, tracker: &Tracker<'_>, vault: &Vault) -> std::result::Result<(KeyOutput, StepAction), BackendError> {
+    async fn key(
+        &self,
+        tracker: &Tracker<'_>,
+        vault: &Vault,
+    ) -> std::result::Result<(KeyOutput, StepAction), BackendError> {
         let spec = self.spec;
         let url = vault_url(vault)?;
         let keys = &self.backends().keys;
         if let KeyFound::Found(key) = &self.survey.key {
-            return Ok((KeyOutput { key: (**key).clone() }, StepAction::InPlace));
+            return Ok((
+                KeyOutput {
+                    key: (**key).clone(),
+                },
+                StepAction::InPlace,
+            ));
         }
         let version = match &spec.key {
             KeySpec::Existing { id } => id.version().cloned(),
@@ -421,14 +536,22 @@ impl<'a> Exec<'a> {
         };
         // Read it now that the deployer has access (the survey may not have been allowed to).
         let existing = tracker
-            .until_propagated(|| async { keys.get_key(&url, spec.key.name(), version.as_ref()).await.map_err(BackendError::from) })
+            .until_propagated(|| async {
+                keys.get_key(&url, spec.key.name(), version.as_ref())
+                    .await
+                    .map_err(BackendError::from)
+            })
             .await;
         match (existing, &spec.key) {
             (Ok(key), _) => Ok((KeyOutput { key }, StepAction::InPlace)),
             (Err(e), KeySpec::Create { name, size, kty }) if e.is_not_found() => {
                 let options = CreateKeyOptions::new(*kty, *size);
                 let key = tracker
-                    .until_propagated(|| async { keys.create_key(&url, name, options.clone()).await.map_err(BackendError::from) })
+                    .until_propagated(|| async {
+                        keys.create_key(&url, name, options.clone())
+                            .await
+                            .map_err(BackendError::from)
+                    })
                     .await?;
                 Ok((KeyOutput { key }, StepAction::Create))
             }
@@ -436,7 +559,9 @@ impl<'a> Exec<'a> {
         }
     }
 
-    async fn identity(&self) -> std::result::Result<(UserAssignedIdentity, StepAction), BackendError> {
+    async fn identity(
+        &self,
+    ) -> std::result::Result<(UserAssignedIdentity, StepAction), BackendError> {
         let spec = self.spec;
         if let Some(identity) = &self.survey.identity {
             return Ok((identity.clone(), StepAction::InPlace));
@@ -447,29 +572,51 @@ impl<'a> Exec<'a> {
         let identity = self
             .backends()
             .identities
-            .create_or_update(&spec.resource_group, identity_name, &spec.location, &spec.tags)
+            .create_or_update(
+                &spec.resource_group,
+                identity_name,
+                &spec.location,
+                &spec.tags,
+            )
             .await?;
         Ok((identity, StepAction::Create))
     }
 
-    async fn encryption_access(&self, tracker: &Tracker<'_>, vault: &Vault, principal: &PrincipalId) -> std::result::Result<((), StepAction), BackendError> {
+    async fn encryption_access(
+        &self,
+        tracker: &Tracker<'_>,
+        vault: &Vault,
+        principal: &PrincipalId,
+    ) -> std::result::Result<((), StepAction), BackendError> {
         if self.rbac() {
             let known = self.survey.encryption_principal().as_ref() == Some(principal);
-            if known && self.has_role(&self.survey.encryption_roles, vault, &[RoleDefinitionId::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER]) {
+            if known
+                && self.has_role(
+                    &self.survey.encryption_roles,
+                    vault,
+                    &[RoleDefinitionId::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER],
+                )
+            {
                 return Ok(((), StepAction::InPlace));
             }
             tracker
                 .until_propagated(|| async {
                     self.backends()
                         .role_assignments
-                        .create(&vault.id, RoleDefinitionId::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, principal, PrincipalType::ServicePrincipal)
+                        .create(
+                            &vault.id,
+                            RoleDefinitionId::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+                            principal,
+                            PrincipalType::ServicePrincipal,
+                        )
                         .await
                         .map_err(BackendError::from)
                 })
                 .await?;
             return Ok(((), StepAction::Create));
         }
-        self.grant_policy(vault, principal, &desired::ENCRYPTION_KEY_PERMISSIONS).await
+        self.grant_policy(vault, principal, &desired::ENCRYPTION_KEY_PERMISSIONS)
+            .await
     }
 
     async fn firewall(&self, vault: &Vault) -> std::result::Result<((), StepAction), BackendError> {
@@ -484,7 +631,12 @@ impl<'a> Exec<'a> {
         Ok(((), StepAction::Update))
     }
 
-    async fn container_group(&self, vault: &Vault, key: &KeyOutput, principal: &Principal) -> std::result::Result<(Deployed, StepAction), BackendError> {
+    async fn container_group(
+        &self,
+        vault: &Vault,
+        key: &KeyOutput,
+        principal: &Principal,
+    ) -> std::result::Result<(Deployed, StepAction), BackendError> {
         let spec = self.spec;
         let url = vault_url(vault)?;
         let identity = principal.identity.as_ref().map(|i| i.id.clone());
@@ -494,7 +646,11 @@ impl<'a> Exec<'a> {
         }
         let want = desired::desired_group(spec, &encryption, identity.as_ref())
             .ok_or_else(|| invalid("the spec holds neither a container group nor a template"))?;
-        let name = &spec.container_group.as_ref().ok_or_else(|| invalid("no container group"))?.name;
+        let name = &spec
+            .container_group
+            .as_ref()
+            .ok_or_else(|| invalid("no container group"))?
+            .name;
         let groups = &self.backends().container_groups;
         let action = match &self.survey.group {
             Some(existing) if desired::group_matches(existing, &want) => {
@@ -512,11 +668,16 @@ impl<'a> Exec<'a> {
             Some(_) => StepAction::Update,
             None => StepAction::Create,
         };
-        let created = groups.create_or_update(&spec.resource_group, name, &want).await?;
+        let created = groups
+            .create_or_update(&spec.resource_group, name, &want)
+            .await?;
         Ok((Deployed::group(&created), action))
     }
 
-    async fn deploy_template(&self, encryption: &EncryptionProperties) -> std::result::Result<(Deployed, StepAction), BackendError> {
+    async fn deploy_template(
+        &self,
+        encryption: &EncryptionProperties,
+    ) -> std::result::Result<(Deployed, StepAction), BackendError> {
         let spec = self.spec;
         let (name, request) = desired::patched_template(spec, encryption)
             .map_err(|e| invalid(&e.to_string()))?
@@ -524,7 +685,11 @@ impl<'a> Exec<'a> {
         let (deployment, action) = match &self.survey.deployment {
             Some(existing) => (existing.clone(), StepAction::InPlace),
             None => {
-                let deployment = self.backends().deployments.create_or_update(&spec.resource_group, &name, &request).await?;
+                let deployment = self
+                    .backends()
+                    .deployments
+                    .create_or_update(&spec.resource_group, &name, &request)
+                    .await?;
                 (deployment, StepAction::Create)
             }
         };
@@ -533,17 +698,26 @@ impl<'a> Exec<'a> {
             .output_resources
             .iter()
             .map(|r| r.id.clone())
-            .filter(|id| id.to_ascii_lowercase().contains("/microsoft.containerinstance/containergroups/"))
+            .filter(|id| {
+                id.to_ascii_lowercase()
+                    .contains("/microsoft.containerinstance/containergroups/")
+            })
             .collect();
         let mut reported = None;
-        if let Some(first) = group_ids.first().and_then(|id| id.parse::<ResourceId>().ok())
+        if let Some(first) = group_ids
+            .first()
+            .and_then(|id| id.parse::<ResourceId>().ok())
             && let (Some(rg), Ok(name)) = (first.resource_group_name(), first.name().parse())
         {
             let group = self.backends().container_groups.get(rg, &name).await?;
             reported = group.properties.encryption_properties;
         }
         Ok((
-            Deployed { group_ids, deployment_id: deployment.id, encryption: reported },
+            Deployed {
+                group_ids,
+                deployment_id: deployment.id,
+                encryption: reported,
+            },
             action,
         ))
     }
@@ -558,21 +732,38 @@ impl<'a> Exec<'a> {
         self.spec.vault.authorization == VaultAuthorization::Rbac
     }
 
-    fn has_role(&self, roles: &[aci_cmk_identity::role_assignments::RoleAssignment], vault: &Vault, wanted: &[RoleDefinitionId]) -> bool {
+    fn has_role(
+        &self,
+        roles: &[aci_cmk_identity::role_assignments::RoleAssignment],
+        vault: &Vault,
+        wanted: &[RoleDefinitionId],
+    ) -> bool {
         // The survey saw the vault only if it existed then; a vault created by this run has no
         // assignments yet.
         matches!(&self.survey.vault, VaultFound::Live(v) if v.id == vault.id)
-            && roles.iter().any(|r| r.role().is_some_and(|role| wanted.contains(&role)))
+            && roles
+                .iter()
+                .any(|r| r.role().is_some_and(|role| wanted.contains(&role)))
     }
 
-    async fn grant_policy(&self, vault: &Vault, principal: &PrincipalId, needed: &[KeyPermission]) -> std::result::Result<((), StepAction), BackendError> {
+    async fn grant_policy(
+        &self,
+        vault: &Vault,
+        principal: &PrincipalId,
+        needed: &[KeyPermission],
+    ) -> std::result::Result<((), StepAction), BackendError> {
         if desired::policy_grants(vault, principal, needed) {
             return Ok(((), StepAction::InPlace));
         }
         let entry = desired::policy_entry(vault, principal, needed);
         self.backends()
             .vaults
-            .update_access_policy(&self.spec.resource_group, &self.spec.vault.name, AccessPolicyUpdateKind::Add, &[entry])
+            .update_access_policy(
+                &self.spec.resource_group,
+                &self.spec.vault.name,
+                AccessPolicyUpdateKind::Add,
+                &[entry],
+            )
             .await?;
         Ok(((), StepAction::Update))
     }

@@ -11,11 +11,12 @@ use aci_cmk_core::{
     names::{PrincipalId, SubscriptionId, TenantId},
 };
 use aci_cmk_identity::{
-    role_assignments::PrincipalType,
     Directory, GraphDirectory, ManagedIdentities, ManagedIdentitiesClient, RoleAssignments,
-    RoleAssignmentsClient,
+    RoleAssignmentsClient, role_assignments::PrincipalType,
 };
-use aci_cmk_keyvault::{KeyVaultKeys, KeyVaultKeysClient, KeyVaultManagement, KeyVaultManagementClient};
+use aci_cmk_keyvault::{
+    KeyVaultKeys, KeyVaultKeysClient, KeyVaultManagement, KeyVaultManagementClient,
+};
 use std::sync::Arc;
 
 /// The principal that runs the deployment: it gets the key permissions it needs to create the
@@ -82,9 +83,16 @@ impl Backends {
         subscription_id: &SubscriptionId,
         options: ServiceClientOptions,
     ) -> Result<Self, aci_cmk_core::Error> {
-        let principal = signed_in_principal(credential.as_ref(), &cloud.resource_manager_scope()).await?;
+        let principal =
+            signed_in_principal(credential.as_ref(), &cloud.resource_manager_scope()).await?;
         let deployer = Deployer::new(principal.object_id, principal.tenant_id);
-        Ok(Self::azure_with_deployer(cloud, credential, subscription_id, options, deployer))
+        Ok(Self::azure_with_deployer(
+            cloud,
+            credential,
+            subscription_id,
+            options,
+            deployer,
+        ))
     }
 
     /// [`azure`](Self::azure) with a known deployer.
@@ -98,12 +106,32 @@ impl Backends {
         let sub = subscription_id.clone();
         let opts = || Some(options.clone());
         Self {
-            resource_groups: Arc::new(ResourceGroupsClient::new(cloud, credential.clone(), sub.clone(), opts())),
+            resource_groups: Arc::new(ResourceGroupsClient::new(
+                cloud,
+                credential.clone(),
+                sub.clone(),
+                opts(),
+            )),
             directory: Arc::new(GraphDirectory::new(cloud, credential.clone(), opts())),
-            vaults: Arc::new(KeyVaultManagementClient::new(cloud, credential.clone(), sub.clone(), opts())),
+            vaults: Arc::new(KeyVaultManagementClient::new(
+                cloud,
+                credential.clone(),
+                sub.clone(),
+                opts(),
+            )),
             keys: Arc::new(KeyVaultKeysClient::new(cloud, credential.clone(), opts())),
-            identities: Arc::new(ManagedIdentitiesClient::new(cloud, credential.clone(), sub.clone(), opts())),
-            role_assignments: Arc::new(RoleAssignmentsClient::new(cloud, credential.clone(), sub.clone(), opts())),
+            identities: Arc::new(ManagedIdentitiesClient::new(
+                cloud,
+                credential.clone(),
+                sub.clone(),
+                opts(),
+            )),
+            role_assignments: Arc::new(RoleAssignmentsClient::new(
+                cloud,
+                credential.clone(),
+                sub.clone(),
+                opts(),
+            )),
             container_groups: Arc::new(ContainerGroupsClient::new(
                 cloud,
                 credential.clone(),

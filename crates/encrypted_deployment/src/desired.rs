@@ -26,10 +26,12 @@ use serde_json::Value;
 pub const SPEC_DIGEST_TAG: &str = "aci-cmk-spec-sha256";
 
 /// What the deployer needs on the vault to create and read the key.
-pub const DEPLOYER_KEY_PERMISSIONS: [KeyPermission; 2] = [KeyPermission::Get, KeyPermission::Create];
+pub const DEPLOYER_KEY_PERMISSIONS: [KeyPermission; 2] =
+    [KeyPermission::Get, KeyPermission::Create];
 
 /// What ACI's principal needs on the vault: read the public key, unwrap the data key.
-pub const ENCRYPTION_KEY_PERMISSIONS: [KeyPermission; 2] = [KeyPermission::Get, KeyPermission::UnwrapKey];
+pub const ENCRYPTION_KEY_PERMISSIONS: [KeyPermission; 2] =
+    [KeyPermission::Get, KeyPermission::UnwrapKey];
 
 /// The body of a new vault: soft delete with the spec's retention, purge protection unless
 /// the spec turns it off (then omitted, never `false`), the authorization mode, no access
@@ -84,21 +86,36 @@ pub fn policy_grants(vault: &Vault, principal: &PrincipalId, needed: &[KeyPermis
 }
 
 /// The access policy entry granting `needed` to `principal`.
-pub fn policy_entry(vault: &Vault, principal: &PrincipalId, needed: &[KeyPermission]) -> AccessPolicyEntry {
-    AccessPolicyEntry::for_keys(vault.properties.tenant_id.clone(), principal.clone(), needed.iter().cloned())
+pub fn policy_entry(
+    vault: &Vault,
+    principal: &PrincipalId,
+    needed: &[KeyPermission],
+) -> AccessPolicyEntry {
+    AccessPolicyEntry::for_keys(
+        vault.properties.tenant_id.clone(),
+        principal.clone(),
+        needed.iter().cloned(),
+    )
 }
 
 /// The firewall of the network-protected flow: deny by default, trusted Azure services
 /// through, and the spec's addresses (a single address as `/32`, as Azure reports it).
 pub fn desired_firewall(spec: &DeploymentSpec) -> NetworkRuleSet {
     NetworkRuleSet::deny_except_azure_services(
-        spec.vault.ip_rules.iter().map(|r| IpRule::new(normalize_ip_rule(r))),
+        spec.vault
+            .ip_rules
+            .iter()
+            .map(|r| IpRule::new(normalize_ip_rule(r))),
     )
 }
 
 fn normalize_ip_rule(rule: &str) -> String {
     let rule = rule.trim();
-    if rule.contains('/') || rule.contains(':') { rule.to_owned() } else { format!("{rule}/32") }
+    if rule.contains('/') || rule.contains(':') {
+        rule.to_owned()
+    } else {
+        format!("{rule}/32")
+    }
 }
 
 /// Whether the vault's firewall is already `desired`.
@@ -107,12 +124,23 @@ pub fn firewall_matches(vault: &Vault, desired: &NetworkRuleSet) -> bool {
         return false;
     };
     let rules = |set: &NetworkRuleSet| {
-        let mut r: Vec<String> = set.ip_rules.iter().map(|i| normalize_ip_rule(&i.value)).collect();
+        let mut r: Vec<String> = set
+            .ip_rules
+            .iter()
+            .map(|i| normalize_ip_rule(&i.value))
+            .collect();
         r.sort();
         r
     };
     current.default_action == desired.default_action
-        && current.bypass.clone().unwrap_or(NetworkRuleBypass::AzureServices) == desired.bypass.clone().unwrap_or(NetworkRuleBypass::AzureServices)
+        && current
+            .bypass
+            .clone()
+            .unwrap_or(NetworkRuleBypass::AzureServices)
+            == desired
+                .bypass
+                .clone()
+                .unwrap_or(NetworkRuleBypass::AzureServices)
         && rules(current) == rules(desired)
 }
 
@@ -159,7 +187,10 @@ pub fn desired_group(
 
 /// Whether an existing group is what [`desired_group`] describes.
 pub fn group_matches(existing: &ContainerGroup, desired: &ContainerGroup) -> bool {
-    let encryption_same = match (&existing.properties.encryption_properties, &desired.properties.encryption_properties) {
+    let encryption_same = match (
+        &existing.properties.encryption_properties,
+        &desired.properties.encryption_properties,
+    ) {
         (Some(a), Some(b)) => a.same_as(b),
         (None, None) => true,
         _ => false,

@@ -118,6 +118,15 @@ pub enum Error {
         /// Every step's outcome.
         report: Box<ApplyReport>,
     },
+    /// A call of `rotate` or `destroy` failed.
+    #[error("{operation} failed: {source}")]
+    Operation {
+        /// What was being done, e.g. `delete container group cg1`.
+        operation: String,
+        /// The backend's error.
+        #[source]
+        source: Arc<BackendError>,
+    },
     /// A step could not go on for a reason of its own (not a backend error).
     #[error("step {step} cannot go on: {message}")]
     Blocked {
@@ -129,5 +138,8 @@ pub enum Error {
 }
 
 fn list(issues: &[PreflightIssue]) -> String {
-    issues.iter().map(|i| format!("\n  - {}", i.message)).collect()
+    issues
+        .iter()
+        .map(|i| format!("\n  - {}", i.message))
+        .collect()
 }

@@ -21,6 +21,7 @@ mod apply;
 pub mod backends;
 mod desired;
 pub mod error;
+pub mod lifecycle;
 mod orchestrator;
 pub mod plan;
 mod preflight;
@@ -33,4 +34,5 @@ pub mod template;
 
 pub use backends::{Backends, Deployer};
 pub use error::{Error, Result};
+pub use lifecycle::{DestroyOptions, DestroyReport, RotateOptions, RotateReport};
 pub use orchestrator::{Orchestrator, OrchestratorOptions};

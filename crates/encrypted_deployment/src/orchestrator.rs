@@ -87,7 +87,11 @@ impl Orchestrator {
         if !issues.is_empty() {
             return Err(Error::Preflight(issues));
         }
-        Ok(plan::derive(spec, &survey, &self.backends.deployer.object_id))
+        Ok(plan::derive(
+            spec,
+            &survey,
+            &self.backends.deployer.object_id,
+        ))
     }
 
     /// Brings Azure to what `spec` describes: preflight first (nothing is written if a rule is

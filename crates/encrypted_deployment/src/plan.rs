@@ -35,12 +35,17 @@ pub struct Plan {
 impl Plan {
     /// Whether applying would write nothing.
     pub fn is_converged(&self) -> bool {
-        self.steps.iter().all(|s| s.action.is_none_or(|a| !a.writes()))
+        self.steps
+            .iter()
+            .all(|s| s.action.is_none_or(|a| !a.writes()))
     }
 
     /// The planned action of `step`.
     pub fn action(&self, step: StepId) -> Option<StepAction> {
-        self.steps.iter().find(|s| s.step == step).and_then(|s| s.action)
+        self.steps
+            .iter()
+            .find(|s| s.step == step)
+            .and_then(|s| s.action)
     }
 }
 
@@ -63,7 +68,14 @@ pub(crate) fn needs(step: StepId, flow: &Flow) -> Vec<StepId> {
         Vault | Identity => vec![ResourceGroup],
         DeployerAccess => vec![Vault],
         Key => vec![Vault, DeployerAccess],
-        EncryptionAccess => vec![Vault, if protected { Identity } else { ServicePrincipal }],
+        EncryptionAccess => vec![
+            Vault,
+            if protected {
+                Identity
+            } else {
+                ServicePrincipal
+            },
+        ],
         Firewall => vec![Vault, Key],
         ContainerGroup => {
             let mut n = vec![Key, EncryptionAccess];
@@ -99,14 +111,21 @@ pub(crate) const ALL_STEPS: [StepId; 9] = [
 ];
 
 /// Derives the plan from a survey.
-pub(crate) fn derive(spec: &DeploymentSpec, survey: &Survey, deployer: &aci_cmk_core::names::PrincipalId) -> Plan {
+pub(crate) fn derive(
+    spec: &DeploymentSpec,
+    survey: &Survey,
+    deployer: &aci_cmk_core::names::PrincipalId,
+) -> Plan {
     let live_vault = match &survey.vault {
         VaultFound::Live(v) => Some(v.as_ref()),
         _ => None,
     };
     let rbac = spec.vault.authorization == VaultAuthorization::Rbac;
-    let has_role = |roles: &[aci_cmk_identity::role_assignments::RoleAssignment], wanted: &[RoleDefinitionId]| {
-        roles.iter().any(|r| r.role().is_some_and(|role| wanted.contains(&role)))
+    let has_role = |roles: &[aci_cmk_identity::role_assignments::RoleAssignment],
+                    wanted: &[RoleDefinitionId]| {
+        roles
+            .iter()
+            .any(|r| r.role().is_some_and(|role| wanted.contains(&role)))
     };
     let mut steps = Vec::new();
     for step in ALL_STEPS {
@@ -115,63 +134,119 @@ pub(crate) fn derive(spec: &DeploymentSpec, survey: &Survey, deployer: &aci_cmk_
         } else {
             let (action, detail) = match step {
                 StepId::ResourceGroup => match &survey.resource_group {
-                    Some(_) => (StepAction::InPlace, format!("{} exists", spec.resource_group)),
-                    None => (StepAction::Create, format!("create {} in {}", spec.resource_group, spec.location)),
+                    Some(_) => (
+                        StepAction::InPlace,
+                        format!("{} exists", spec.resource_group),
+                    ),
+                    None => (
+                        StepAction::Create,
+                        format!("create {} in {}", spec.resource_group, spec.location),
+                    ),
                 },
                 StepId::ServicePrincipal => match &survey.service_principal {
                     Some(sp) => (StepAction::InPlace, format!("object id {}", sp.id)),
-                    None => (StepAction::Create, "create the ACI first-party service principal".into()),
+                    None => (
+                        StepAction::Create,
+                        "create the ACI first-party service principal".into(),
+                    ),
                 },
                 StepId::Vault => match &survey.vault {
                     VaultFound::Live(v) => match desired::vault_patch(spec, v) {
                         Some(_) => (StepAction::Update, "turn on purge protection".into()),
                         None => (StepAction::InPlace, format!("{} exists", spec.vault.name)),
                     },
-                    VaultFound::SoftDeleted(_) => (StepAction::Recover, format!("recover soft-deleted {}", spec.vault.name)),
-                    VaultFound::Absent => (StepAction::Create, format!("create {} with purge protection", spec.vault.name)),
+                    VaultFound::SoftDeleted(_) => (
+                        StepAction::Recover,
+                        format!("recover soft-deleted {}", spec.vault.name),
+                    ),
+                    VaultFound::Absent => (
+                        StepAction::Create,
+                        format!("create {} with purge protection", spec.vault.name),
+                    ),
                     VaultFound::TakenElsewhere(why) => (StepAction::Create, why.clone()),
                 },
                 StepId::DeployerAccess => {
                     let granted = live_vault.is_some_and(|v| {
                         if rbac {
-                            has_role(&survey.deployer_roles, &[RoleDefinitionId::KEY_VAULT_CRYPTO_OFFICER, RoleDefinitionId::KEY_VAULT_ADMINISTRATOR])
+                            has_role(
+                                &survey.deployer_roles,
+                                &[
+                                    RoleDefinitionId::KEY_VAULT_CRYPTO_OFFICER,
+                                    RoleDefinitionId::KEY_VAULT_ADMINISTRATOR,
+                                ],
+                            )
                         } else {
                             desired::policy_grants(v, deployer, &desired::DEPLOYER_KEY_PERMISSIONS)
                         }
                     });
                     if granted {
-                        (StepAction::InPlace, "the deployer can create and read keys".into())
+                        (
+                            StepAction::InPlace,
+                            "the deployer can create and read keys".into(),
+                        )
                     } else if rbac {
-                        (StepAction::Create, "assign Key Vault Crypto Officer to the deployer".into())
+                        (
+                            StepAction::Create,
+                            "assign Key Vault Crypto Officer to the deployer".into(),
+                        )
                     } else {
-                        (StepAction::Update, "access policy: keys get, create for the deployer".into())
+                        (
+                            StepAction::Update,
+                            "access policy: keys get, create for the deployer".into(),
+                        )
                     }
                 }
                 StepId::Key => match &survey.key {
                     KeyFound::Found(k) => (StepAction::InPlace, format!("use {}", k.kid)),
-                    KeyFound::Absent => (StepAction::Create, format!("create key {}", spec.key.name())),
-                    KeyFound::Unknown(why) => (StepAction::Create, format!("create key {} unless it exists ({why})", spec.key.name())),
+                    KeyFound::Absent => (
+                        StepAction::Create,
+                        format!("create key {}", spec.key.name()),
+                    ),
+                    KeyFound::Unknown(why) => (
+                        StepAction::Create,
+                        format!("create key {} unless it exists ({why})", spec.key.name()),
+                    ),
                 },
                 StepId::Identity => match &survey.identity {
-                    Some(i) => (StepAction::InPlace, format!("principal id {}", i.principal_id)),
-                    None => (StepAction::Create, "create the user-assigned identity".into()),
+                    Some(i) => (
+                        StepAction::InPlace,
+                        format!("principal id {}", i.principal_id),
+                    ),
+                    None => (
+                        StepAction::Create,
+                        "create the user-assigned identity".into(),
+                    ),
                 },
                 StepId::EncryptionAccess => {
                     let principal = survey.encryption_principal();
                     let granted = match (live_vault, &principal) {
                         (Some(v), Some(p)) if rbac => {
                             let _ = (v, p);
-                            has_role(&survey.encryption_roles, &[RoleDefinitionId::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER])
+                            has_role(
+                                &survey.encryption_roles,
+                                &[RoleDefinitionId::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER],
+                            )
                         }
-                        (Some(v), Some(p)) => desired::policy_grants(v, p, &desired::ENCRYPTION_KEY_PERMISSIONS),
+                        (Some(v), Some(p)) => {
+                            desired::policy_grants(v, p, &desired::ENCRYPTION_KEY_PERMISSIONS)
+                        }
                         _ => false,
                     };
                     if granted {
-                        (StepAction::InPlace, "ACI's principal can get and unwrap the key".into())
+                        (
+                            StepAction::InPlace,
+                            "ACI's principal can get and unwrap the key".into(),
+                        )
                     } else if rbac {
-                        (StepAction::Create, "assign Key Vault Crypto Service Encryption User".into())
+                        (
+                            StepAction::Create,
+                            "assign Key Vault Crypto Service Encryption User".into(),
+                        )
                     } else {
-                        (StepAction::Update, "access policy: keys get, unwrapKey".into())
+                        (
+                            StepAction::Update,
+                            "access policy: keys get, unwrapKey".into(),
+                        )
                     }
                 }
                 StepId::Firewall => {
@@ -179,14 +254,22 @@ pub(crate) fn derive(spec: &DeploymentSpec, survey: &Survey, deployer: &aci_cmk_
                     if live_vault.is_some_and(|v| desired::firewall_matches(v, &want)) {
                         (StepAction::InPlace, "deny, bypass AzureServices".into())
                     } else {
-                        (StepAction::Update, "deny public networks, let trusted Azure services through".into())
+                        (
+                            StepAction::Update,
+                            "deny public networks, let trusted Azure services through".into(),
+                        )
                     }
                 }
                 StepId::ContainerGroup => group_action(spec, survey),
             };
             (Some(action), detail)
         };
-        steps.push(PlannedStep { step, action, detail, needs: needs(step, &spec.flow) });
+        steps.push(PlannedStep {
+            step,
+            action,
+            detail,
+            needs: needs(step, &spec.flow),
+        });
     }
     Plan { steps }
 }
@@ -199,21 +282,32 @@ fn group_action(spec: &DeploymentSpec, survey: &Survey) -> (StepAction, String) 
     let encryption = desired::encryption(&vault, spec, &key.version, identity.as_ref());
     if spec.template.is_some() {
         return match &survey.deployment {
-            Some(_) => (StepAction::InPlace, format!("template deployed with key version {}", key.version)),
-            None => (StepAction::Create, "deploy the template with encryption injected".into()),
+            Some(_) => (
+                StepAction::InPlace,
+                format!("template deployed with key version {}", key.version),
+            ),
+            None => (
+                StepAction::Create,
+                "deploy the template with encryption injected".into(),
+            ),
         };
     }
     let Some(want) = desired::desired_group(spec, &encryption, identity.as_ref()) else {
         return (StepAction::Create, String::new());
     };
     match &survey.group {
-        None => (StepAction::Create, format!("create with key version {}", key.version)),
-        Some(existing) if desired::group_matches(existing, &want) => {
-            (StepAction::InPlace, format!("encrypted with key version {}", key.version))
-        }
-        Some(existing) if desired::encryption_differs(existing, &encryption) => {
-            (StepAction::Recreate, "encryption changes: delete and re-create".into())
-        }
+        None => (
+            StepAction::Create,
+            format!("create with key version {}", key.version),
+        ),
+        Some(existing) if desired::group_matches(existing, &want) => (
+            StepAction::InPlace,
+            format!("encrypted with key version {}", key.version),
+        ),
+        Some(existing) if desired::encryption_differs(existing, &encryption) => (
+            StepAction::Recreate,
+            "encryption changes: delete and re-create".into(),
+        ),
         Some(_) => (StepAction::Update, "update the group".into()),
     }
 }

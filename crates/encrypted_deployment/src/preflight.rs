@@ -28,14 +28,21 @@ pub(crate) fn check(spec: &DeploymentSpec, survey: &Survey) -> Vec<PreflightIssu
         VaultFound::Live(vault) => {
             let p = &vault.properties;
             let lacks_soft_delete = p.enable_soft_delete == Some(false);
-            let lacks_purge_protection = p.enable_purge_protection != Some(true) && spec.vault.purge_protection;
-            if (lacks_soft_delete || lacks_purge_protection) && !spec.allow.vault_without_purge_protection {
+            let lacks_purge_protection =
+                p.enable_purge_protection != Some(true) && spec.vault.purge_protection;
+            if (lacks_soft_delete || lacks_purge_protection)
+                && !spec.allow.vault_without_purge_protection
+            {
                 issue(
                     PreflightRule::VaultWithoutPurgeProtection,
                     format!(
                         "vault {} exists without {}; a customer-managed key needs both so it cannot be destroyed by mistake. Turning purge protection on is irreversible: set allow.vault_without_purge_protection = true to let apply turn it on",
                         spec.vault.name,
-                        if lacks_soft_delete { "soft delete" } else { "purge protection" }
+                        if lacks_soft_delete {
+                            "soft delete"
+                        } else {
+                            "purge protection"
+                        }
                     ),
                 );
             }
@@ -47,8 +54,16 @@ pub(crate) fn check(spec: &DeploymentSpec, survey: &Survey) -> Vec<PreflightIssu
                     format!(
                         "vault {} uses {} but the spec says {}: set vault.authorization = \"{}\"",
                         spec.vault.name,
-                        if rbac { "Azure RBAC" } else { "access policies" },
-                        if wants_rbac { "rbac" } else { "access_policies" },
+                        if rbac {
+                            "Azure RBAC"
+                        } else {
+                            "access policies"
+                        },
+                        if wants_rbac {
+                            "rbac"
+                        } else {
+                            "access_policies"
+                        },
                         if rbac { "rbac" } else { "access_policies" },
                     ),
                 );
@@ -63,7 +78,8 @@ pub(crate) fn check(spec: &DeploymentSpec, survey: &Survey) -> Vec<PreflightIssu
                 ),
                 Flow::NetworkProtected { .. }
                     if desired::firewall_denies(vault)
-                        && p.network_acls.as_ref().and_then(|n| n.bypass.clone()) == Some(NetworkRuleBypass::None) =>
+                        && p.network_acls.as_ref().and_then(|n| n.bypass.clone())
+                            == Some(NetworkRuleBypass::None) =>
                 {
                     issue(
                         PreflightRule::FirewallBlocksAci,
@@ -83,7 +99,10 @@ pub(crate) fn check(spec: &DeploymentSpec, survey: &Survey) -> Vec<PreflightIssu
         if key.enabled == Some(false) {
             issue(
                 PreflightRule::KeyUnusable,
-                format!("key {} is disabled: enable it, or name another key", key.kid),
+                format!(
+                    "key {} is disabled: enable it, or name another key",
+                    key.kid
+                ),
             );
         }
         let rsa = matches!(key.kty, Some(KeyType::Rsa) | Some(KeyType::RsaHsm) | None);
@@ -131,7 +150,10 @@ pub(crate) fn check(spec: &DeploymentSpec, survey: &Survey) -> Vec<PreflightIssu
                     PreflightRule::EncryptionChangeNeedsRecreate,
                     format!(
                         "container group {} exists with other encryption properties, which cannot change on an existing group: set allow.recreate_container_group = true to delete and re-create it",
-                        group.name.as_deref().unwrap_or_else(|| spec.container_group.as_ref().map_or("", |g| g.name.as_str()))
+                        group.name.as_deref().unwrap_or_else(|| spec
+                            .container_group
+                            .as_ref()
+                            .map_or("", |g| g.name.as_str()))
                     ),
                 );
             }

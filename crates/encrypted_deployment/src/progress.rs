@@ -134,7 +134,10 @@ pub enum ProgressEvent {
 }
 
 mod duration_ms {
-    pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer>(
+        d: &std::time::Duration,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     }
 }
@@ -157,7 +160,10 @@ pub fn ignore() -> Arc<dyn ProgressSink> {
 }
 
 /// A sink that sends events into a channel, and the stream of them.
-pub fn channel() -> (Arc<dyn ProgressSink>, tokio::sync::mpsc::UnboundedReceiver<ProgressEvent>) {
+pub fn channel() -> (
+    Arc<dyn ProgressSink>,
+    tokio::sync::mpsc::UnboundedReceiver<ProgressEvent>,
+) {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let sink = move |event: &ProgressEvent| {
         // A receiver that went away just stops listening.

@@ -32,7 +32,10 @@ impl PropagationRetry {
     /// `initial_delay`, capped, with up to a quarter of jitter.
     pub fn delay(&self, attempt: u32) -> Duration {
         let exp = attempt.saturating_sub(2).min(16);
-        let base = self.initial_delay.saturating_mul(1 << exp).min(self.max_delay);
+        let base = self
+            .initial_delay
+            .saturating_mul(1 << exp)
+            .min(self.max_delay);
         let jitter = base.mul_f64(rand::random::<f64>() * 0.25);
         base + jitter
     }

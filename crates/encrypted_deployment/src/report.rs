@@ -117,7 +117,11 @@ impl ApplyReport {
 /// A table of the steps, one line each.
 impl fmt::Display for ApplyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:<24} {:<10} {:>8} {:>7}", "step", "outcome", "ms", "retries")?;
+        writeln!(
+            f,
+            "{:<24} {:<10} {:>8} {:>7}",
+            "step", "outcome", "ms", "retries"
+        )?;
         for s in &self.steps {
             let outcome = match &s.status {
                 StepStatus::Done { action } => action.to_string(),
@@ -134,6 +138,11 @@ impl fmt::Display for ApplyReport {
                 s.retries
             )?;
         }
-        write!(f, "total {} ms, {} writes", self.duration.as_millis(), self.writes())
+        write!(
+            f,
+            "total {} ms, {} writes",
+            self.duration.as_millis(),
+            self.writes()
+        )
     }
 }

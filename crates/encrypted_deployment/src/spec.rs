@@ -160,7 +160,7 @@ pub enum KeySpec {
     /// An existing key of the vault: its latest version, or the version in the id.
     Existing {
         /// The key id, with or without a version.
-        id: KeyId,
+        id: Box<KeyId>,
     },
 }
 
@@ -255,7 +255,11 @@ fn default_memory() -> f64 {
 
 impl ContainerGroupSpec {
     /// The container group body, without encryption: what `apply` adds it to.
-    pub fn to_container_group(&self, location: &Location, tags: &BTreeMap<String, String>) -> ContainerGroup {
+    pub fn to_container_group(
+        &self,
+        location: &Location,
+        tags: &BTreeMap<String, String>,
+    ) -> ContainerGroup {
         let containers = self
             .containers
             .iter()
@@ -381,7 +385,10 @@ impl DeploymentSpec {
             })
         };
         let text = read(path)?;
-        let mut spec = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
+        let mut spec = if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+        {
             Self::from_toml_str(&text)?
         } else {
             Self::from_json_str(&text)?
@@ -392,7 +399,10 @@ impl DeploymentSpec {
             let file = path.parent().unwrap_or(Path::new(".")).join(file);
             let text = read(&file)?;
             template.template = json5::from_str::<Value>(&text).map_err(|e| {
-                SpecError::Inconsistent(format!("template file {} is not JSON: {e}", file.display()))
+                SpecError::Inconsistent(format!(
+                    "template file {} is not JSON: {e}",
+                    file.display()
+                ))
             })?;
         }
         spec.check()?;
@@ -403,14 +413,16 @@ impl DeploymentSpec {
     pub fn check(&self) -> Result<(), SpecError> {
         let bad = |m: String| Err(SpecError::Inconsistent(m));
         match (&self.container_group, &self.template) {
-            (Some(_), Some(_)) => return bad("give either container_group or template, not both".into()),
+            (Some(_), Some(_)) => {
+                return bad("give either container_group or template, not both".into());
+            }
             (None, None) => return bad("give a container_group or a template to deploy".into()),
             _ => {}
         }
-        if let Some(group) = &self.container_group {
-            if group.containers.is_empty() {
-                return bad(format!("container group {} has no containers", group.name));
-            }
+        if let Some(group) = &self.container_group
+            && group.containers.is_empty()
+        {
+            return bad(format!("container group {} has no containers", group.name));
         }
         if let Some(template) = &self.template
             && template.template.is_null()
@@ -432,7 +444,10 @@ impl DeploymentSpec {
                 id, self.vault.name
             ));
         }
-        if let KeySpec::Create { kty: RsaKeyType::RsaHsm, .. } = &self.key
+        if let KeySpec::Create {
+            kty: RsaKeyType::RsaHsm,
+            ..
+        } = &self.key
             && self.vault.sku != VaultSku::Premium
         {
             return bad("RSA-HSM keys need vault.sku = \"premium\"".into());
@@ -464,9 +479,26 @@ mod tests {
         assert_eq!(spec.location.as_str(), "eastus");
         assert_eq!(spec.vault.soft_delete_retention_days, 90);
         assert_eq!(spec.vault.authorization, VaultAuthorization::AccessPolicies);
-        assert!(matches!(spec.key, KeySpec::Create { size: KeySize::Rsa2048, .. }));
-        let group = spec.container_group.as_ref().expect("group").to_container_group(&spec.location, &spec.tags);
-        assert_eq!(group.properties.containers[0].properties.resources.requests.cpu, 1.0);
+        assert!(matches!(
+            spec.key,
+            KeySpec::Create {
+                size: KeySize::Rsa2048,
+                ..
+            }
+        ));
+        let group = spec
+            .container_group
+            .as_ref()
+            .expect("group")
+            .to_container_group(&spec.location, &spec.tags);
+        assert_eq!(
+            group.properties.containers[0]
+                .properties
+                .resources
+                .requests
+                .cpu,
+            1.0
+        );
         assert_eq!(group.properties.restart_policy, Some(RestartPolicy::Always));
     }
 
@@ -474,14 +506,21 @@ mod tests {
     fn inconsistencies_are_reported() {
         let cases = [
             ("", "give a container_group or a template"),
-            (r#","container_group":{"name":"cg","containers":[]}"#, "has no containers"),
-            (r#","container_group":{"name":"cg","containers":[{"name":"c","image":"i"}],"api_version":"2019-12-01"}"#, "unknown field"),
+            (
+                r#","container_group":{"name":"cg","containers":[]}"#,
+                "has no containers",
+            ),
+            (
+                r#","container_group":{"name":"cg","containers":[{"name":"c","image":"i"}],"api_version":"2019-12-01"}"#,
+                "unknown field",
+            ),
         ];
         for (extra, expected) in cases {
             let err = DeploymentSpec::from_json_str(&json(extra)).expect_err(expected);
             assert!(err.to_string().contains(expected), "{err}");
         }
-        let err = DeploymentSpec::from_json_str(&json(r#","unknown":1"#)).expect_err("unknown field");
+        let err =
+            DeploymentSpec::from_json_str(&json(r#","unknown":1"#)).expect_err("unknown field");
         assert!(err.to_string().contains("unknown"), "{err}");
         let bad_name = json("").replace("kv-cmk-1", "kv--1");
         let err = DeploymentSpec::from_json_str(&bad_name).expect_err("bad vault name");

@@ -97,7 +97,11 @@ impl Survey {
         let identity = async {
             match &spec.flow {
                 Flow::NetworkProtected { identity_name } => {
-                    match backends.identities.get(&spec.resource_group, identity_name).await {
+                    match backends
+                        .identities
+                        .get(&spec.resource_group, identity_name)
+                        .await
+                    {
                         Ok(identity) => Ok(Some(identity)),
                         Err(e) if e.is_not_found() => Ok(None),
                         Err(e) => Err(read_error("managed identity")(e.into())),
@@ -110,7 +114,11 @@ impl Survey {
             let Some(group) = &spec.container_group else {
                 return Ok(None);
             };
-            match backends.container_groups.get(&spec.resource_group, &group.name).await {
+            match backends
+                .container_groups
+                .get(&spec.resource_group, &group.name)
+                .await
+            {
                 Ok(g) => Ok(Some(g)),
                 Err(e) if e.is_not_found() => Ok(None),
                 Err(e) => Err(read_error("container group")(e.into())),
@@ -212,7 +220,11 @@ async fn survey_key(backends: &Backends, spec: &DeploymentSpec, vault: &Vault) -
         KeySpec::Existing { id } => id.version().cloned(),
         KeySpec::Create { .. } => None,
     };
-    match backends.keys.get_key(url, spec.key.name(), version.as_ref()).await {
+    match backends
+        .keys
+        .get_key(url, spec.key.name(), version.as_ref())
+        .await
+    {
         Ok(key) => KeyFound::Found(Box::new(key)),
         Err(e) if e.is_not_found() => KeyFound::Absent,
         Err(e) => KeyFound::Unknown(e.to_string()),
