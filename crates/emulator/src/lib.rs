@@ -48,6 +48,7 @@
 //! committed (one redb transaction when persistent) before its response is sent; no token,
 //! secret or key material is ever logged or dumped.
 
+pub mod aci;
 pub mod admin;
 pub mod arm;
 pub mod auth;

@@ -208,6 +208,10 @@ tables! {
     role_assignments: crate::arm::authorization::RoleAssignment,
     /// Long-running operations, by id.
     operations: crate::arm::lro::Operation,
+    /// Container groups, by lowercase ARM id (secrets sealed under each group's data key).
+    container_groups: crate::aci::ContainerGroupRecord,
+    /// The emulator's service-managed key for groups without a customer-managed key.
+    aci_service_key: crate::aci::ServiceKey,
 }
 
 impl State {

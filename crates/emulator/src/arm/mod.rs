@@ -268,7 +268,8 @@ async fn provider(
         {
             lro::handle(ctx, tail[0], &orig[1])
         }
-        // Issue 4: "microsoft.containerinstance" and "microsoft.resources" (deployments) go here.
+        "microsoft.containerinstance" => crate::aci::handle(ctx, sub, rg, tail, orig).await,
+        // Issue 4: "microsoft.resources" (deployments) goes here.
         _ => Err(ArmError::bad(
             "InvalidResourceNamespace",
             format!(

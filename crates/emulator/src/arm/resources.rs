@@ -265,7 +265,8 @@ pub fn on_resource_group_deleted(st: &mut State, cfg: &crate::config::Config, su
     crate::keyvault::mgmt::on_resource_group_deleted(st, cfg, sub, rg);
     super::identity::on_resource_group_deleted(st, sub, rg);
     super::authorization::on_resource_group_deleted(st, sub, rg);
-    // Issue 4: container groups and deployments in the group are deleted here.
+    crate::aci::on_resource_group_deleted(st, sub, rg);
+    // Issue 4: deployments in the group are deleted here.
 }
 
 /// `GET /subscriptions/{sub}/resourcegroups`.

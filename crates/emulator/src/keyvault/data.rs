@@ -404,6 +404,43 @@ pub fn authorize_and_get(
     })
 }
 
+/// In-process "fetch the public key and wrap locally", as ACI does with a customer-managed key:
+/// authorizes `keys/get` only (not `wrapKey`), checks the key version is usable, and encrypts
+/// `plaintext` with its public half. Returns the versioned key id and the wrapped bytes.
+pub fn get_public_key_and_wrap(
+    state: &EmulatorState,
+    caller: &Caller,
+    vault: &str,
+    key: &str,
+    version: &str,
+    alg: &str,
+    plaintext: &[u8],
+) -> Result<(String, Vec<u8>), KvError> {
+    let delay = state.faults.replication_delay_ms();
+    let base = state.config.vault_uri(vault);
+    let (pkcs8, kid) = state.store.read(|st| {
+        let v = live_vault(st, vault)?;
+        authorize(st, &v, caller, KeyOp::Get, Some(key), delay)?;
+        let rec = st
+            .keys
+            .get(&key_id(vault, key))
+            .filter(|r| r.deleted.is_none())
+            .ok_or_else(|| key_not_found(key))?;
+        let k = rec
+            .version(version)
+            .ok_or_else(|| key_not_found(&format!("{key}/{version}")))?;
+        check_usable(k, KeyOp::WrapKey, &rec.name)?;
+        let der = B64URL
+            .decode(&k.pkcs8)
+            .map_err(|_| KvError::Internal("stored key is corrupt".to_owned()))?;
+        Ok::<_, KvError>((der, format!("{base}/keys/{}/{}", rec.name, k.version)))
+    })?;
+    let alg = WrapAlg::parse(alg)
+        .ok_or_else(|| KvError::BadParameter(format!("Invalid algorithm '{alg}'.")))?;
+    let wrapped = crypto::wrap(&pkcs8, alg, plaintext).map_err(KvError::BadParameter)?;
+    Ok((kid, wrapped))
+}
+
 /// Public facts about a key version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyInfo {

@@ -1,6 +1,7 @@
 //! Integration tests: drive the emulator over HTTPS with plain requests built from the wire
 //! reference (and, in `sdk`, with the official Azure SDK clients).
 
+mod aci;
 mod admin;
 mod arm;
 mod auth;
