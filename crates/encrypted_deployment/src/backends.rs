@@ -74,6 +74,32 @@ pub struct Backends {
 }
 
 impl Backends {
+    /// Backends from any implementations of the traits: mocks, recordings, another transport.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        resource_groups: Arc<dyn ResourceGroups>,
+        directory: Arc<dyn Directory>,
+        vaults: Arc<dyn KeyVaultManagement>,
+        keys: Arc<dyn KeyVaultKeys>,
+        identities: Arc<dyn ManagedIdentities>,
+        role_assignments: Arc<dyn RoleAssignments>,
+        container_groups: Arc<dyn ContainerGroups>,
+        deployments: Arc<dyn Deployments>,
+        deployer: Deployer,
+    ) -> Self {
+        Self {
+            resource_groups,
+            directory,
+            vaults,
+            keys,
+            identities,
+            role_assignments,
+            container_groups,
+            deployments,
+            deployer,
+        }
+    }
+
     /// The real Azure clients for `subscription_id` in `cloud`, sharing one credential (one
     /// token per audience) and the transport in `options`. The deployer is whoever the
     /// credential signs in as.
