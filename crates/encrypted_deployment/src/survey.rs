@@ -7,7 +7,10 @@ use crate::{
     spec::{DeploymentSpec, Flow, KeySpec},
 };
 use aci_cmk_aci::{ResourceGroup, deployments::Deployment, models::ContainerGroup};
-use aci_cmk_core::{key_id::VaultUrl, names::PrincipalId};
+use aci_cmk_core::{
+    key_id::VaultUrl,
+    names::{KeyVersion, PrincipalId},
+};
 use aci_cmk_identity::{
     ACI_FIRST_PARTY_APP_ID, directory::ServicePrincipal, managed_identities::UserAssignedIdentity,
     role_assignments::RoleAssignment,
@@ -34,7 +37,8 @@ pub(crate) enum VaultFound {
 /// What the survey found of the key.
 #[derive(Clone, Debug)]
 pub(crate) enum KeyFound {
-    /// The key (latest version, or the spec's version).
+    /// The key (latest version, or the spec's version; behind a firewall that shuts out the
+    /// deployer, the version the existing group uses, with nothing else known).
     Found(Box<KeyProperties>),
     /// No such key.
     Absent,
@@ -139,7 +143,7 @@ impl Survey {
             deployment: None,
         };
         if let VaultFound::Live(vault) = &survey.vault {
-            let key = survey_key(backends, spec, vault);
+            let key = survey_key(backends, spec, vault, survey.group.as_ref());
             let principal = survey.encryption_principal();
             let roles = survey_roles(backends, vault, &principal);
             let (key, (deployer_roles, encryption_roles)) = futures::join!(key, roles);
@@ -212,7 +216,12 @@ async fn survey_vault(backends: &Backends, spec: &DeploymentSpec) -> Result<Vaul
     })
 }
 
-async fn survey_key(backends: &Backends, spec: &DeploymentSpec, vault: &Vault) -> KeyFound {
+async fn survey_key(
+    backends: &Backends,
+    spec: &DeploymentSpec,
+    vault: &Vault,
+    group: Option<&ContainerGroup>,
+) -> KeyFound {
     let Some(url) = &vault.properties.vault_uri else {
         return KeyFound::Unknown("the vault has no URI yet".into());
     };
@@ -227,8 +236,38 @@ async fn survey_key(backends: &Backends, spec: &DeploymentSpec, vault: &Vault) -
     {
         Ok(key) => KeyFound::Found(Box::new(key)),
         Err(e) if e.is_not_found() => KeyFound::Absent,
+        // The firewall of a network-protected vault shuts out a deployer whose address is not
+        // among the ip rules: the group says which version it was created on.
+        Err(e) if e.is_forbidden_by_firewall() => key_of_group(url, spec, version.as_ref(), group)
+            .map_or_else(
+                || KeyFound::Unknown(e.to_string()),
+                |k| KeyFound::Found(Box::new(k)),
+            ),
         Err(e) => KeyFound::Unknown(e.to_string()),
     }
+}
+
+/// The key version an existing group is encrypted with, when it is the spec's key (and
+/// version, if the spec names one).
+fn key_of_group(
+    url: &VaultUrl,
+    spec: &DeploymentSpec,
+    version: Option<&KeyVersion>,
+    group: Option<&ContainerGroup>,
+) -> Option<KeyProperties> {
+    let encryption = group?.properties.encryption_properties.as_ref()?;
+    let in_group: KeyVersion = encryption.key_version.parse().ok()?;
+    let same_vault = encryption
+        .vault_base_url
+        .trim_end_matches('/')
+        .eq_ignore_ascii_case(url.as_str());
+    let same_key = encryption
+        .key_name
+        .eq_ignore_ascii_case(spec.key.name().as_str());
+    if !same_vault || !same_key || version.is_some_and(|v| v != &in_group) {
+        return None;
+    }
+    KeyProperties::new(url.key_id(spec.key.name(), Some(&in_group)))
 }
 
 type Roles = Result<Vec<RoleAssignment>>;

@@ -489,3 +489,26 @@ async fn policies_of_others_survive_on_an_existing_vault() {
         [KeyPermission::List]
     );
 }
+
+#[tokio::test]
+async fn a_firewall_that_shuts_out_the_deployer_does_not_break_re_apply() {
+    let azure = azure();
+    let mut value = spec_json(Shape::NetworkProtected, false, json!({}));
+    value["vault"]["ip_rules"] = json!([]);
+    let spec = spec_from(&value);
+    let orchestrator = orchestrator(&azure);
+    let first = orchestrator.apply(&spec).await.expect("first apply");
+    let url = first.vault_uri.clone().expect("uri");
+    let err = KeyVaultKeys::get_key(&azure, &url, &KEY.parse::<KeyName>().expect("name"), None)
+        .await
+        .expect_err("the deployer is outside the firewall now");
+    assert!(err.is_forbidden_by_firewall(), "{err}");
+
+    azure.clear_writes();
+    let plan = orchestrator.plan(&spec).await.expect("plan");
+    assert!(plan.is_converged(), "{plan}");
+    let again = orchestrator.apply(&spec).await.expect("re-apply");
+    assert_all_in_place(&again);
+    assert_eq!(azure.writes(), Vec::<String>::new());
+    assert_eq!(again.key_id, first.key_id, "the version the group uses");
+}
