@@ -329,11 +329,11 @@ impl<'a> Exec<'a> {
             async move {
                 let (v, k, principal, fw) = futures::join!(vault, key, encryption_access, firewall);
                 let prerequisites = ready(&v).and(ready(&k)).and(ready(&principal)).and(fw);
-                self.step(StepId::ContainerGroup, prerequisites, |_| async move {
+                self.step(StepId::ContainerGroup, prerequisites, |t| async move {
                     let vault = v.as_ref().map_err(|_| unreachable_upstream())?;
                     let key = k.as_ref().map_err(|_| unreachable_upstream())?;
                     let principal = principal.as_ref().map_err(|_| unreachable_upstream())?;
-                    self.container_group(vault, key, principal).await
+                    self.container_group(&t, vault, key, principal).await
                 })
                 .await
             }
@@ -633,6 +633,7 @@ impl<'a> Exec<'a> {
 
     async fn container_group(
         &self,
+        tracker: &Tracker<'_>,
         vault: &Vault,
         key: &KeyOutput,
         principal: &Principal,
@@ -642,7 +643,7 @@ impl<'a> Exec<'a> {
         let identity = principal.identity.as_ref().map(|i| i.id.clone());
         let encryption = desired::encryption(&url, spec, &key.key.version, identity.as_ref());
         if spec.template.is_some() {
-            return self.deploy_template(&encryption).await;
+            return self.deploy_template(tracker, &encryption).await;
         }
         let want = desired::desired_group(spec, &encryption, identity.as_ref())
             .ok_or_else(|| invalid("the spec holds neither a container group nor a template"))?;
@@ -668,14 +669,22 @@ impl<'a> Exec<'a> {
             Some(_) => StepAction::Update,
             None => StepAction::Create,
         };
-        let created = groups
-            .create_or_update(&spec.resource_group, name, &want)
+        // ACI reaches the key as a principal this run may have just created or granted access:
+        // wait out its propagation.
+        let created = tracker
+            .until_propagated(|| async {
+                groups
+                    .create_or_update(&spec.resource_group, name, &want)
+                    .await
+                    .map_err(BackendError::from)
+            })
             .await?;
         Ok((Deployed::group(&created), action))
     }
 
     async fn deploy_template(
         &self,
+        tracker: &Tracker<'_>,
         encryption: &EncryptionProperties,
     ) -> std::result::Result<(Deployed, StepAction), BackendError> {
         let spec = self.spec;
@@ -685,10 +694,14 @@ impl<'a> Exec<'a> {
         let (deployment, action) = match &self.survey.deployment {
             Some(existing) => (existing.clone(), StepAction::InPlace),
             None => {
-                let deployment = self
-                    .backends()
-                    .deployments
-                    .create_or_update(&spec.resource_group, &name, &request)
+                let deployments = &self.backends().deployments;
+                let deployment = tracker
+                    .until_propagated(|| async {
+                        deployments
+                            .create_or_update(&spec.resource_group, &name, &request)
+                            .await
+                            .map_err(BackendError::from)
+                    })
                     .await?;
                 (deployment, StepAction::Create)
             }

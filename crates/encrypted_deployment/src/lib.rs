@@ -19,6 +19,7 @@
 
 mod apply;
 pub mod backends;
+pub mod connection;
 mod desired;
 pub mod error;
 pub mod lifecycle;
@@ -33,6 +34,7 @@ mod survey;
 pub mod template;
 
 pub use backends::{Backends, Deployer};
+pub use connection::Connection;
 pub use error::{Error, Result};
 pub use lifecycle::{DestroyOptions, DestroyReport, RotateOptions, RotateReport};
 pub use orchestrator::{Orchestrator, OrchestratorOptions};

@@ -28,6 +28,15 @@ impl Default for PropagationRetry {
 }
 
 impl PropagationRetry {
+    /// Waits starting at `initial_delay`, at most `max_delay` each, `max_total` in all.
+    pub fn new(initial_delay: Duration, max_delay: Duration, max_total: Duration) -> Self {
+        Self {
+            initial_delay,
+            max_delay,
+            max_total,
+        }
+    }
+
     /// The wait before attempt `attempt` (2 for the first retry): doubling from
     /// `initial_delay`, capped, with up to a quarter of jitter.
     pub fn delay(&self, attempt: u32) -> Duration {
@@ -42,8 +51,9 @@ impl PropagationRetry {
 }
 
 /// Whether an error means "not propagated yet": the principal is unknown
-/// (`PrincipalNotFound`, Graph's `Request_ResourceNotFound`), or RBAC has not caught up
-/// (`ForbiddenByRbac`).
+/// (`PrincipalNotFound`, Graph's `Request_ResourceNotFound`), RBAC has not caught up
+/// (`ForbiddenByRbac`), or Container Instances could not reach the key with an access the run
+/// has just granted (`KeyVaultAccessDenied`, the emulator's code; Azure documents none).
 pub fn is_propagation_error(error: &aci_cmk_core::Error) -> bool {
     let codes: Vec<&str> = error
         .service_error()
@@ -54,6 +64,7 @@ pub fn is_propagation_error(error: &aci_cmk_core::Error) -> bool {
         || has("PrincipalNotFound")
         || has("Request_ResourceNotFound")
         || has("PrincipalNotReplicated")
+        || has("KeyVaultAccessDenied")
 }
 
 #[cfg(test)]

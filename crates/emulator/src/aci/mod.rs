@@ -443,10 +443,12 @@ fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResult {
     cmk::check_rules(&spec, api)?;
     check_identities(ctx, spec.identity.as_ref())?;
 
+    // A group whose provisioning failed holds no data key: a new PUT creates it afresh.
     let previous = ctx
         .app
         .store
-        .read(|st| st.container_groups.get(&aad).cloned());
+        .read(|st| st.container_groups.get(&aad).cloned())
+        .filter(|p| p.provisioning_state != "Failed");
     if let Some(prev) = &previous {
         let same = match (&prev.encryption, &spec.encryption) {
             (Some(a), Some(b)) => a.same_as(b),

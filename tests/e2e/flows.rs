@@ -1,0 +1,177 @@
+//! apply / plan / re-apply for both flows, on access-policy and RBAC vaults.
+
+use aci_cmk_aci::LogOptions;
+use aci_cmk_encrypted_deployment::{
+    progress::{StepAction, StepId},
+    report::StepStatus,
+};
+use aci_cmk_integration_tests::Harness;
+
+pub const STANDARD: &str = r#"
+subscription_id = "{sub}"
+resource_group = "rg-e2e-std"
+location = "westeurope"
+flow = "standard"
+
+[vault]
+name = "e2e-std-vault"
+
+[key.create]
+name = "aci-cmk"
+
+[container_group]
+name = "hello-std"
+
+[[container_group.containers]]
+name = "app"
+image = "mcr.microsoft.com/azuredocs/aci-helloworld:latest"
+env = { GREETING = "hello" }
+secure_env = { API_TOKEN = "e2e-secure-canary" }
+"#;
+
+pub const PROTECTED: &str = r#"
+subscription_id = "{sub}"
+resource_group = "rg-e2e-np"
+location = "westeurope"
+
+[vault]
+name = "e2e-np-vault"
+ip_rules = ["127.0.0.1"]
+
+[key.create]
+name = "aci-cmk"
+
+[flow.network_protected]
+identity_name = "aci-cmk-id"
+
+[container_group]
+name = "hello-np"
+
+[[container_group.containers]]
+name = "app"
+image = "mcr.microsoft.com/azuredocs/aci-helloworld:latest"
+"#;
+
+fn rbac(spec: &str) -> String {
+    spec.replace("[vault]\n", "[vault]\nauthorization = \"rbac\"\n")
+        .replace("rg-e2e-", "rg-e2e-rbac-")
+        .replace("e2e-std-vault", "e2e-std-rbac")
+        .replace("e2e-np-vault", "e2e-np-rbac")
+}
+
+async fn converges(h: &Harness, text: &str) -> aci_cmk_encrypted_deployment::report::ApplyReport {
+    let spec = h.spec(text);
+    let report = h
+        .orchestrator
+        .apply(&spec)
+        .await
+        .unwrap_or_else(|e| panic!("apply failed: {e}"));
+    assert!(report.writes() > 0);
+    assert!(
+        report.steps.iter().all(|s| !matches!(
+            s.status,
+            StepStatus::Failed { .. } | StepStatus::Skipped { .. }
+        )),
+        "{report}"
+    );
+
+    // Re-apply on the converged state: no writes at all, every step in place.
+    h.clear_log();
+    let again = h.orchestrator.apply(&spec).await.expect("re-apply");
+    assert_eq!(again.writes(), 0, "{again}");
+    assert!(h.writes().is_empty(), "re-apply wrote: {:?}", h.writes());
+    let plan = h.orchestrator.plan(&spec).await.expect("plan");
+    assert!(plan.is_converged(), "{plan}");
+    assert!(h.writes().is_empty(), "plan wrote: {:?}", h.writes());
+    report
+}
+
+#[tokio::test]
+async fn standard_flow_on_an_access_policy_vault() {
+    let h = Harness::start().await;
+    let report = converges(&h, STANDARD).await;
+    assert_eq!(
+        report.step(StepId::ServicePrincipal).map(|s| &s.status),
+        Some(&StepStatus::Done {
+            action: StepAction::Create
+        })
+    );
+    let key = report.key_id.expect("key id");
+    let encryption = report.encryption.expect("encryption as Azure reports it");
+    assert_eq!(
+        encryption.key_version,
+        key.version().expect("versioned").to_string()
+    );
+    assert!(
+        encryption.vault_base_url.ends_with('/'),
+        "Azure echoes a trailing slash"
+    );
+    assert!(encryption.identity.is_none());
+    assert!(report.service_principal_id.is_some());
+
+    // The group really is encrypted with the key: its logs read back through it.
+    let b = h.orchestrator.backends();
+    let logs = b
+        .container_groups
+        .logs(
+            &"rg-e2e-std".parse().expect("rg"),
+            &"hello-std".parse().expect("cg"),
+            &"app".parse().expect("c"),
+            LogOptions::default(),
+        )
+        .await
+        .expect("logs");
+    assert!(logs.contains("GREETING, API_TOKEN"), "{logs}");
+    let dump = serde_json::to_string(&h.emulator.state().store.read(|st| st.dump())).expect("dump");
+    assert!(!dump.contains("e2e-secure-canary"));
+}
+
+#[tokio::test]
+async fn network_protected_flow_on_an_access_policy_vault() {
+    let h = Harness::start().await;
+    let report = converges(&h, PROTECTED).await;
+    let identity = report.identity.clone().expect("identity");
+    let encryption = report.encryption.clone().expect("encryption");
+    assert_eq!(
+        encryption.identity.as_deref().map(str::to_ascii_lowercase),
+        Some(identity.id.to_ascii_lowercase())
+    );
+    assert_eq!(
+        report.step(StepId::ServicePrincipal).map(|s| &s.status),
+        Some(&StepStatus::NotApplicable)
+    );
+    // The firewall is on: the first-party path could not pass it.
+    let vault = h
+        .orchestrator
+        .backends()
+        .vaults
+        .get(
+            &"rg-e2e-np".parse().expect("rg"),
+            &"e2e-np-vault".parse().expect("vault"),
+        )
+        .await
+        .expect("vault");
+    let acls = vault.properties.network_acls.expect("acls");
+    assert_eq!(
+        acls.default_action.map(|a| a.to_string()).as_deref(),
+        Some("Deny")
+    );
+    assert_eq!(
+        acls.bypass.map(|a| a.to_string()).as_deref(),
+        Some("AzureServices")
+    );
+}
+
+#[tokio::test]
+async fn both_flows_on_rbac_vaults() {
+    let h = Harness::start().await;
+    let std = converges(&h, &rbac(STANDARD)).await;
+    assert_eq!(
+        std.step(StepId::EncryptionAccess).map(|s| &s.status),
+        Some(&StepStatus::Done {
+            action: StepAction::Create
+        })
+    );
+    let np = converges(&h, &rbac(PROTECTED)).await;
+    assert!(np.encryption.and_then(|e| e.identity).is_some());
+}

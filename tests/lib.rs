@@ -1,0 +1,75 @@
+//! Shared harness of the cross-crate tests: an embedded emulator and the SDK connected to it.
+
+use aci_cmk_core::cloud::EmulatorProfile;
+use aci_cmk_emulator::{Emulator, EmulatorOptions, RunningEmulator};
+use aci_cmk_encrypted_deployment::{
+    Connection, Orchestrator, OrchestratorOptions, spec::DeploymentSpec,
+};
+
+/// An emulator and an orchestrator over real clients connected to it.
+pub struct Harness {
+    /// The emulator.
+    pub emulator: RunningEmulator,
+    /// The SDK's connection to it.
+    pub connection: Connection,
+    /// The orchestrator.
+    pub orchestrator: Orchestrator,
+}
+
+impl Harness {
+    /// Starts an emulator on a free port and connects the SDK to it.
+    pub async fn start() -> Self {
+        Self::start_with(OrchestratorOptions::default()).await
+    }
+
+    /// [`start`](Self::start) with orchestrator options.
+    pub async fn start_with(options: OrchestratorOptions) -> Self {
+        let emulator = Emulator::start(EmulatorOptions::default())
+            .await
+            .expect("the emulator starts");
+        let line = serde_json::to_string(emulator.info()).expect("the ready info serializes");
+        let profile = EmulatorProfile::from_ready_line(&line).expect("a ready line");
+        let connection = Connection::emulator(&profile).expect("the SDK connects");
+        let backends = connection.backends().await.expect("backends");
+        let orchestrator = Orchestrator::new(backends, options);
+        Self {
+            emulator,
+            connection,
+            orchestrator,
+        }
+    }
+
+    /// The emulator's subscription.
+    pub fn subscription(&self) -> &str {
+        &self.emulator.info().subscription_id
+    }
+
+    /// A spec from TOML, with `{sub}` replaced by the emulator's subscription.
+    pub fn spec(&self, toml: &str) -> DeploymentSpec {
+        DeploymentSpec::from_toml_str(&toml.replace("{sub}", self.subscription()))
+            .expect("a valid spec")
+    }
+
+    /// The number of requests that changed state (not GET/HEAD, not tokens) since the log was
+    /// last cleared.
+    pub fn writes(&self) -> Vec<String> {
+        self.emulator
+            .state()
+            .log
+            .snapshot()
+            .into_iter()
+            .filter(|e| {
+                e.service != "token"
+                    && e.service != "msi"
+                    && e.method != "GET"
+                    && e.method != "HEAD"
+            })
+            .map(|e| format!("{} {} {}", e.method, e.host, e.path))
+            .collect()
+    }
+
+    /// Forgets the request log.
+    pub fn clear_log(&self) {
+        self.emulator.state().log.clear();
+    }
+}
