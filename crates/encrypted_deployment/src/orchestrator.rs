@@ -98,12 +98,32 @@ impl Orchestrator {
     /// broken), then the steps, concurrently where independent. Re-running on a converged state
     /// writes nothing.
     pub async fn apply(&self, spec: &DeploymentSpec) -> Result<ApplyReport> {
+        let started = std::time::Instant::now();
         spec.check()?;
         let survey = Survey::take(&self.backends, spec).await?;
         let issues = preflight::check(spec, &survey);
         if !issues.is_empty() {
             return Err(Error::Preflight(issues));
         }
-        Exec::new(self, spec, &survey).run().await
+        // The report's duration covers the reads before the steps too.
+        match Exec::new(self, spec, &survey).run().await {
+            Ok(mut report) => {
+                report.duration = started.elapsed();
+                Ok(report)
+            }
+            Err(Error::StepFailed {
+                step,
+                source,
+                mut report,
+            }) => {
+                report.duration = started.elapsed();
+                Err(Error::StepFailed {
+                    step,
+                    source,
+                    report,
+                })
+            }
+            Err(other) => Err(other),
+        }
     }
 }
