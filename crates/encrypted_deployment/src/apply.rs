@@ -620,7 +620,7 @@ impl<'a> Exec<'a> {
     }
 
     async fn firewall(&self, vault: &Vault) -> std::result::Result<((), StepAction), BackendError> {
-        let want = desired::desired_firewall(self.spec);
+        let want = desired::desired_firewall(self.spec, Some(vault));
         if desired::firewall_matches(vault, &want) {
             return Ok(((), StepAction::InPlace));
         }

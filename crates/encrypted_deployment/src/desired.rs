@@ -99,14 +99,25 @@ pub fn policy_entry(
 }
 
 /// The firewall of the network-protected flow: deny by default, trusted Azure services
-/// through, and the spec's addresses (a single address as `/32`, as Azure reports it).
-pub fn desired_firewall(spec: &DeploymentSpec) -> NetworkRuleSet {
-    NetworkRuleSet::deny_except_azure_services(
-        spec.vault
-            .ip_rules
-            .iter()
-            .map(|r| IpRule::new(normalize_ip_rule(r))),
-    )
+/// through, and the spec's addresses (a single address as `/32`, as Azure reports it) — added to
+/// the rules the vault already has, never replacing rules someone else added.
+pub fn desired_firewall(spec: &DeploymentSpec, vault: Option<&Vault>) -> NetworkRuleSet {
+    let mut rules: Vec<String> = vault
+        .and_then(|v| v.properties.network_acls.as_ref())
+        .map(|acls| {
+            acls.ip_rules
+                .iter()
+                .map(|r| normalize_ip_rule(&r.value))
+                .collect()
+        })
+        .unwrap_or_default();
+    for rule in &spec.vault.ip_rules {
+        let rule = normalize_ip_rule(rule);
+        if !rules.contains(&rule) {
+            rules.push(rule);
+        }
+    }
+    NetworkRuleSet::deny_except_azure_services(rules.into_iter().map(IpRule::new))
 }
 
 fn normalize_ip_rule(rule: &str) -> String {
@@ -255,4 +266,32 @@ fn digest_json(value: &Value) -> String {
     let bytes = serde_json::to_vec(value).unwrap_or_default();
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &bytes);
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_firewall_keeps_rules_others_added() {
+        let spec = crate::spec::DeploymentSpec::from_json_str(
+            r#"{"subscription_id":"00000000-0000-0000-0000-000000000001","resource_group":"rg","location":"eastus",
+                "vault":{"name":"kv-1","ip_rules":["203.0.113.7"]},"key":{"create":{"name":"k"}},
+                "flow":{"network_protected":{"identity_name":"id-1"}},
+                "container_group":{"name":"cg","containers":[{"name":"c","image":"i"}]}}"#,
+        )
+        .expect("spec");
+        let vault: Vault = serde_json::from_value(serde_json::json!({
+            "id": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-1",
+            "name": "kv-1", "location": "eastus",
+            "properties": {"tenantId": "00000000-0000-0000-0000-000000000002", "sku": {"family": "A", "name": "standard"},
+                "networkAcls": {"defaultAction": "Allow", "bypass": "AzureServices", "ipRules": [{"value": "198.51.100.0/24"}]}}
+        }))
+        .expect("vault");
+        let want = desired_firewall(&spec, Some(&vault));
+        let rules: Vec<&str> = want.ip_rules.iter().map(|r| r.value.as_str()).collect();
+        assert_eq!(rules, ["198.51.100.0/24", "203.0.113.7/32"]);
+        assert_eq!(want.default_action, Some(NetworkRuleAction::Deny));
+        assert!(!firewall_matches(&vault, &want));
+    }
 }

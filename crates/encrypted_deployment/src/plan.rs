@@ -250,7 +250,7 @@ pub(crate) fn derive(
                     }
                 }
                 StepId::Firewall => {
-                    let want = desired::desired_firewall(spec);
+                    let want = desired::desired_firewall(spec, live_vault);
                     if live_vault.is_some_and(|v| desired::firewall_matches(v, &want)) {
                         (StepAction::InPlace, "deny, bypass AzureServices".into())
                     } else {

@@ -84,7 +84,7 @@ pub(crate) fn check(spec: &DeploymentSpec, survey: &Survey) -> Vec<PreflightIssu
                     issue(
                         PreflightRule::FirewallBlocksAci,
                         format!(
-                            "vault {} has a firewall without bypass AzureServices, so ACI (a trusted service) cannot reach the key; apply will set bypass AzureServices — or set it yourself",
+                            "vault {} has a firewall with bypass None, so ACI (a trusted service) cannot reach the key: set its networkAcls.bypass to AzureServices (apply does not widen an existing firewall for you)",
                             spec.vault.name
                         ),
                     );
