@@ -388,7 +388,8 @@ struct ErrorDetail {
     code: Option<String>,
     message: Option<String>,
     target: Option<String>,
-    details: Vec<ErrorDetail>,
+    /// `Option` because services send `"details": null` too.
+    details: Option<Vec<ErrorDetail>>,
     #[serde(alias = "innerError")]
     innererror: Option<Box<InnerError>>,
 }
@@ -418,6 +419,7 @@ impl ErrorDetail {
             target: self.target,
             details: self
                 .details
+                .unwrap_or_default()
                 .into_iter()
                 .map(Self::into_service_error)
                 .collect(),
@@ -521,6 +523,14 @@ mod tests {
         let se = err.service_error().expect("service error");
         assert!(se.message.len() < 600);
         assert!(matches!(err, Error::Service(_)));
+    }
+
+    #[test]
+    fn null_details_keep_the_envelope() {
+        let body = br#"{"error":{"code":"Forbidden","message":"m","details":null,"innererror":{"code":"ForbiddenByFirewall"}}}"#;
+        let err = Error::from_response(StatusCode::Forbidden, &Headers::new(), body);
+        assert!(matches!(err, Error::ForbiddenByFirewall(_)), "{err:?}");
+        assert_eq!(err.service_error().map(|e| e.message.as_str()), Some("m"));
     }
 
     #[test]
