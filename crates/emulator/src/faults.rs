@@ -100,6 +100,10 @@ pub struct FaultConfig {
     /// authorization and to role-assignment principal checks.
     #[serde(default)]
     pub replication_delay_ms: u64,
+    /// How long a new container group stays `Pending` (default
+    /// [`crate::aci::PROVISIONING_MS`]; 0 answers the PUT with the terminal state at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aci_provisioning_ms: Option<u64>,
 }
 
 /// The decided effect on one request.
@@ -199,6 +203,14 @@ impl Faults {
     /// The directory replication delay in milliseconds.
     pub fn replication_delay_ms(&self) -> u64 {
         self.lock().config.replication_delay_ms
+    }
+
+    /// How long a new container group stays `Pending`, in milliseconds.
+    pub fn aci_provisioning_ms(&self) -> i64 {
+        self.lock()
+            .config
+            .aci_provisioning_ms
+            .map_or(crate::aci::PROVISIONING_MS, |ms| i64::try_from(ms).unwrap_or(i64::MAX))
     }
 
     /// Decides what happens to a request.

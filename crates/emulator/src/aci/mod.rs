@@ -486,6 +486,7 @@ fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResult {
     };
 
     let now = now_ms();
+    let provisioning_ms = ctx.app.faults.aci_provisioning_ms();
     let (containers, wrapped_key, provisioning_state, error) = match keyed {
         Ok((key, wrapped)) => (
             seal_containers(&key, &aad, &spec, previous.as_ref())?,
@@ -535,7 +536,7 @@ fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResult {
         encryption: spec.encryption.as_ref().map(StoredEncryption::from_spec),
         wrapped_key,
         provisioning_state: provisioning_state.to_owned(),
-        ready_at_ms: now + PROVISIONING_MS,
+        ready_at_ms: now + provisioning_ms,
         state: if provisioning_state == "Succeeded" {
             "Running".to_owned()
         } else {
@@ -550,7 +551,7 @@ fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResult {
             st,
             sub,
             &id,
-            PROVISIONING_MS,
+            provisioning_ms,
             provisioning_state,
             error.clone(),
         )
@@ -561,12 +562,15 @@ fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResult {
         StatusCode::CREATED
     };
     let mut response = wire::json(status, &render_full(ctx, &record, None));
-    arm::lro::add_polling_headers(&mut response, &ctx.app.config, &op);
-    wire::set_header(
-        &mut response,
-        "x-ms-retry-after-ms",
-        &PROVISIONING_MS.to_string(),
-    );
+    // When the operation is already over, the response is its terminal state: nothing to poll.
+    if provisioning_ms > 0 {
+        arm::lro::add_polling_headers(&mut response, &ctx.app.config, &op);
+        wire::set_header(
+            &mut response,
+            "x-ms-retry-after-ms",
+            &provisioning_ms.to_string(),
+        );
+    }
     Ok(response)
 }
 

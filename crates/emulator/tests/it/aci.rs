@@ -724,3 +724,31 @@ async fn the_state_dir_holds_only_ciphertext() {
     assert!(scanned > 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn with_instant_provisioning_the_put_answers_the_terminal_state() {
+    let env = Env::start().await;
+    env.admin(
+        Method::PUT,
+        "/faults",
+        Some(&json!({"aci_provisioning_ms": 0})),
+    )
+    .await
+    .expect(200);
+    let sp = aci_principal(&env).await;
+    let cmk = vault_with_key(&env, "rg-fast", "fast-vault", Some(&sp)).await;
+    let r = env
+        .arm(
+            Method::PUT,
+            &group_path(&env, "rg-fast", "cg-fast"),
+            ACI_API,
+            Some(&group_body(&env, &cmk, None)),
+        )
+        .await;
+    r.expect(201);
+    assert_eq!(r.body["properties"]["provisioningState"], "Succeeded");
+    assert!(
+        r.header("azure-asyncoperation").is_empty(),
+        "nothing to poll"
+    );
+}
