@@ -38,6 +38,9 @@
 //!   identities, authorization, long-running operations), [`keyvault`] (data plane and its
 //!   authorization), [`admin`] (reset, dump, request log, [`faults`]), [`proxy`] (optional
 //!   CONNECT proxy).
+//! - [`template`] is the ARM template engine (expression parser and evaluator) behind
+//!   [`arm::deployments`], which deploys each resource through the same ARM routing as a
+//!   direct request.
 //! - [`directory`] is the tenant (applications and service principals) shared by all of them;
 //!   [`auth`] signs and validates tokens; [`tls`] makes the CA and the leaf certificate.
 //! - In-process callers (the ACI resource provider of a later part) use
@@ -63,6 +66,7 @@ pub mod proxy;
 pub mod reqlog;
 pub mod server;
 pub mod store;
+pub mod template;
 pub mod tls;
 pub mod wire;
 

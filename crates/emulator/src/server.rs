@@ -95,6 +95,33 @@ impl Ctx {
             .clone()
     }
 
+    /// A request made inside the emulator (a deployment's resource PUT): routed like an HTTP
+    /// request, without a connection, fault injection or request-log entry.
+    pub(crate) fn internal(
+        app: Arc<EmulatorState>,
+        method: Method,
+        host: String,
+        path: String,
+        query: Vec<(String, String)>,
+        body: Bytes,
+        peer: SocketAddr,
+    ) -> Self {
+        let segs = path.split('/').skip(1).map(wire::percent_decode).collect();
+        Self {
+            app,
+            method,
+            host,
+            path,
+            segs,
+            query,
+            headers: HeaderMap::new(),
+            body,
+            peer,
+            request_id: uuid::Uuid::new_v4().to_string(),
+            caller_oid: Mutex::new(None),
+        }
+    }
+
     /// Lowercased segment `i`, or "".
     pub fn seg_lc(&self, i: usize) -> String {
         self.segs

@@ -208,6 +208,8 @@ tables! {
     role_assignments: crate::arm::authorization::RoleAssignment,
     /// Long-running operations, by id.
     operations: crate::arm::lro::Operation,
+    /// Template deployments, by `{subscription}/{group}/{name}` lowercase.
+    deployments: crate::arm::deployments::Deployment,
     /// Container groups, by lowercase ARM id (secrets sealed under each group's data key).
     container_groups: crate::aci::ContainerGroupRecord,
     /// The emulator's service-managed key for groups without a customer-managed key.

@@ -3,12 +3,14 @@
 //!
 //! Provider modules: [`resources`] (subscriptions, resource groups, cloud metadata),
 //! [`crate::keyvault::mgmt`] (Microsoft.KeyVault), [`identity`] (Microsoft.ManagedIdentity),
-//! [`authorization`] (Microsoft.Authorization role assignments and definitions).
+//! [`authorization`] (Microsoft.Authorization role assignments and definitions),
+//! [`deployments`] (Microsoft.Resources/deployments: template deployments).
 //! A new provider (e.g. Microsoft.ContainerInstance) adds an arm to the private `provider` dispatcher and, if it keeps
 //! resources in a group, a call in [`resources::on_resource_group_deleted`]. Work that is not
 //! finished when the provider answers uses [`lro`] for its polling URLs.
 
 pub mod authorization;
+pub mod deployments;
 pub mod identity;
 pub mod lro;
 pub mod resources;
@@ -207,6 +209,15 @@ async fn route(ctx: &Ctx, claims: &Claims, lc: &[&str]) -> ArmResult {
                     resources::require_group(ctx, &sub, &rg)?;
                     provider(ctx, claims, &sub, Some(&rg), ns, tail, 6).await
                 }
+                ["resourcegroups", _, "deployments", _, "operations", op @ ..] if op.len() <= 1 => {
+                    resources::require_group(ctx, &sub, &ctx.segs[3])?;
+                    let op = ctx
+                        .segs
+                        .get(7)
+                        .map(String::as_str)
+                        .filter(|_| !op.is_empty());
+                    deployments::operations_route(ctx, &sub, &ctx.segs[3], &ctx.segs[5], op)
+                }
                 ["providers"] => resources::list_providers(ctx, &sub),
                 ["providers", ns, tail @ ..] => {
                     provider(ctx, claims, &sub, None, ns, tail, 4).await
@@ -269,7 +280,9 @@ async fn provider(
             lro::handle(ctx, tail[0], &orig[1])
         }
         "microsoft.containerinstance" => crate::aci::handle(ctx, sub, rg, tail, orig).await,
-        // Issue 4: "microsoft.resources" (deployments) goes here.
+        "microsoft.resources" if tail.first() == Some(&"deployments") => {
+            deployments::handle(ctx, claims, sub, rg, tail, orig).await
+        }
         _ => Err(ArmError::bad(
             "InvalidResourceNamespace",
             format!(

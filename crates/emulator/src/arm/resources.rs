@@ -266,7 +266,7 @@ pub fn on_resource_group_deleted(st: &mut State, cfg: &crate::config::Config, su
     super::identity::on_resource_group_deleted(st, sub, rg);
     super::authorization::on_resource_group_deleted(st, sub, rg);
     crate::aci::on_resource_group_deleted(st, sub, rg);
-    // Issue 4: deployments in the group are deleted here.
+    super::deployments::on_resource_group_deleted(st, sub, rg);
 }
 
 /// `GET /subscriptions/{sub}/resourcegroups`.

@@ -7,6 +7,7 @@ mod arm;
 mod auth;
 mod binary;
 mod common;
+mod deployments;
 mod graph;
 mod keyvault;
 mod misc;
