@@ -331,7 +331,10 @@ fn check_packages(packages: &[Package]) -> DepsReport {
 /// Whether the SPDX expression `expr` can be satisfied with the allowed licenses. `/` is read
 /// as `OR` (old crates.io style); `AND` binds tighter than `OR`.
 fn license_allowed(expr: &str) -> Result<bool, String> {
-    let spaced = expr.replace('(', " ( ").replace(')', " ) ").replace('/', " OR ");
+    let spaced = expr
+        .replace('(', " ( ")
+        .replace(')', " ) ")
+        .replace('/', " OR ");
     let tokens: Vec<&str> = spaced.split_whitespace().collect();
     if tokens.is_empty() {
         return Err("no license declared".to_owned());
@@ -469,6 +472,9 @@ mod tests {
         assert!(report.problems[1].contains("ring 0.17.14 is in the tree"));
         assert!(report.problems[2].contains("rustls is not in the tree"));
         assert!(report.problems[3].contains("aws-lc-rs is not in the tree"));
-        assert_eq!(report.third_party, 3, "our path crates are not license-checked");
+        assert_eq!(
+            report.third_party, 3,
+            "our path crates are not license-checked"
+        );
     }
 }

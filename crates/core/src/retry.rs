@@ -1,27 +1,128 @@
-//! Retries: `azure_core`'s exponential retry policy (jittered backoff on 408, 429, 500, 502,
-//! 503, 504 and connection errors; `Retry-After` in seconds or as an HTTP date,
-//! `retry-after-ms`, `x-ms-retry-after-ms`; bounded attempts and total time), plus one guard
-//! it lacks: a request that is not idempotent is not retried once it may have reached the server.
+//! Retries: `azure_core`'s retry loop (on 408, 429, 500, 502, 503, 504 and connection errors)
+//! with [`ServerDirectedRetry`] as its policy (jittered exponential backoff; `Retry-After` in
+//! seconds or as an HTTP date, `retry-after-ms` and `x-ms-retry-after-ms` honoured exactly;
+//! bounded attempts and total time), plus one guard the loop lacks: a request that is not
+//! idempotent is not retried once it may have reached the server ([`NonIdempotentGuard`]).
 
 use azure_core::{
     error::ErrorKind,
     http::{
-        Context, ExponentialRetryOptions, Method, Request, RetryOptions, StatusCode,
-        policies::{Policy, PolicyResult},
+        Context, Method, Request, RetryOptions, StatusCode,
+        headers::{HeaderName, RETRY_AFTER},
+        policies::{Policy, PolicyResult, RetryHeaders, RetryPolicy},
     },
     time::Duration,
 };
 use std::sync::Arc;
 
-/// The retry options our clients use unless told otherwise: up to 6 retries, starting at
-/// 400 ms and doubling (plus up to 255 ms of jitter), at most 30 s apart and 3 minutes in all.
+/// The retry options our clients use unless told otherwise: [`ServerDirectedRetry::default`].
 pub fn default_retry_options() -> RetryOptions {
-    RetryOptions::exponential(ExponentialRetryOptions {
-        initial_delay: Duration::milliseconds(400),
-        max_retries: 6,
-        max_total_elapsed: Duration::minutes(3),
-        max_delay: Duration::seconds(30),
-    })
+    RetryOptions::custom(Arc::new(ServerDirectedRetry::default()))
+}
+
+/// `azure_core`'s retry loop with one change of policy: when the service says how long to wait
+/// (`x-ms-retry-after-ms`, `retry-after-ms`, `Retry-After` in seconds or as an HTTP date, on a
+/// 429 or 503), the client waits exactly that long, not the longer of it and its own backoff.
+/// A throttled fleet then resumes as soon as the service lets it. Without such a header it backs
+/// off exponentially from `initial_delay` (plus up to 255 ms of jitter), at most `max_delay` at a
+/// time; it gives up after `max_retries` retries or `max_total` in all.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ServerDirectedRetry {
+    /// The first backoff.
+    pub initial_delay: Duration,
+    /// The longest single backoff (and the longest server-directed wait honoured).
+    pub max_delay: Duration,
+    /// The most retries of one request.
+    pub max_retries: u32,
+    /// The longest time spent on one request, retries included.
+    pub max_total: Duration,
+    headers: RetryHeaders,
+}
+
+impl Default for ServerDirectedRetry {
+    fn default() -> Self {
+        Self::new(
+            Duration::milliseconds(400),
+            Duration::seconds(30),
+            8,
+            Duration::minutes(3),
+        )
+    }
+}
+
+impl ServerDirectedRetry {
+    /// A policy with these bounds.
+    pub fn new(
+        initial_delay: Duration,
+        max_delay: Duration,
+        max_retries: u32,
+        max_total: Duration,
+    ) -> Self {
+        Self {
+            initial_delay,
+            max_delay,
+            max_retries,
+            max_total,
+            headers: RetryHeaders {
+                retry_headers: vec![X_MS_RETRY_AFTER_MS, RETRY_AFTER_MS, RETRY_AFTER],
+            },
+        }
+    }
+}
+
+impl ServerDirectedRetry {
+    /// How long retry `retry_count` waits: the server's delay when it gave one (capped at
+    /// `max_delay`), else the backoff.
+    pub fn wait_duration(&self, retry_count: u32, retry_after: Option<Duration>) -> Duration {
+        match retry_after {
+            Some(server) => server.min(self.max_delay),
+            None => self.sleep_duration(retry_count),
+        }
+    }
+}
+
+const X_MS_RETRY_AFTER_MS: HeaderName = HeaderName::from_static("x-ms-retry-after-ms");
+const RETRY_AFTER_MS: HeaderName = HeaderName::from_static("retry-after-ms");
+
+#[async_trait::async_trait]
+impl RetryPolicy for ServerDirectedRetry {
+    fn is_expired(&self, since_start: Duration, retry_count: u32) -> bool {
+        retry_count >= self.max_retries || since_start >= self.max_total
+    }
+
+    fn retry_headers(&self) -> Option<&RetryHeaders> {
+        Some(&self.headers)
+    }
+
+    fn retry_status_codes(&self) -> &[StatusCode] {
+        &[
+            StatusCode::RequestTimeout,
+            StatusCode::TooManyRequests,
+            StatusCode::InternalServerError,
+            StatusCode::BadGateway,
+            StatusCode::ServiceUnavailable,
+            StatusCode::GatewayTimeout,
+        ]
+    }
+
+    fn sleep_duration(&self, retry_count: u32) -> Duration {
+        let exp = retry_count.saturating_sub(1).min(20);
+        let backoff = self
+            .initial_delay
+            .whole_milliseconds()
+            .saturating_mul(1 << exp);
+        let jitter = i128::from(rand::random::<u8>());
+        let ms = (backoff + jitter).min(self.max_delay.whole_milliseconds());
+        Duration::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX))
+    }
+
+    async fn wait(&self, retry_count: u32, retry_after: Option<Duration>) {
+        let wait = self.wait_duration(retry_count, retry_after);
+        let std_wait =
+            std::time::Duration::from_millis(u64::try_from(wait.whole_milliseconds()).unwrap_or(0));
+        tokio::time::sleep(std_wait).await;
+    }
 }
 
 /// Marks a request as idempotent (safe to send twice) in the pipeline [`Context`].
@@ -106,3 +207,37 @@ impl Policy for NonIdempotentGuard {
 #[derive(Debug, thiserror::Error)]
 #[error("the request is not idempotent and may have been processed, so it was not retried")]
 pub struct NotRetried;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_delay_wins_over_the_backoff() {
+        let p = ServerDirectedRetry::default();
+        assert_eq!(
+            p.wait_duration(5, Some(Duration::milliseconds(50))),
+            Duration::milliseconds(50)
+        );
+        assert_eq!(
+            p.wait_duration(1, Some(Duration::seconds(0))),
+            Duration::seconds(0)
+        );
+        assert_eq!(
+            p.wait_duration(1, Some(Duration::hours(1))),
+            Duration::seconds(30),
+            "capped"
+        );
+        let first = p.wait_duration(1, None);
+        assert!(
+            first >= Duration::milliseconds(400) && first < Duration::milliseconds(656),
+            "{first}"
+        );
+        let third = p.wait_duration(3, None);
+        assert!(third >= Duration::milliseconds(1600), "{third}");
+        assert_eq!(p.wait_duration(30, None), Duration::seconds(30), "capped");
+        assert!(p.is_expired(Duration::seconds(1), 8));
+        assert!(p.is_expired(Duration::minutes(3), 0));
+        assert!(!p.is_expired(Duration::seconds(1), 7));
+    }
+}

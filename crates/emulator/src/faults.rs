@@ -210,7 +210,9 @@ impl Faults {
         self.lock()
             .config
             .aci_provisioning_ms
-            .map_or(crate::aci::PROVISIONING_MS, |ms| i64::try_from(ms).unwrap_or(i64::MAX))
+            .map_or(crate::aci::PROVISIONING_MS, |ms| {
+                i64::try_from(ms).unwrap_or(i64::MAX)
+            })
     }
 
     /// Decides what happens to a request.
