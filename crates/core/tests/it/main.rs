@@ -1,7 +1,9 @@
-//! Pipeline behaviour against a local mock server: auth, retries, long-running operations.
+//! Pipeline behaviour against a local mock server (auth, retries, long-running operations),
+//! and property tests of the parsers that take outside input.
 
 mod lro;
 mod pipeline;
+mod props;
 
 use aci_cmk_core::{ServiceClientOptions, ServicePipeline, lro::LroOptions};
 use azure_core::{

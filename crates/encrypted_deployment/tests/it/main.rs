@@ -7,6 +7,7 @@ mod failures;
 mod flows;
 mod memory;
 mod preflight;
+mod props;
 
 use aci_cmk_core::names::{PrincipalId, SubscriptionId, TenantId};
 use aci_cmk_encrypted_deployment::{
