@@ -24,7 +24,16 @@ impl Harness {
 
     /// [`start`](Self::start) with orchestrator options.
     pub async fn start_with(options: OrchestratorOptions) -> Self {
-        let emulator = Emulator::start(EmulatorOptions::default())
+        Self::start_with_emulator_options(EmulatorOptions::default(), options).await
+    }
+
+    /// [`start`](Self::start) with emulator options (a known client secret, a state
+    /// directory, ...) and orchestrator options.
+    pub async fn start_with_emulator_options(
+        emulator_options: EmulatorOptions,
+        options: OrchestratorOptions,
+    ) -> Self {
+        let emulator = Emulator::start(emulator_options)
             .await
             .expect("the emulator starts");
         let line = serde_json::to_string(emulator.info()).expect("the ready info serializes");
