@@ -175,3 +175,70 @@ async fn both_flows_on_rbac_vaults() {
     let np = converges(&h, &rbac(PROTECTED)).await;
     assert!(np.encryption.and_then(|e| e.identity).is_some());
 }
+
+/// A user's own template: one container group, a parameter for its name, the location from the
+/// resource group. The orchestrator injects the encryption.
+const TEMPLATE_FLOW: &str = r#"
+subscription_id = "{sub}"
+resource_group = "rg-e2e-tpl-{flow}"
+location = "westeurope"
+{flow_line}
+
+[vault]
+name = "e2e-tpl-{flow}"
+{ip_rules}
+
+[key.create]
+name = "aci-cmk"
+
+[template]
+deployment_name = "hello-template"
+parameters = { groupName = { value = "hello-tpl" } }
+template = '''
+{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "parameters": {"groupName": {"type": "string"}, "image": {"type": "string", "defaultValue": "mcr.microsoft.com/azuredocs/aci-helloworld:latest"}},
+  "variables": {"cpu": 1},
+  "resources": [{
+    "type": "Microsoft.ContainerInstance/containerGroups",
+    "apiVersion": "2021-10-01",
+    "name": "[parameters('groupName')]",
+    "location": "[resourceGroup().location]",
+    "properties": {
+      "osType": "Linux",
+      "restartPolicy": "Never",
+      "containers": [{"name": "app", "properties": {
+        "image": "[parameters('image')]",
+        "resources": {"requests": {"cpu": "[variables('cpu')]", "memoryInGB": 1.5}}
+      }}]
+    }
+  }],
+  "outputs": {"group": {"type": "string", "value": "[resourceId('Microsoft.ContainerInstance/containerGroups', parameters('groupName'))]"}}
+}
+'''
+"#;
+
+fn template_spec(flow: &str) -> String {
+    let (flow_line, ip_rules) = match flow {
+        "std" => ("flow = \"standard\"", ""),
+        _ => ("flow = { network_protected = { identity_name = \"tpl-id\" } }", "ip_rules = [\"127.0.0.1\"]"),
+    };
+    TEMPLATE_FLOW
+        .replace("{flow_line}", flow_line)
+        .replace("{ip_rules}", ip_rules)
+        .replace("{flow}", flow)
+}
+
+#[tokio::test]
+async fn both_flows_by_template_deployment() {
+    let h = Harness::start().await;
+    for flow in ["std", "np"] {
+        let report = converges(&h, &template_spec(flow)).await;
+        assert!(report.deployment_id.is_some(), "{flow}");
+        assert_eq!(report.container_group_ids.len(), 1, "{flow}");
+        let encryption = report.encryption.expect("the deployed group's encryption");
+        assert_eq!(Some(encryption.key_version.as_str()), report.key_id.as_ref().and_then(|k| k.version()).map(|v| v.as_str()));
+        assert_eq!(encryption.identity.is_some(), flow == "np");
+    }
+}

@@ -5,6 +5,10 @@
 //!   locally, CI is green.
 //! - `cargo xtask deps`: the dependency checks alone (see [`deps`]).
 //! - `cargo xtask emulator [ARGS]`: runs the local Azure emulator (`--port 0`, `--state-dir DIR`).
+//! - `cargo xtask bench [ARGS]`: builds the emulator and the benchmarks with `--release` and runs
+//!   them (see `bench/`); writes `target/bench/results.json` and prints a table.
+//! - `cargo xtask chaos [--runs N] [--seed S]`: random flows on random fault schedules, killed at
+//!   a random point and run again; every run must converge (release build). `ci` runs a few.
 //!
 //! xtask has no dependencies so that it compiles in a second.
 
@@ -22,6 +26,8 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("deps") => deps(),
         Some("emulator") => emulator(&rest),
+        Some("bench") => bench(&rest),
+        Some("chaos") => chaos(&rest),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             Ok(())
@@ -43,7 +49,9 @@ fn print_help() {
          tasks:\n  \
          ci                 fmt check, deps, clippy -D warnings, tests, docs -D warnings\n  \
          deps               one TLS stack and crypto provider; licenses on the allow-list\n  \
-         emulator [ARGS]    run the local Azure emulator (e.g. --port 0 --state-dir DIR)"
+         emulator [ARGS]    run the local Azure emulator (e.g. --port 0 --state-dir DIR)\n  \
+         bench [ARGS]       release-build and run the benchmarks (target/bench/results.json + a table)\n  \
+         chaos [ARGS]       --runs N --seed S: random faults and kills; every run must converge"
     );
 }
 
@@ -83,6 +91,25 @@ fn ci() -> Result<(), String> {
             args: &["doc", "--workspace", "--no-deps"],
             env: &[("RUSTDOCFLAGS", "-D warnings")],
         },
+        // A few chaos runs, on the debug build the tests already made; a fixed seed so a failure
+        // replays (`cargo xtask chaos --seed 1 --runs 6 --verbose`).
+        Step {
+            name: "chaos",
+            args: &[
+                "run",
+                "-q",
+                "-p",
+                "aci-cmk-integration-tests",
+                "--bin",
+                "aci-cmk-chaos",
+                "--",
+                "--runs",
+                "6",
+                "--seed",
+                "1",
+            ],
+            env: &[],
+        },
     ];
     let started = Instant::now();
     for (i, step) in steps.iter().enumerate() {
@@ -94,6 +121,27 @@ fn ci() -> Result<(), String> {
     }
     eprintln!("xtask ci: all steps passed in {:.0?}", started.elapsed());
     Ok(())
+}
+
+fn chaos(args: &[String]) -> Result<(), String> {
+    let status = Command::new(cargo())
+        .args([
+            "run",
+            "-q",
+            "--release",
+            "-p",
+            "aci-cmk-integration-tests",
+            "--bin",
+            "aci-cmk-chaos",
+            "--",
+        ])
+        .args(args)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    status
+        .success()
+        .then_some(())
+        .ok_or_else(|| format!("chaos runs did not all converge ({status})"))
 }
 
 fn emulator(args: &[String]) -> Result<(), String> {
@@ -108,6 +156,48 @@ fn emulator(args: &[String]) -> Result<(), String> {
         .success()
         .then_some(())
         .ok_or_else(|| format!("the emulator exited with {status}"))
+}
+
+/// `cargo xtask bench [ARGS]`: builds the emulator and the benchmark binary with `--release`,
+/// then runs `aci-cmk-bench --emulator-bin <release emulator> --out target/bench/results.json
+/// ARGS` from the workspace root.
+fn bench(args: &[String]) -> Result<(), String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("xtask has no parent directory")?
+        .to_path_buf();
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .map(|t| if t.is_absolute() { t } else { root.join(t) })
+        .unwrap_or_else(|| root.join("target"));
+    run_cargo(&Step {
+        name: "bench build",
+        args: &[
+            "build",
+            "--release",
+            "-p",
+            "aci_cmk_emulator",
+            "-p",
+            "aci-cmk-bench",
+        ],
+        env: &[],
+    })?;
+    let release = target.join("release");
+    let mut command = Command::new(release.join("aci-cmk-bench"));
+    command
+        .current_dir(&root)
+        .arg("--emulator-bin")
+        .arg(release.join("aci-cmk-emulator"))
+        .arg("--out")
+        .arg(target.join("bench").join("results.json"))
+        .args(args);
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot run aci-cmk-bench: {e}"))?;
+    status
+        .success()
+        .then_some(())
+        .ok_or_else(|| format!("the benchmarks failed ({status})"))
 }
 
 fn run_cargo(step: &Step) -> Result<(), String> {

@@ -196,8 +196,15 @@ pub fn desired_group(
     Some(group)
 }
 
-/// Whether an existing group is what [`desired_group`] describes.
+/// Whether an existing group is what [`desired_group`] describes — and provisioned: a group
+/// whose provisioning failed (say, its principal had not replicated yet) must be put again.
 pub fn group_matches(existing: &ContainerGroup, desired: &ContainerGroup) -> bool {
+    let failed = existing
+        .provisioning_state()
+        .is_some_and(|s| s.eq_ignore_ascii_case("Failed") || s.eq_ignore_ascii_case("Canceled"));
+    if failed {
+        return false;
+    }
     let encryption_same = match (
         &existing.properties.encryption_properties,
         &desired.properties.encryption_properties,

@@ -364,16 +364,31 @@ pub enum SpecError {
 impl DeploymentSpec {
     /// Reads a spec from JSON.
     pub fn from_json_str(text: &str) -> Result<Self, SpecError> {
-        let spec: Self = serde_json::from_str(text).map_err(SpecError::Json)?;
+        let mut spec: Self = serde_json::from_str(text).map_err(SpecError::Json)?;
+        spec.parse_template_text()?;
         spec.check()?;
         Ok(spec)
     }
 
     /// Reads a spec from TOML.
     pub fn from_toml_str(text: &str) -> Result<Self, SpecError> {
-        let spec: Self = toml::from_str(text).map_err(SpecError::Toml)?;
+        let mut spec: Self = toml::from_str(text).map_err(SpecError::Toml)?;
+        spec.parse_template_text()?;
         spec.check()?;
         Ok(spec)
+    }
+
+    /// A template given as text (as ARM also accepts it: a JSON string, comments and trailing
+    /// commas allowed) becomes the JSON object it holds.
+    fn parse_template_text(&mut self) -> Result<(), SpecError> {
+        if let Some(template) = self.template.as_mut()
+            && let Value::String(text) = &template.template
+        {
+            template.template = json5::from_str::<Value>(text).map_err(|e| {
+                SpecError::Inconsistent(format!("the template text is not JSON: {e}"))
+            })?;
+        }
+        Ok(())
     }
 
     /// Reads a spec file (`.toml`, else JSON), loading a `template_file` relative to it.
