@@ -1,0 +1,173 @@
+//! Benchmark 3: `apply_many` of N container groups on one vault and key, against the emulator
+//! binary with an ARM write token bucket.
+
+use crate::{
+    Result,
+    child::{ChildEmulator, proc_status_kb},
+    report::{Bench, Cmp, ms, r3},
+    specs,
+};
+use aci_cmk_encrypted_deployment::{
+    Connection, FleetOptions, Orchestrator, OrchestratorOptions, spec::KeySpec,
+};
+use serde_json::json;
+use std::{collections::BTreeSet, path::Path};
+
+/// Settings of the fleet benchmark.
+#[derive(Clone, Copy, Debug)]
+pub struct FleetSettings {
+    /// Container groups.
+    pub n: usize,
+    /// Groups deploying at once.
+    pub concurrency: usize,
+    /// Bucket refill per second (R).
+    pub rate: f64,
+    /// Bucket capacity (C).
+    pub capacity: u32,
+}
+
+/// Resets this process's peak RSS (VmHWM) to its current RSS (Linux ≥ 4.0); whether it worked.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// Runs the fleet benchmark.
+pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
+    let mut bench = Bench::new("fleet");
+    let emulator = ChildEmulator::spawn(bin, None).await?;
+    emulator
+        .set_faults(&json!({
+            "aci_provisioning_ms": 0,
+            "rules": [{"service": "arm", "writes_only": true, "action": {
+                "type": "token_bucket", "capacity": s.capacity, "refill_per_sec": s.rate, "retry_after_secs": 1}}]
+        }))
+        .await?;
+    let profile = &emulator.profile;
+    let specs = (0..s.n)
+        .map(|i| {
+            specs::spec(
+                specs::STANDARD,
+                &profile.subscription_id,
+                Some(&format!("fleet-{i:04}")),
+            )
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let first = specs.first().ok_or("N must be at least 1")?;
+
+    let reset = reset_peak_rss();
+    let rss_before = proc_status_kb("self", "VmRSS").unwrap_or(0);
+    let connection = Connection::emulator(profile)?;
+    let orchestrator =
+        Orchestrator::new(connection.backends().await?, OrchestratorOptions::default());
+    emulator.clear_requests().await?;
+    let report = orchestrator
+        .apply_many(
+            &specs,
+            FleetOptions::default().with_concurrency(s.concurrency),
+        )
+        .await?;
+    let hwm = proc_status_kb("self", "VmHWM").unwrap_or(0);
+
+    let created = report.groups.iter().filter(|g| g.created).count();
+    let failed = report.failed();
+    let fleet_secs = (report.duration.saturating_sub(report.shared.duration)).as_secs_f64();
+    let throughput = created as f64 / fleet_secs;
+    let fraction = throughput / s.rate;
+
+    // Duplicates: exactly N groups with N distinct names, and one key version.
+    let b = orchestrator.backends();
+    let groups = b
+        .container_groups
+        .list_by_resource_group(&first.resource_group)
+        .await?;
+    let names: BTreeSet<&str> = groups.iter().filter_map(|g| g.name.as_deref()).collect();
+    let url = report.shared.vault_uri.clone().ok_or("no vault URI")?;
+    let key_name = match &first.key {
+        KeySpec::Create { name, .. } => name.clone(),
+        other => other.name().clone(),
+    };
+    let versions = b.keys.list_key_versions(&url, &key_name).await?;
+    let duplicates = (groups.len() as f64 - s.n as f64).abs() + (versions.len() as f64 - 1.0).abs();
+
+    // How the bucket answered the fleet's ARM requests.
+    let arm = emulator.requests("arm").await?;
+    let throttled = arm.iter().filter(|e| e["status"] == 429).count();
+    let puts = arm
+        .iter()
+        .filter(|e| e["method"] == "PUT" && e["status"] != 429)
+        .count();
+    emulator.stop().await;
+
+    bench.metric("n", s.n);
+    bench.metric("bucket_refill_per_sec", s.rate);
+    bench.metric("bucket_capacity", s.capacity);
+    bench.shown(
+        "concurrency",
+        s.concurrency,
+        format!("{} groups at once", s.concurrency),
+    );
+    bench.shown(
+        "shared_steps_ms",
+        r3(ms(report.shared.duration)),
+        format!("{:.1} ms", ms(report.shared.duration)),
+    );
+    bench.shown(
+        "fleet_phase_ms",
+        r3(fleet_secs * 1000.0),
+        format!("{:.1} ms for {created} groups", fleet_secs * 1000.0),
+    );
+    bench.metric("total_ms", r3(ms(report.duration)));
+    bench.shown(
+        "throughput_groups_per_sec",
+        r3(throughput),
+        format!("{throughput:.1} groups/s (R = {})", s.rate),
+    );
+    bench.metric("groups_created_after_shared", created);
+    bench.shown(
+        "arm_429_responses",
+        throttled,
+        format!("{throttled} (successful ARM PUTs: {puts})"),
+    );
+    bench.metric("arm_successful_puts", puts);
+    bench.shown(
+        "groups_listed",
+        groups.len(),
+        format!(
+            "{} ({} distinct names), key versions {}",
+            groups.len(),
+            names.len(),
+            versions.len()
+        ),
+    );
+    bench.metric("distinct_group_names", names.len());
+    bench.metric("key_versions", versions.len());
+    bench.shown(
+        "client_peak_rss_kb",
+        hwm,
+        format!(
+            "{:.1} MiB VmHWM (RSS before the fleet {:.1} MiB{})",
+            hwm as f64 / 1024.0,
+            rss_before as f64 / 1024.0,
+            if reset {
+                ", peak reset before it"
+            } else {
+                ", peak NOT reset: covers the whole process"
+            }
+        ),
+    );
+    bench.metric("client_rss_before_kb", rss_before);
+    bench.metric("peak_reset_before_fleet", reset);
+    bench.target("throughput / R", r3(fraction), Cmp::AtLeast, 0.9);
+    bench.target("failed groups", failed as f64, Cmp::Equal, 0.0);
+    bench.target("duplicate resources", duplicates, Cmp::Equal, 0.0);
+    if failed > 0
+        && let Some(g) = report.groups.iter().find(|g| g.error.is_some())
+    {
+        bench.note(format!(
+            "first failure: {}: {}",
+            g.name,
+            g.error.as_deref().unwrap_or("")
+        ));
+    }
+    Ok(bench)
+}

@@ -1,0 +1,498 @@
+//! Benchmark 4: the emulator binary. Requests/s and latency of a container-group GET and of
+//! Key Vault `unwrapkey` under concurrent clients on loopback, raw RSA-2048 private-key
+//! operations/s with aws-lc-rs (the emulator's crypto library) on every core, start-up time and
+//! idle RSS.
+
+use crate::{
+    Result,
+    child::{ChildEmulator, cpu_seconds, proc_status_kb},
+    report::{Bench, Cmp, ms, r3},
+    specs,
+};
+use aci_cmk_core::transport::{HttpTransport, TransportOptions};
+use aci_cmk_encrypted_deployment::{Connection, Orchestrator, OrchestratorOptions};
+use aci_cmk_keyvault::{
+    keys::WrapAlgorithm,
+    models::{AccessPolicyEntry, AccessPolicyUpdateKind, KeyPermission},
+};
+use aws_lc_rs::{
+    encoding::AsDer,
+    rsa::{
+        KeyPair, KeySize, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey,
+        OaepPublicEncryptingKey, PrivateDecryptingKey,
+    },
+};
+use base64::Engine as _;
+use serde_json::json;
+use std::{
+    path::Path,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+/// Settings of the load benchmarks.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadSettings {
+    /// Concurrent clients, each its own connection.
+    pub clients: usize,
+    /// Measured time of each load.
+    pub secs: f64,
+}
+
+/// Start-up time and idle RSS of the emulator binary, in memory and with a state directory.
+pub async fn startup(bin: &Path, repeats: usize) -> Result<Bench> {
+    let mut bench = Bench::new("emulator_startup");
+    let mut memory = Vec::new();
+    for _ in 0..repeats.max(1) {
+        memory.push(start_once(bin, None).await?);
+    }
+    let dir = std::env::temp_dir().join(format!("aci-cmk-bench-state-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // The first start in an empty directory generates the CA, TLS and signing keys; the next
+    // ones load them.
+    let fresh = start_once(bin, Some(&dir)).await?;
+    let mut restart = Vec::new();
+    for _ in 0..repeats.max(1) {
+        restart.push(start_once(bin, Some(&dir)).await?);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let median = |v: &mut Vec<(f64, u64)>| {
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        v[v.len() / 2]
+    };
+    let (m_ms, m_rss) = median(&mut memory);
+    let (r_ms, r_rss) = median(&mut restart);
+    let mib = |kb: u64| kb as f64 / 1024.0;
+    bench.shown(
+        "in_memory_startup_ms",
+        r3(m_ms),
+        format!(
+            "{m_ms:.1} ms spawn → ready line (median of {})",
+            memory.len()
+        ),
+    );
+    bench.shown(
+        "in_memory_idle_rss_kb",
+        m_rss,
+        format!("{:.1} MiB", mib(m_rss)),
+    );
+    bench.shown(
+        "state_dir_first_startup_ms",
+        r3(fresh.0),
+        format!(
+            "{:.1} ms (empty directory: generates and stores CA, TLS and signing keys)",
+            fresh.0
+        ),
+    );
+    bench.shown(
+        "state_dir_first_idle_rss_kb",
+        fresh.1,
+        format!("{:.1} MiB", mib(fresh.1)),
+    );
+    bench.shown(
+        "state_dir_restart_startup_ms",
+        r3(r_ms),
+        format!("{r_ms:.1} ms (existing state, median of {})", restart.len()),
+    );
+    bench.shown(
+        "state_dir_restart_idle_rss_kb",
+        r_rss,
+        format!("{:.1} MiB", mib(r_rss)),
+    );
+    bench.metric(
+        "all_in_memory",
+        memory
+            .iter()
+            .map(|(t, r)| json!({"startup_ms": r3(*t), "idle_rss_kb": r}))
+            .collect::<Vec<_>>(),
+    );
+    bench.metric(
+        "all_state_dir_restarts",
+        restart
+            .iter()
+            .map(|(t, r)| json!({"startup_ms": r3(*t), "idle_rss_kb": r}))
+            .collect::<Vec<_>>(),
+    );
+    bench.note("idle RSS is VmRSS of the child 1 s after its ready line (the in-memory emulator generates its token signing key in the background after the ready line)");
+    Ok(bench)
+}
+
+async fn start_once(bin: &Path, dir: Option<&Path>) -> Result<(f64, u64)> {
+    let child = ChildEmulator::spawn(bin, dir).await?;
+    let startup = ms(child.startup);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss = proc_status_kb(&child.pid().to_string(), "VmRSS").unwrap_or(0);
+    child.stop().await;
+    Ok((startup, rss))
+}
+
+/// A bearer token for `audience` from the emulator's token endpoint (client credentials).
+async fn token(child: &ChildEmulator, audience: &str) -> Result<String> {
+    let p = &child.profile;
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "client_credentials")
+        .append_pair("client_id", &p.client_id)
+        .append_pair("client_secret", p.client_secret.expose_secret())
+        .append_pair(
+            "scope",
+            &format!("{}/.default", audience.trim_end_matches('/')),
+        )
+        .finish();
+    let response = child
+        .http
+        .post(format!(
+            "{}/{}/oauth2/v2.0/token",
+            p.authority_host.trim_end_matches('/'),
+            p.tenant_id
+        ))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await?;
+    let status = response.status();
+    let value: serde_json::Value = response.json().await?;
+    value["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("token endpoint answered {status}").into())
+}
+
+/// One load: what the clients measured.
+struct Load {
+    requests: usize,
+    errors: usize,
+    secs: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    server_cpu_secs: f64,
+    client_cpu_secs: f64,
+}
+
+impl Load {
+    fn rps(&self) -> f64 {
+        self.requests as f64 / self.secs
+    }
+}
+
+/// `clients` tasks, each with its own HTTP client (its own connection: HTTP/2 over TLS), each
+/// sending `make` requests one after another for `secs` after a short warm-up.
+async fn load<F>(child: &ChildEmulator, s: LoadSettings, ca: &str, make: F) -> Result<Load>
+where
+    F: Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let make = Arc::new(make);
+    let warmup = Duration::from_millis(500);
+    let measure = Duration::from_secs_f64(s.secs);
+    let pid = child.pid().to_string();
+    let begin = Instant::now();
+    let measure_from = begin + warmup;
+    let until = measure_from + measure;
+    let mut tasks = Vec::new();
+    let cpu = tokio::spawn({
+        let pid = pid.clone();
+        async move {
+            tokio::time::sleep_until(measure_from.into()).await;
+            let before = (cpu_seconds(&pid), cpu_seconds("self"));
+            tokio::time::sleep_until(until.into()).await;
+            let after = (cpu_seconds(&pid), cpu_seconds("self"));
+            let d = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                (Some(a), Some(b)) => b - a,
+                _ => f64::NAN,
+            };
+            (d(before.0, after.0), d(before.1, after.1))
+        }
+    });
+    for _ in 0..s.clients.max(1) {
+        let http = HttpTransport::new(TransportOptions::default().with_extra_root_ca_pem(ca))?
+            .reqwest_client()
+            .clone();
+        let make = make.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0usize;
+            loop {
+                let sent = Instant::now();
+                if sent >= until {
+                    break;
+                }
+                let ok = match make(&http).send().await {
+                    Ok(r) => {
+                        let ok = r.status().is_success();
+                        ok && r.bytes().await.is_ok()
+                    }
+                    Err(_) => false,
+                };
+                if sent >= measure_from {
+                    if ok {
+                        latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+                    } else {
+                        errors += 1;
+                    }
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await?;
+        latencies.extend(l);
+        errors += e;
+    }
+    let (server_cpu_secs, client_cpu_secs) = cpu.await?;
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        if latencies.is_empty() {
+            f64::NAN
+        } else {
+            latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)]
+        }
+    };
+    Ok(Load {
+        requests: latencies.len(),
+        errors,
+        secs: measure.as_secs_f64(),
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+        server_cpu_secs,
+        client_cpu_secs,
+    })
+}
+
+/// RSA-2048 RSA-OAEP-256 decryptions per second on `threads` threads for `secs`: with the key
+/// parsed once (`parse_each = false`: the raw private-key operation) or parsed from PKCS#8 for
+/// every operation, as the emulator does per request.
+fn raw_rsa(threads: usize, secs: f64, parse_each: bool) -> Result<f64> {
+    let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|_| "RSA key generation failed")?;
+    let pkcs8 = pair
+        .as_der()
+        .map_err(|_| "RSA key encoding failed")?
+        .as_ref()
+        .to_vec();
+    let private = PrivateDecryptingKey::from_pkcs8(&pkcs8).map_err(|_| "PKCS#8")?;
+    let public = OaepPublicEncryptingKey::new(private.public_key()).map_err(|_| "public key")?;
+    let mut ciphertext = vec![0u8; public.ciphertext_size()];
+    let n = public
+        .encrypt(&OAEP_SHA256_MGF1SHA256, &[7u8; 32], &mut ciphertext, None)
+        .map_err(|_| "encrypt")?
+        .len();
+    ciphertext.truncate(n);
+    let pkcs8 = Arc::new(pkcs8);
+    let ciphertext = Arc::new(ciphertext);
+    let started = Instant::now();
+    let until = started + Duration::from_secs_f64(secs);
+    let handles: Vec<_> = (0..threads.max(1))
+        .map(|_| {
+            let (pkcs8, ciphertext) = (pkcs8.clone(), ciphertext.clone());
+            std::thread::spawn(move || -> std::result::Result<u64, String> {
+                let decrypt = |key: PrivateDecryptingKey| -> std::result::Result<(), String> {
+                    let k = OaepPrivateDecryptingKey::new(key).map_err(|_| "key")?;
+                    let mut out = vec![0u8; k.min_output_size()];
+                    k.decrypt(&OAEP_SHA256_MGF1SHA256, &ciphertext, &mut out, None)
+                        .map_err(|_| "decrypt")?;
+                    Ok(())
+                };
+                let parsed = PrivateDecryptingKey::from_pkcs8(&pkcs8).map_err(|_| "PKCS#8")?;
+                let oaep = OaepPrivateDecryptingKey::new(parsed).map_err(|_| "key")?;
+                let mut out = vec![0u8; oaep.min_output_size()];
+                let mut count = 0u64;
+                while Instant::now() < until {
+                    if parse_each {
+                        decrypt(PrivateDecryptingKey::from_pkcs8(&pkcs8).map_err(|_| "PKCS#8")?)?;
+                    } else {
+                        oaep.decrypt(&OAEP_SHA256_MGF1SHA256, &ciphertext, &mut out, None)
+                            .map_err(|_| "decrypt")?;
+                    }
+                    count += 1;
+                }
+                Ok(count)
+            })
+        })
+        .collect();
+    let mut total = 0u64;
+    for h in handles {
+        total += h.join().map_err(|_| "an RSA thread panicked")??;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Throughput of a container-group GET and of unwrapkey, and raw RSA, on the emulator binary.
+pub async fn throughput(bin: &Path, s: LoadSettings) -> Result<(Bench, Bench)> {
+    let child = ChildEmulator::spawn(bin, None).await?;
+    child
+        .set_faults(&json!({"aci_provisioning_ms": 0, "rules": []}))
+        .await?;
+    let p = child.profile.clone();
+    let ca = p.ca_cert_pem()?;
+
+    // Set up through the SDK: the standard flow, then unwrap rights for the deployer and one
+    // data key wrapped by the vault key.
+    let spec = specs::spec(specs::STANDARD, &p.subscription_id, None)?;
+    let connection = Connection::emulator(&p)?;
+    let orchestrator =
+        Orchestrator::new(connection.backends().await?, OrchestratorOptions::default());
+    let report = orchestrator.apply(&spec).await?;
+    let b = orchestrator.backends();
+    let vault = b.vaults.get(&spec.resource_group, &spec.vault.name).await?;
+    b.vaults
+        .update_access_policy(
+            &spec.resource_group,
+            &spec.vault.name,
+            AccessPolicyUpdateKind::Add,
+            &[AccessPolicyEntry::for_keys(
+                vault.properties.tenant_id.clone(),
+                b.deployer.object_id.clone(),
+                [
+                    KeyPermission::Get,
+                    KeyPermission::WrapKey,
+                    KeyPermission::UnwrapKey,
+                ],
+            )],
+        )
+        .await?;
+    let key = report.key_id.clone().ok_or("no key id")?;
+    let version = key.version().cloned().ok_or("no key version")?;
+    let url = report.vault_uri.clone().ok_or("no vault URI")?;
+    let wrapped = b
+        .keys
+        .wrap_key(
+            &url,
+            spec.key.name(),
+            Some(&version),
+            WrapAlgorithm::RsaOaep256,
+            &azure_core::credentials::SecretBytes::new(vec![7u8; 32]),
+        )
+        .await?;
+
+    let arm_token = token(&child, &p.arm_audience).await?;
+    let kv_token = token(&child, &p.keyvault_audience).await?;
+    let group = spec
+        .container_group
+        .as_ref()
+        .ok_or("the spec has a group")?;
+    let get_url = format!(
+        "{}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ContainerInstance/containerGroups/{}?api-version={}",
+        p.arm_endpoint.trim_end_matches('/'),
+        p.subscription_id,
+        spec.resource_group,
+        group.name,
+        aci_cmk_aci::api_version::ApiVersion::DEFAULT
+    );
+    let unwrap_url = format!(
+        "{}/keys/{}/{}/unwrapkey?api-version=7.4",
+        url.as_str().trim_end_matches('/'),
+        spec.key.name(),
+        version
+    );
+    let unwrap_body = json!({
+        "alg": "RSA-OAEP-256",
+        "value": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&wrapped.encrypted_key),
+    })
+    .to_string();
+
+    let get = {
+        let (u, t) = (get_url.clone(), format!("Bearer {arm_token}"));
+        load(&child, s, &ca, move |c| {
+            c.get(&u).header("authorization", &t)
+        })
+        .await?
+    };
+    let unwrap = {
+        let (u, t, body) = (unwrap_url, format!("Bearer {kv_token}"), unwrap_body);
+        load(&child, s, &ca, move |c| {
+            c.post(&u)
+                .header("authorization", &t)
+                .header("content-type", "application/json")
+                .body(body.clone())
+        })
+        .await?
+    };
+    child.stop().await;
+
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let raw = tokio::task::spawn_blocking(move || raw_rsa(threads, 2.0, false)).await??;
+    let parsed_each = tokio::task::spawn_blocking(move || raw_rsa(threads, 1.0, true)).await??;
+
+    let mut g = Bench::new("emulator_get_container_group");
+    describe(&mut g, &get, s);
+    g.note("every GET of a CMK-encrypted group unwraps its data key through the vault (one RSA-2048 private-key operation per request), as ACI reads the group's plain values through the customer key");
+    g.shown(
+        "get_over_raw_rsa",
+        r3(get.rps() / raw),
+        format!("{:.3} of raw RSA ops/s", get.rps() / raw),
+    );
+
+    let mut u = Bench::new("emulator_unwrapkey_rsa2048");
+    describe(&mut u, &unwrap, s);
+    u.shown(
+        "raw_rsa2048_oaep256_decrypt_per_sec",
+        r3(raw),
+        format!("{raw:.0} ops/s on {threads} threads (key parsed once)"),
+    );
+    u.shown(
+        "raw_rsa2048_parse_and_decrypt_per_sec",
+        r3(parsed_each),
+        format!("{parsed_each:.0} ops/s on {threads} threads (PKCS#8 parsed per operation, as the emulator does)"),
+    );
+    u.metric("threads", threads);
+    let ratio = unwrap.rps() / raw;
+    let met = u.target("unwrapKey/s ÷ raw RSA ops/s", r3(ratio), Cmp::AtLeast, 0.7);
+    if !met {
+        let server_per_req = unwrap.server_cpu_secs / unwrap.requests as f64 * 1000.0;
+        let client_per_req = unwrap.client_cpu_secs / unwrap.requests as f64 * 1000.0;
+        let rsa_ms = threads as f64 / raw * 1000.0;
+        let parse_ms = threads as f64 / parsed_each * 1000.0;
+        u.note(format!(
+            "missed: the machine has {threads} cores for both processes; per unwrapKey the emulator spent {server_per_req:.2} ms of CPU (the RSA operation alone {rsa_ms:.2} ms, with PKCS#8 parsing {parse_ms:.2} ms) and the load clients {client_per_req:.2} ms (TLS, HTTP/2, JSON); \
+             loopback throughput cannot exceed cores ÷ (server + client CPU per request) = {:.0}/s",
+            threads as f64 / ((server_per_req + client_per_req) / 1000.0)
+        ));
+    }
+    Ok((g, u))
+}
+
+fn describe(bench: &mut Bench, l: &Load, s: LoadSettings) {
+    bench.shown(
+        "clients",
+        s.clients,
+        format!(
+            "{} tasks, each its own HTTP client and connection (HTTP/2 over TLS, loopback)",
+            s.clients
+        ),
+    );
+    bench.shown(
+        "requests_per_sec",
+        r3(l.rps()),
+        format!(
+            "{:.0}/s ({} in {:.1} s, {} errors)",
+            l.rps(),
+            l.requests,
+            l.secs,
+            l.errors
+        ),
+    );
+    bench.metric("requests", l.requests);
+    bench.metric("errors", l.errors);
+    bench.shown(
+        "latency_p50_ms",
+        r3(l.p50_ms),
+        format!("p50 {:.2} ms, p99 {:.2} ms", l.p50_ms, l.p99_ms),
+    );
+    bench.metric("latency_p99_ms", r3(l.p99_ms));
+    bench.shown(
+        "emulator_cpu_ms_per_request",
+        r3(l.server_cpu_secs / l.requests as f64 * 1000.0),
+        format!(
+            "{:.3} ms (client {:.3} ms)",
+            l.server_cpu_secs / l.requests as f64 * 1000.0,
+            l.client_cpu_secs / l.requests as f64 * 1000.0
+        ),
+    );
+    bench.metric(
+        "client_cpu_ms_per_request",
+        r3(l.client_cpu_secs / l.requests as f64 * 1000.0),
+    );
+}

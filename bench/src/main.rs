@@ -1,0 +1,172 @@
+//! `aci-cmk-bench`: the benchmarks behind `cargo xtask bench`.
+//!
+//! Each figure is a ratio of two things measured in the same run, so that it holds on a noisy
+//! machine:
+//!
+//! 1. critical-path ratio: `apply` of each flow from empty state against an emulator adding a
+//!    fixed latency L to every request, over the longest chain of dependent requests in the
+//!    emulator's log × L;
+//! 2. the standard flow as a script would do it (each call after the previous one, each with a
+//!    new connection and token), and the speed-up of `apply` over it;
+//! 3. `apply_many` of N groups under an ARM write token bucket: throughput over the bucket's
+//!    rate, failures, duplicates, the client's peak memory;
+//! 4. the emulator binary: requests/s and latency of a container-group GET and of `unwrapkey`,
+//!    `unwrapkey`/s over raw RSA-2048 private-key operations/s, start-up time and idle RSS.
+//!
+//! Writes `results.json` (one object per benchmark) and prints a table.
+
+mod chain;
+mod child;
+mod critical;
+mod fleet;
+mod load;
+mod report;
+mod specs;
+
+use clap::Parser;
+use report::Bench;
+use std::{path::PathBuf, process::ExitCode, time::Instant};
+
+/// Errors of a benchmark run.
+pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Benchmarks of the aci-cmk SDK and its emulator.
+#[derive(Debug, Parser)]
+#[command(name = "aci-cmk-bench", about)]
+struct Args {
+    /// The emulator binary (built with `--release`).
+    #[arg(long)]
+    emulator_bin: PathBuf,
+    /// Where to write the results.
+    #[arg(long, default_value = "target/bench/results.json")]
+    out: PathBuf,
+    /// Fixed latency L added to every request in benchmarks 1 and 2, in milliseconds.
+    #[arg(long, default_value_t = 50)]
+    latency_ms: u64,
+    /// Runs of each flow in benchmark 1 (each from empty state; the median is reported).
+    #[arg(long, default_value_t = 3)]
+    repeats: usize,
+    /// Container groups of the fleet.
+    #[arg(long, default_value_t = 200)]
+    fleet_n: usize,
+    /// Groups the fleet deploys at once.
+    #[arg(long, default_value_t = 8)]
+    fleet_concurrency: usize,
+    /// Refill of the ARM write token bucket, per second (R).
+    #[arg(long, default_value_t = 50.0)]
+    bucket_rate: f64,
+    /// Capacity of the ARM write token bucket (C).
+    #[arg(long, default_value_t = 10)]
+    bucket_capacity: u32,
+    /// Concurrent clients of the emulator load benchmarks.
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// Measured seconds of each emulator load.
+    #[arg(long, default_value_t = 3.0)]
+    load_secs: f64,
+    /// Run only these benchmarks (comma-separated: critical, baseline, fleet, emulator).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+}
+
+impl Args {
+    fn runs(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o == name)
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("aci-cmk-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: &Args) -> Result<()> {
+    let started = Instant::now();
+    let mut benches: Vec<Bench> = Vec::new();
+    let show = |b: Bench, benches: &mut Vec<Bench>| {
+        println!("{}", b.table());
+        benches.push(b);
+    };
+    // The child-process benchmarks first: the fleet's peak memory is then the client's alone
+    // (and the peak is also reset before it).
+    if args.runs("fleet") {
+        let settings = fleet::FleetSettings {
+            n: args.fleet_n,
+            concurrency: args.fleet_concurrency,
+            rate: args.bucket_rate,
+            capacity: args.bucket_capacity,
+        };
+        let mut b = fleet::fleet(&args.emulator_bin, settings).await?;
+        b.note(format!(
+            "concurrency {}: a group costs the client one GET and one PUT on loopback (a few ms), so a handful of workers already offer more than R writes/s; \
+             more only adds 429s (each throttled worker retries when the emulator's x-ms-retry-after-ms says the bucket has a token)",
+            args.fleet_concurrency
+        ));
+        show(b, &mut benches);
+    }
+    if args.runs("emulator") {
+        let b = load::startup(&args.emulator_bin, 3).await?;
+        show(b, &mut benches);
+        let settings = load::LoadSettings {
+            clients: args.clients,
+            secs: args.load_secs,
+        };
+        let (get, unwrap) = load::throughput(&args.emulator_bin, settings).await?;
+        show(get, &mut benches);
+        show(unwrap, &mut benches);
+    }
+    let mut standard_wall = None;
+    if args.runs("critical") || args.runs("baseline") {
+        for (flow, text) in [
+            ("standard", specs::STANDARD),
+            ("network_protected", specs::PROTECTED),
+        ] {
+            let (b, wall) =
+                critical::critical_path(flow, text, args.latency_ms, args.repeats).await?;
+            if flow == "standard" {
+                standard_wall = Some(wall);
+            }
+            show(b, &mut benches);
+        }
+    }
+    if args.runs("baseline")
+        && let Some(wall) = standard_wall
+    {
+        let b = critical::baseline(args.latency_ms, wall).await?;
+        show(b, &mut benches);
+    }
+
+    let targets = benches.iter().flat_map(|b| &b.targets).collect::<Vec<_>>();
+    let met = targets.iter().filter(|t| t.met).count();
+    let results = serde_json::json!({
+        "machine": {
+            "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            "os": std::env::consts::OS,
+            "arch": std::env::consts::ARCH,
+        },
+        "duration_secs": report::r3(started.elapsed().as_secs_f64()),
+        "targets_met": met,
+        "targets_total": targets.len(),
+        "benchmarks": benches,
+    });
+    if let Some(dir) = args.out.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&args.out, serde_json::to_string_pretty(&results)?)?;
+    println!(
+        "targets met: {met}/{}   ({:.0} s)   results: {}",
+        targets.len(),
+        started.elapsed().as_secs_f64(),
+        args.out.display()
+    );
+    Ok(())
+}
