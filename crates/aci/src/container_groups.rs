@@ -149,13 +149,12 @@ impl ContainerGroupsClient {
         options: Option<ContainerGroupsClientOptions>,
     ) -> Self {
         let options = options.unwrap_or_default();
-        let pipeline = ServicePipeline::new(
+        let pipeline = ServicePipeline::resource_manager(
             env!("CARGO_PKG_NAME"),
             env!("CARGO_PKG_VERSION"),
-            cloud.resource_manager.clone(),
+            cloud,
             credential,
-            cloud.resource_manager_scope(),
-            options.service,
+            Some(options.service),
         );
         Self {
             pipeline,

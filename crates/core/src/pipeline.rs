@@ -95,6 +95,42 @@ impl ServicePipeline {
         }
     }
 
+    /// A pipeline for Azure Resource Manager in `cloud`, with ARM tokens.
+    pub fn resource_manager(
+        crate_name: &'static str,
+        crate_version: &'static str,
+        cloud: &crate::CloudEndpoints,
+        credential: Arc<dyn TokenCredential>,
+        options: Option<ServiceClientOptions>,
+    ) -> Self {
+        Self::new(
+            crate_name,
+            crate_version,
+            cloud.resource_manager.clone(),
+            credential,
+            cloud.resource_manager_scope(),
+            options.unwrap_or_default(),
+        )
+    }
+
+    /// A pipeline for Microsoft Graph in `cloud`, with Graph tokens.
+    pub fn microsoft_graph(
+        crate_name: &'static str,
+        crate_version: &'static str,
+        cloud: &crate::CloudEndpoints,
+        credential: Arc<dyn TokenCredential>,
+        options: Option<ServiceClientOptions>,
+    ) -> Self {
+        Self::new(
+            crate_name,
+            crate_version,
+            cloud.microsoft_graph.clone(),
+            credential,
+            cloud.microsoft_graph_scope(),
+            options.unwrap_or_default(),
+        )
+    }
+
     /// The service endpoint.
     pub fn endpoint(&self) -> &Url {
         &self.endpoint

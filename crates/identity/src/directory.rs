@@ -86,13 +86,12 @@ impl GraphDirectory {
         credential: Arc<dyn TokenCredential>,
         options: Option<ServiceClientOptions>,
     ) -> Self {
-        let pipeline = ServicePipeline::new(
+        let pipeline = ServicePipeline::microsoft_graph(
             env!("CARGO_PKG_NAME"),
             env!("CARGO_PKG_VERSION"),
-            cloud.microsoft_graph.clone(),
+            cloud,
             credential,
-            cloud.microsoft_graph_scope(),
-            options.unwrap_or_default(),
+            options,
         );
         Self { pipeline }
     }

@@ -248,13 +248,12 @@ impl RoleAssignmentsClient {
         subscription_id: SubscriptionId,
         options: Option<ServiceClientOptions>,
     ) -> Self {
-        let pipeline = ServicePipeline::new(
+        let pipeline = ServicePipeline::resource_manager(
             env!("CARGO_PKG_NAME"),
             env!("CARGO_PKG_VERSION"),
-            cloud.resource_manager.clone(),
+            cloud,
             credential,
-            cloud.resource_manager_scope(),
-            options.unwrap_or_default(),
+            options,
         );
         Self {
             pipeline,
