@@ -175,3 +175,87 @@ impl ProgressSink for StepProgress {
         }
     }
 }
+
+/// Which flow an example runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// The ACI first-party service principal, an open vault.
+    Standard,
+    /// A user-assigned identity, the vault firewall on, trusted services through.
+    NetworkProtected,
+}
+
+/// Runs `flow` as the arguments say: plan, apply with a progress display, print the report
+/// (and destroy with `--destroy`).
+pub async fn run_flow(flow: Flow) -> Result<(), Box<dyn Error>> {
+    use aci_cmk_encrypted_deployment::{
+        DestroyOptions, Orchestrator, OrchestratorOptions, spec::DeploymentSpec,
+    };
+    use clap::Parser;
+
+    let args = Args::parse();
+    let target = Target::connect(&args).await?;
+    let (flow_json, vault) = match flow {
+        Flow::Standard => (
+            serde_json::json!("standard"),
+            serde_json::json!({"name": target.vault_name(&args, "acicmk-std")?.as_str()}),
+        ),
+        Flow::NetworkProtected => {
+            // The emulator sees this machine as 127.0.0.1; on Azure, pass your public address
+            // with --allow-ip to keep managing the key from here once the firewall is on.
+            let allow_ip = if target.emulator.is_some() && args.allow_ip.is_empty() {
+                vec!["127.0.0.1".to_owned()]
+            } else {
+                args.allow_ip.clone()
+            };
+            (
+                serde_json::json!({"network_protected": {"identity_name": args.identity.as_str()}}),
+                serde_json::json!({"name": target.vault_name(&args, "acicmk-np")?.as_str(), "ip_rules": allow_ip}),
+            )
+        }
+    };
+    let spec = DeploymentSpec::from_json_str(
+        &serde_json::json!({
+            "subscription_id": target.subscription.as_str(),
+            "resource_group": args.resource_group.as_str(),
+            "location": args.location.as_str(),
+            "flow": flow_json,
+            "vault": vault,
+            "key": {"create": {"name": "aci-cmk", "size": 3072}},
+            "container_group": {
+                "name": "hello-cmk",
+                "public_ports": [80],
+                "containers": [{
+                    "name": "app",
+                    "image": "mcr.microsoft.com/azuredocs/aci-helloworld:latest",
+                    "ports": [80],
+                    "env": {"GREETING": "hello from a CMK-encrypted group"},
+                    "secure_env": {"DB_PASSWORD": "example-only-secret"}
+                }]
+            }
+        })
+        .to_string(),
+    )?;
+    let backends = target.connection.backends().await?;
+    let orchestrator = Orchestrator::new(
+        backends,
+        OrchestratorOptions::default().with_progress(StepProgress::new()),
+    );
+    println!("{}", orchestrator.plan(&spec).await?);
+    let report = orchestrator.apply(&spec).await?;
+    println!("\n{report}\n");
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    if args.destroy {
+        let destroyed = orchestrator
+            .destroy(&spec, DestroyOptions::default())
+            .await?;
+        println!(
+            "\ndestroyed: {:?}\nnotes: {:?}",
+            destroyed.removed, destroyed.notes
+        );
+    }
+    if let Some(emulator) = target.emulator {
+        emulator.shutdown().await;
+    }
+    Ok(())
+}
