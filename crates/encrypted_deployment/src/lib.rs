@@ -13,6 +13,42 @@
 //! over a set of [`Backends`] (trait objects: real Azure clients, the emulator, or your own)
 //! plans, applies, rotates and destroys it.
 //!
+//! ```
+//! use aci_cmk_core::cloud::EmulatorProfile;
+//! use aci_cmk_encrypted_deployment::{Connection, Orchestrator, OrchestratorOptions, spec::DeploymentSpec};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // The local emulator stands in for Azure; `Connection::new` takes a real cloud instead.
+//! let emulator = aci_cmk_emulator::Emulator::start(Default::default()).await?;
+//! let profile = EmulatorProfile::from_ready_line(&serde_json::to_string(emulator.info())?)?;
+//! let connection = Connection::emulator(&profile)?;
+//! let orchestrator = Orchestrator::new(connection.backends().await?, OrchestratorOptions::default());
+//!
+//! let spec = DeploymentSpec::from_toml_str(&format!(r#"
+//!     subscription_id = "{}"
+//!     resource_group = "rg-doc"
+//!     location = "westeurope"
+//!     flow = "standard"
+//!     [vault]
+//!     name = "doc-vault"
+//!     [key.create]
+//!     name = "aci-cmk"
+//!     [container_group]
+//!     name = "hello"
+//!     [[container_group.containers]]
+//!     name = "app"
+//!     image = "mcr.microsoft.com/azuredocs/aci-helloworld:latest"
+//! "#, profile.subscription_id))?;
+//!
+//! let report = orchestrator.apply(&spec).await?;
+//! let encryption = report.encryption.expect("the group is encrypted");
+//! assert_eq!(Some(encryption.key_version.as_str()), report.key_id.as_ref().and_then(|k| k.version()).map(|v| v.as_str()));
+//! // Applying again changes nothing.
+//! assert_eq!(orchestrator.apply(&spec).await?.writes(), 0);
+//! # Ok(()) }
+//! ```
+//!
 //! - [`spec`]: the declarative description, from JSON or TOML.
 //! - [`template`]: adds encryption to the container groups of an existing ARM template.
 //! - [`progress`]: the steps and the events a run reports.
