@@ -82,3 +82,7 @@ impl Harness {
         self.emulator.state().log.clear();
     }
 }
+
+/// The README's code blocks, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
