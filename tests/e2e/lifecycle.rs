@@ -119,27 +119,65 @@ async fn converges_under_throttling_errors_dropped_connections_and_replication_d
     let h = Harness::start_with(options).await;
     let faults: FaultConfig = serde_json::from_value(serde_json::json!({
         "seed": 7,
-        "replication_delay_ms": 6000,
+        "replication_delay_ms": 1500,
         "rules": [
             {"rate": 0.15, "action": {"type": "throttle", "retry_after_secs": 0}},
             {"rate": 0.1, "action": {"type": "error", "status": 503}},
-            {"action": {"type": "latency", "fixed_ms": 5, "jitter_ms": 10}}
+            {"action": {"type": "latency", "fixed_ms": 5, "jitter_ms": 10}},
+            {"rate": 0.04, "action": {"type": "drop"}}
         ]
     }))
     .expect("a fault configuration");
     h.emulator.state().faults.set(faults);
     let spec = h.spec(&PROTECTED.replace("[vault]\n", "[vault]\nauthorization = \"rbac\"\n"));
-    let report = h
-        .orchestrator
-        .apply(&spec)
-        .await
-        .unwrap_or_else(|e| panic!("apply under faults: {e}"));
-    assert!(
-        report.retries() > 0,
-        "the replication delay was waited out: {report}"
-    );
+    // A dropped connection on a request that is not idempotent (a key creation) is not retried
+    // by the pipeline — it may have been processed — so it fails the run; the next run
+    // converges from wherever it stopped.
+    let mut runs = Vec::new();
+    let report = loop {
+        match h.orchestrator.apply(&spec).await {
+            Ok(report) => break report,
+            Err(e) if runs.len() < 4 => runs.push(e.to_string()),
+            Err(e) => panic!("no convergence under faults after {runs:?}: {e}"),
+        }
+    };
+    assert!(report.step(StepId::ContainerGroup).is_some(), "{report}");
+    let versions = h
+        .emulator
+        .state()
+        .store
+        .read(|st| st.keys.values().map(|k| k.versions.len()).sum::<usize>());
+    assert_eq!(versions, 1, "no key version was created twice");
     h.emulator.state().faults.set(FaultConfig::default());
     h.clear_log();
     let again = h.orchestrator.apply(&spec).await.expect("re-apply");
     assert_eq!(again.writes(), 0);
+}
+
+#[tokio::test]
+async fn a_fresh_identity_is_waited_for_until_it_has_replicated() {
+    let options = OrchestratorOptions::default().with_propagation(PropagationRetry::new(
+        Duration::from_millis(50),
+        Duration::from_millis(300),
+        Duration::from_secs(30),
+    ));
+    let h = Harness::start_with(options).await;
+    let faults: FaultConfig =
+        serde_json::from_value(serde_json::json!({"replication_delay_ms": 2500}))
+            .expect("a fault configuration");
+    h.emulator.state().faults.set(faults);
+    let spec = h.spec(PROTECTED);
+    let report = h
+        .orchestrator
+        .apply(&spec)
+        .await
+        .expect("converges once replicated");
+    let waited = report
+        .step(StepId::ContainerGroup)
+        .map(|s| s.retries)
+        .unwrap_or_default();
+    assert!(
+        waited > 0,
+        "ACI could not use the identity until it replicated: {report}"
+    );
 }
