@@ -168,6 +168,17 @@ pub async fn critical_path(
             breakdown["client_gaps_total_ms"], breakdown["server_work_beyond_latency_ms"]
         ),
     );
+    let beyond = breakdown["server_work_beyond_latency_ms"]
+        .as_f64()
+        .unwrap_or(0.0);
+    let client_ratio = (run.wall_ms - beyond) / (chain.members.len() as f64 * l);
+    bench.shown(
+        "ratio_without_server_work",
+        r3(client_ratio),
+        format!(
+            "{client_ratio:.3} = (wall − server work beyond L on the chain) / (chain × L): the client's share"
+        ),
+    );
     bench.metric("breakdown", breakdown.clone());
     bench.metric("runs", all);
     let met = bench.target("wall / (chain × L)", r3(*ratio), Cmp::AtMost, 1.10);
@@ -182,6 +193,20 @@ pub async fn critical_path(
         chain::largest_gaps(&breakdown, 4)
     ));
     if !met {
+        if let Some(slow) = breakdown["chain"].as_array().and_then(|c| {
+            c.iter().max_by(|a, b| {
+                a["duration_ms"]
+                    .as_f64()
+                    .unwrap_or(0.0)
+                    .total_cmp(&b["duration_ms"].as_f64().unwrap_or(0.0))
+            })
+        }) {
+            bench.note(format!(
+                "the slowest request on the chain: {} took {} ms at the server (L = {latency_ms} ms)",
+                slow["request"].as_str().unwrap_or("?"),
+                slow["duration_ms"]
+            ));
+        }
         bench.note(format!(
             "missed: of {:.1} ms wall, {} ms is server time on the chain ({} ms of it work beyond L) and {} ms client gaps",
             run.wall_ms,
