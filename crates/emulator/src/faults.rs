@@ -122,6 +122,10 @@ pub enum Outcome {
     Throttle {
         /// Seconds.
         retry_after_secs: u64,
+        /// For a token bucket: milliseconds until it holds a token again, also sent as
+        /// `x-ms-retry-after-ms` (whole-second `Retry-After` alone would make a client wait up
+        /// to a second for a token that comes back in a few milliseconds).
+        retry_after_ms: Option<u64>,
     },
     /// A 5xx.
     Error {
@@ -136,9 +140,14 @@ impl Outcome {
     /// Short description for the request log.
     pub fn describe(&self) -> String {
         match self {
-            Outcome::Throttle { retry_after_secs } => {
-                format!("throttle(retry_after={retry_after_secs})")
-            }
+            Outcome::Throttle {
+                retry_after_secs,
+                retry_after_ms: None,
+            } => format!("throttle(retry_after={retry_after_secs})"),
+            Outcome::Throttle {
+                retry_after_secs,
+                retry_after_ms: Some(ms),
+            } => format!("throttle(retry_after={retry_after_secs},retry_after_ms={ms})"),
             Outcome::Error { status } => format!("error({status})"),
             Outcome::Drop => "drop".to_owned(),
         }
@@ -236,6 +245,8 @@ impl Faults {
             hits,
             buckets,
         } = &mut *g;
+        // Milliseconds until the bucket that refused the request holds a token again.
+        let mut refill_ms: Option<u64> = None;
         for (i, rule) in config.rules.iter().enumerate() {
             if let Some(s) = &rule.service
                 && !s.eq_ignore_ascii_case(service.as_str())
@@ -280,6 +291,10 @@ impl Faults {
                         b.tokens -= 1.0;
                         false
                     } else {
+                        if *refill_per_sec > 0.0 {
+                            let wait = ((1.0 - b.tokens) / refill_per_sec * 1000.0).ceil();
+                            refill_ms = Some((wait as u64).max(1));
+                        }
                         true
                     }
                 }
@@ -306,13 +321,21 @@ impl Faults {
                     };
                     d.delay += Duration::from_millis(fixed_ms + jitter);
                 }
-                FaultAction::Throttle { retry_after_secs }
-                | FaultAction::TokenBucket {
+                FaultAction::Throttle { retry_after_secs } => {
+                    if d.outcome.is_none() {
+                        d.outcome = Some(Outcome::Throttle {
+                            retry_after_secs: (*retry_after_secs).max(1),
+                            retry_after_ms: None,
+                        });
+                    }
+                }
+                FaultAction::TokenBucket {
                     retry_after_secs, ..
                 } => {
                     if d.outcome.is_none() {
                         d.outcome = Some(Outcome::Throttle {
                             retry_after_secs: (*retry_after_secs).max(1),
+                            retry_after_ms: refill_ms,
                         });
                     }
                 }

@@ -241,7 +241,10 @@ async fn dispatch(
             if let Some(outcome) = decision.outcome {
                 fault_note = Some(outcome.describe());
                 match outcome {
-                    Outcome::Throttle { retry_after_secs } => {
+                    Outcome::Throttle {
+                        retry_after_secs,
+                        retry_after_ms,
+                    } => {
                         let mut r = wire::service_error(
                             service,
                             StatusCode::TOO_MANY_REQUESTS,
@@ -254,6 +257,9 @@ async fn dispatch(
                             &request_id,
                         );
                         wire::set_header(&mut r, "retry-after", &retry_after_secs.to_string());
+                        if let Some(ms) = retry_after_ms {
+                            wire::set_header(&mut r, "x-ms-retry-after-ms", &ms.to_string());
+                        }
                         break 'resp r;
                     }
                     Outcome::Error { status } => {

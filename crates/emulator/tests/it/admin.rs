@@ -182,6 +182,12 @@ async fn faults_are_scoped_seeded_and_replay_exactly() {
         .await;
     r.expect(429);
     assert_eq!(r.header("retry-after"), "1");
+    // The bucket also says when it holds a token again: 1 / 0.001 per second ≈ 1000 s.
+    let ms: u64 = r
+        .header("x-ms-retry-after-ms")
+        .parse()
+        .expect("x-ms-retry-after-ms in milliseconds");
+    assert!((990_000..=1_000_000).contains(&ms), "{ms}");
     env.arm(Method::GET, &env.rg_path("b1"), RG_API, None)
         .await
         .expect(200);
