@@ -122,7 +122,8 @@ pub enum Outcome {
     Throttle {
         /// Seconds.
         retry_after_secs: u64,
-        /// For a token bucket: milliseconds until it holds a token again, also sent as
+        /// For a token bucket: milliseconds until it holds a token for this caller (the callers
+        /// refused before it come back first, one refill interval apart), also sent as
         /// `x-ms-retry-after-ms` (whole-second `Retry-After` alone would make a client wait up
         /// to a second for a token that comes back in a few milliseconds).
         retry_after_ms: Option<u64>,
@@ -157,6 +158,9 @@ impl Outcome {
 struct Bucket {
     tokens: f64,
     last: Instant,
+    /// When the next refused caller may come back: callers already told a time each get their
+    /// own token, one refill interval apart, instead of all coming back for the same one.
+    next_slot: Option<Instant>,
 }
 
 struct Inner {
@@ -283,6 +287,7 @@ impl Faults {
                     let b = buckets.entry(key).or_insert(Bucket {
                         tokens: f64::from(*capacity),
                         last: now,
+                        next_slot: None,
                     });
                     let elapsed = now.duration_since(b.last).as_secs_f64();
                     b.tokens = (b.tokens + elapsed * refill_per_sec).min(f64::from(*capacity));
@@ -292,8 +297,17 @@ impl Faults {
                         false
                     } else {
                         if *refill_per_sec > 0.0 {
-                            let wait = ((1.0 - b.tokens) / refill_per_sec * 1000.0).ceil();
-                            refill_ms = Some((wait as u64).max(1));
+                            let interval = Duration::from_secs_f64(1.0 / refill_per_sec);
+                            let mut slot =
+                                now + Duration::from_secs_f64((1.0 - b.tokens) / refill_per_sec);
+                            if let Some(next) = b.next_slot
+                                && next > slot
+                            {
+                                slot = next;
+                            }
+                            b.next_slot = Some(slot + interval);
+                            let wait = (slot - now).as_secs_f64() * 1000.0;
+                            refill_ms = Some((wait.ceil() as u64).max(1));
                         }
                         true
                     }
