@@ -222,7 +222,10 @@ template = '''
 fn template_spec(flow: &str) -> String {
     let (flow_line, ip_rules) = match flow {
         "std" => ("flow = \"standard\"", ""),
-        _ => ("flow = { network_protected = { identity_name = \"tpl-id\" } }", "ip_rules = [\"127.0.0.1\"]"),
+        _ => (
+            "flow = { network_protected = { identity_name = \"tpl-id\" } }",
+            "ip_rules = [\"127.0.0.1\"]",
+        ),
     };
     TEMPLATE_FLOW
         .replace("{flow_line}", flow_line)
@@ -238,7 +241,14 @@ async fn both_flows_by_template_deployment() {
         assert!(report.deployment_id.is_some(), "{flow}");
         assert_eq!(report.container_group_ids.len(), 1, "{flow}");
         let encryption = report.encryption.expect("the deployed group's encryption");
-        assert_eq!(Some(encryption.key_version.as_str()), report.key_id.as_ref().and_then(|k| k.version()).map(|v| v.as_str()));
+        assert_eq!(
+            Some(encryption.key_version.as_str()),
+            report
+                .key_id
+                .as_ref()
+                .and_then(|k| k.version())
+                .map(|v| v.as_str())
+        );
         assert_eq!(encryption.identity.is_some(), flow == "np");
     }
 }
