@@ -73,10 +73,20 @@ impl ServerDirectedRetry {
 
 impl ServerDirectedRetry {
     /// How long retry `retry_count` waits: the server's delay when it gave one (capped at
-    /// `max_delay`), else the backoff.
+    /// `max_delay`) plus up to a tenth of it (at most 250 ms) of jitter, so that callers told the
+    /// same whole second do not all return at the same instant; else the backoff.
     pub fn wait_duration(&self, retry_count: u32, retry_after: Option<Duration>) -> Duration {
         match retry_after {
-            Some(server) => server.min(self.max_delay),
+            Some(server) => {
+                let server = server.min(self.max_delay);
+                let spread = (server.whole_milliseconds() / 10).min(250);
+                let jitter = if spread > 0 {
+                    i128::from(rand::random::<u32>()) % (spread + 1)
+                } else {
+                    0
+                };
+                server + Duration::milliseconds(i64::try_from(jitter).unwrap_or(0))
+            }
             None => self.sleep_duration(retry_count),
         }
     }
@@ -215,18 +225,24 @@ mod tests {
     #[test]
     fn the_server_delay_wins_over_the_backoff() {
         let p = ServerDirectedRetry::default();
-        assert_eq!(
-            p.wait_duration(5, Some(Duration::milliseconds(50))),
-            Duration::milliseconds(50)
+        let fifty = p.wait_duration(5, Some(Duration::milliseconds(50)));
+        assert!(
+            fifty >= Duration::milliseconds(50) && fifty <= Duration::milliseconds(55),
+            "{fifty}"
         );
         assert_eq!(
             p.wait_duration(1, Some(Duration::seconds(0))),
             Duration::seconds(0)
         );
-        assert_eq!(
-            p.wait_duration(1, Some(Duration::hours(1))),
-            Duration::seconds(30),
-            "capped"
+        let capped = p.wait_duration(1, Some(Duration::hours(1)));
+        assert!(
+            capped >= Duration::seconds(30) && capped <= Duration::milliseconds(30_250),
+            "capped: {capped}"
+        );
+        let second = p.wait_duration(1, Some(Duration::seconds(1)));
+        assert!(
+            second >= Duration::seconds(1) && second <= Duration::milliseconds(1100),
+            "{second}"
         );
         let first = p.wait_duration(1, None);
         assert!(
