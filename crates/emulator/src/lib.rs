@@ -286,6 +286,8 @@ impl Emulator {
         }
         let dir = options.state_dir.clone();
         // Key generation is CPU-bound: do it off the async threads, in parallel.
+        // Key creations take a pre-generated RSA-2048 key from a pool filled in the background.
+        keyvault::crypto::warm_key_pool();
         let tokens = auth::TokenService::new(dir.as_deref());
         let d2 = dir.clone();
         let tls = tokio::task::spawn_blocking(move || tls::load_or_generate(d2.as_deref()));
