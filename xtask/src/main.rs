@@ -25,6 +25,7 @@ fn main() -> ExitCode {
     let result = match task.as_deref() {
         Some("ci") => ci(),
         Some("deps") => deps(),
+        Some("tidy") => tidy(),
         Some("emulator") => emulator(&rest),
         Some("bench") => bench(&rest),
         Some("chaos") => chaos(&rest),
@@ -49,6 +50,7 @@ fn print_help() {
          tasks:\n  \
          ci                 fmt check, deps, clippy -D warnings, tests, docs -D warnings\n  \
          deps               one TLS stack and crypto provider; licenses on the allow-list\n  \
+         tidy               every module documented; no disabled TLS checks, todo! or dbg!\n  \
          emulator [ARGS]    run the local Azure emulator (e.g. --port 0 --state-dir DIR)\n  \
          bench [ARGS]       release-build and run the benchmarks (target/bench/results.json + a table)\n  \
          chaos [ARGS]       --runs N --seed S: random faults and kills; every run must converge"
@@ -116,6 +118,7 @@ fn ci() -> Result<(), String> {
         // The dependency checks take a fraction of a second: before clippy, after fmt.
         if i == 1 {
             deps()?;
+            tidy()?;
         }
         run_cargo(step)?;
     }
@@ -198,6 +201,53 @@ fn bench(args: &[String]) -> Result<(), String> {
         .success()
         .then_some(())
         .ok_or_else(|| format!("the benchmarks failed ({status})"))
+}
+
+/// What `tidy` refuses anywhere in the project's Rust sources, and why.
+const FORBIDDEN: &[(&str, &str)] = &[
+    ("danger_accept_invalid", "certificate validation is never turned off"),
+    (".dangerous()", "certificate validation is never turned off"),
+    ("todo!(", "no stubs"),
+    ("unimplemented!(", "no stubs"),
+    ("dbg!(", "no stray debugging output"),
+];
+
+/// rust-analyzer's `tidy`, small: every Rust file of the project opens with a `//!` doc line,
+/// and none holds a forbidden construct. Reads `git ls-files`, so it sees what is committed
+/// and staged, not build output.
+fn tidy() -> Result<(), String> {
+    let out = Command::new("git")
+        .args(["ls-files", "*.rs"])
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    let files = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for file in files.lines().filter(|f| !f.starts_with("fuzz/")) {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        checked += 1;
+        let opens_with_doc = text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .is_some_and(|l| l.starts_with("//!"));
+        if !opens_with_doc {
+            problems.push(format!("{file}: no `//!` line saying what the module holds"));
+        }
+        for (needle, why) in FORBIDDEN {
+            // This file names the needles to look for them.
+            if file != "xtask/src/main.rs" && text.contains(needle) {
+                problems.push(format!("{file}: contains `{needle}` ({why})"));
+            }
+        }
+    }
+    if problems.is_empty() {
+        eprintln!("xtask tidy: {checked} files, every module documented, nothing forbidden");
+        Ok(())
+    } else {
+        Err(format!("tidy:\n  {}", problems.join("\n  ")))
+    }
 }
 
 fn run_cargo(step: &Step) -> Result<(), String> {
