@@ -205,7 +205,10 @@ fn bench(args: &[String]) -> Result<(), String> {
 
 /// What `tidy` refuses anywhere in the project's Rust sources, and why.
 const FORBIDDEN: &[(&str, &str)] = &[
-    ("danger_accept_invalid", "certificate validation is never turned off"),
+    (
+        "danger_accept_invalid",
+        "certificate validation is never turned off",
+    ),
     (".dangerous()", "certificate validation is never turned off"),
     ("todo!(", "no stubs"),
     ("unimplemented!(", "no stubs"),
@@ -233,7 +236,9 @@ fn tidy() -> Result<(), String> {
             .find(|l| !l.trim().is_empty())
             .is_some_and(|l| l.starts_with("//!"));
         if !opens_with_doc {
-            problems.push(format!("{file}: no `//!` line saying what the module holds"));
+            problems.push(format!(
+                "{file}: no `//!` line saying what the module holds"
+            ));
         }
         for (needle, why) in FORBIDDEN {
             // This file names the needles to look for them.
