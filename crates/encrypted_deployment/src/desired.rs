@@ -196,13 +196,15 @@ pub fn desired_group(
     Some(group)
 }
 
-/// Whether an existing group is what [`desired_group`] describes — and provisioned: a group
-/// whose provisioning failed (say, its principal had not replicated yet) must be put again.
+/// Whether an existing group is what [`desired_group`] describes — and provisioned. A group
+/// whose provisioning failed (its principal had not replicated yet, say) or is still under way
+/// (left `Pending` by a run that was stopped) must be put again: the PUT then follows the
+/// operation to its end.
 pub fn group_matches(existing: &ContainerGroup, desired: &ContainerGroup) -> bool {
-    let failed = existing
+    let provisioned = existing
         .provisioning_state()
-        .is_some_and(|s| s.eq_ignore_ascii_case("Failed") || s.eq_ignore_ascii_case("Canceled"));
-    if failed {
+        .is_some_and(|s| s.eq_ignore_ascii_case("Succeeded"));
+    if !provisioned {
         return false;
     }
     let encryption_same = match (
