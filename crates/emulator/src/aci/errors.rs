@@ -55,7 +55,8 @@ pub fn from_key_vault(e: &KvError, principal: &str, vault: &str, key: &str) -> A
             | ForbiddenReason::KeyNotYetValid => bad(
                 KEY_NOT_USABLE,
                 format!(
-                    "Key '{key}' in vault '{vault}' cannot be used: {message}. Enable it or choose a valid key version."
+                    "Key '{key}' in vault '{vault}' cannot be used: {}. Enable it or choose a valid key version.",
+                    message.trim_end_matches('.')
                 ),
             ),
             _ => ArmError::new(
