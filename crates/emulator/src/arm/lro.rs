@@ -125,6 +125,14 @@ fn not_found(id: &str) -> ArmError {
     )
 }
 
+/// `Retry-After: 1` (never 0), and `x-ms-retry-after-ms` with the time left, so clients that
+/// read it poll when the operation is done rather than a whole second later.
+fn set_poll_delay(r: &mut Response, op: &Operation) {
+    wire::set_header(r, "retry-after", "1");
+    let left = (op.done_at_ms - now_ms()).max(1);
+    wire::set_header(r, "x-ms-retry-after-ms", &left.to_string());
+}
+
 /// Serves `operationStatuses/{id}` and `operationResults/{id}`.
 pub fn handle(ctx: &Ctx, kind: &str, id: &str) -> ArmResult {
     if ctx.method != Method::GET {
@@ -151,7 +159,7 @@ pub fn handle(ctx: &Ctx, kind: &str, id: &str) -> ArmResult {
         }
         let mut r = wire::json(StatusCode::OK, &body);
         if status == "InProgress" {
-            wire::set_header(&mut r, "retry-after", "1");
+            set_poll_delay(&mut r, &op);
         }
         return Ok(r);
     }
@@ -159,7 +167,7 @@ pub fn handle(ctx: &Ctx, kind: &str, id: &str) -> ArmResult {
         "InProgress" => {
             let mut r = wire::empty(StatusCode::ACCEPTED);
             wire::set_header(&mut r, "location", &result_url(&ctx.app.config, &op));
-            wire::set_header(&mut r, "retry-after", "1");
+            set_poll_delay(&mut r, &op);
             Ok(r)
         }
         "Succeeded" => Ok(wire::empty(StatusCode::NO_CONTENT)),
