@@ -39,6 +39,8 @@ pub mod pipeline;
 pub mod resource_id;
 pub mod retry;
 pub mod secret;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod transport;
 mod wire_enum;
 

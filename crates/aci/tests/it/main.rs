@@ -7,13 +7,9 @@ mod resource_groups;
 
 use aci_cmk_core::{
     CloudEndpoints, ServiceClientOptions,
-    lro::LroOptions,
     names::{ResourceGroupName, SubscriptionId},
 };
-use azure_core::{
-    credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions},
-    time::{Duration, OffsetDateTime},
-};
+use azure_core::credentials::TokenCredential;
 use std::sync::Arc;
 use wiremock::MockServer;
 
@@ -21,24 +17,6 @@ use wiremock::MockServer;
 pub const SUB: &str = "00000000-0000-0000-0000-0000000000aa";
 /// The Authorization header an ARM request must carry.
 pub const ARM_TOKEN: &str = "Bearer token-for-http://127.0.0.1/.default";
-
-/// Hands out `token-for-{scope}`.
-#[derive(Debug)]
-pub struct ScopeEchoCredential;
-
-#[async_trait::async_trait]
-impl TokenCredential for ScopeEchoCredential {
-    async fn get_token(
-        &self,
-        scopes: &[&str],
-        _: Option<TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<AccessToken> {
-        Ok(AccessToken::new(
-            Secret::new(format!("token-for-{}", scopes.join(" "))),
-            OffsetDateTime::now_utc() + Duration::hours(1),
-        ))
-    }
-}
 
 /// A cloud whose ARM is the mock server, and whose ARM audience is `http://127.0.0.1`.
 pub fn cloud(server: &MockServer) -> CloudEndpoints {
@@ -54,17 +32,14 @@ pub fn cloud(server: &MockServer) -> CloudEndpoints {
     cloud
 }
 
-/// Fast polling.
+/// Fast retries and polling.
 pub fn options() -> ServiceClientOptions {
-    ServiceClientOptions {
-        lro: LroOptions::default().with_default_poll_interval(std::time::Duration::from_millis(5)),
-        ..Default::default()
-    }
+    aci_cmk_core::test_support::fast_options()
 }
 
 /// A credential echoing its scope.
 pub fn credential() -> Arc<dyn TokenCredential> {
-    Arc::new(ScopeEchoCredential)
+    aci_cmk_core::test_support::echo_credential()
 }
 
 /// [`SUB`], parsed.

@@ -6,40 +6,12 @@ mod emulator;
 mod managed_identities;
 mod role_assignments;
 
-use aci_cmk_core::{CloudEndpoints, ServiceClientOptions, lro::LroOptions};
+use aci_cmk_core::{CloudEndpoints, ServiceClientOptions};
 use aci_cmk_identity::{GraphDirectory, ManagedIdentitiesClient, RoleAssignmentsClient};
-use azure_core::{
-    credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions},
-    http::{ExponentialRetryOptions, RetryOptions},
-    time::{Duration, OffsetDateTime},
-};
-use std::sync::{
-    Arc,
-    atomic::{AtomicUsize, Ordering},
-};
+use std::sync::Arc;
 use wiremock::MockServer;
 
-/// Hands out `token-for-{scope}` and counts the calls.
-#[derive(Debug, Default)]
-pub struct ScopeEchoCredential {
-    /// How many tokens were requested.
-    pub calls: AtomicUsize,
-}
-
-#[async_trait::async_trait]
-impl TokenCredential for ScopeEchoCredential {
-    async fn get_token(
-        &self,
-        scopes: &[&str],
-        _: Option<TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<AccessToken> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        Ok(AccessToken::new(
-            Secret::new(format!("token-for-{}", scopes.join(" "))),
-            OffsetDateTime::now_utc() + Duration::hours(1),
-        ))
-    }
-}
+pub use aci_cmk_core::test_support::ScopeEchoCredential;
 
 /// The subscription every test uses.
 pub const SUB: &str = "00000000-0000-0000-0000-000000000001";
@@ -48,29 +20,12 @@ pub const TENANT: &str = "00000000-0000-0000-0000-0000000000aa";
 
 /// A cloud whose ARM and Graph endpoints are the mock server.
 pub fn cloud(server: &MockServer) -> CloudEndpoints {
-    CloudEndpoints::custom(
-        "wiremock",
-        &server.uri(),
-        &format!("{}/graph", server.uri()),
-        &server.uri(),
-        "vault.localhost:1",
-    )
-    .expect("loopback endpoints are allowed")
+    aci_cmk_core::test_support::mock_cloud(&server.uri())
 }
 
 /// Fast retries and polls.
 pub fn options() -> ServiceClientOptions {
-    let mut options = ServiceClientOptions::default();
-    options.client_options.retry = RetryOptions::exponential(ExponentialRetryOptions {
-        initial_delay: Duration::milliseconds(5),
-        max_retries: 2,
-        max_total_elapsed: Duration::seconds(20),
-        max_delay: Duration::milliseconds(50),
-    });
-    options.lro = LroOptions::default()
-        .with_default_poll_interval(std::time::Duration::from_millis(10))
-        .with_max_wait(std::time::Duration::from_secs(10));
-    options
+    aci_cmk_core::test_support::fast_options()
 }
 
 /// The bearer header ARM requests must carry.
