@@ -534,14 +534,25 @@ impl<'a> Exec<'a> {
             KeySpec::Existing { id } => id.version().cloned(),
             KeySpec::Create { .. } => None,
         };
-        // Read it now that the deployer has access (the survey may not have been allowed to).
-        let existing = tracker
-            .until_propagated(|| async {
-                keys.get_key(&url, spec.key.name(), version.as_ref())
-                    .await
-                    .map_err(BackendError::from)
-            })
-            .await;
+        // A vault this run created holds no key: nothing to read. Otherwise read it now that the
+        // deployer has access (the survey may not have been allowed to).
+        let fresh_vault = matches!(
+            self.survey.vault,
+            VaultFound::Absent | VaultFound::TakenElsewhere(_)
+        ) && matches!(spec.key, KeySpec::Create { .. });
+        let existing = if fresh_vault {
+            Err(BackendError::Core(aci_cmk_core::Error::NotFound(
+                Box::default(),
+            )))
+        } else {
+            tracker
+                .until_propagated(|| async {
+                    keys.get_key(&url, spec.key.name(), version.as_ref())
+                        .await
+                        .map_err(BackendError::from)
+                })
+                .await
+        };
         match (existing, &spec.key) {
             (Ok(key), _) => Ok((KeyOutput { key }, StepAction::InPlace)),
             (Err(e), KeySpec::Create { name, size, kty }) if e.is_not_found() => {
