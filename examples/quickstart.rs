@@ -244,7 +244,12 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
-fn first_line(text: &str) -> &str {
+fn first_line(text: &str) -> String {
+    const MAX: usize = 200;
     let line = text.lines().next().unwrap_or(text);
-    &line[..line.len().min(160)]
+    if line.len() <= MAX {
+        return line.to_owned();
+    }
+    let cut = line[..MAX].rfind(' ').unwrap_or(MAX);
+    format!("{}…", &line[..cut])
 }
