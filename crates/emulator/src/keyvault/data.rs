@@ -275,6 +275,51 @@ fn live_vault(st: &State, vault: &str) -> Result<Vault, KvError> {
         .ok_or_else(|| KvError::VaultNotFound(format!("The vault '{vault}' does not exist.")))
 }
 
+/// The private key (PKCS#8 DER) and versioned `kid` of `key` at `version`, after authorizing
+/// `caller` for `authorize_as` and checking the version is usable for `use_for`.
+#[allow(clippy::too_many_arguments)]
+fn authorized_key(
+    state: &EmulatorState,
+    caller: &Caller,
+    vault: &str,
+    key: &str,
+    version: &str,
+    authorize_as: KeyOp,
+    use_for: KeyOp,
+    base: &str,
+) -> Result<(Vec<u8>, String), KvError> {
+    let delay = state.faults.replication_delay_ms();
+    state.store.read(|st| {
+        let v = live_vault(st, vault)?;
+        authorize(st, &v, caller, authorize_as, Some(key), delay)?;
+        let rec = st
+            .keys
+            .get(&key_id(vault, key))
+            .filter(|r| r.deleted.is_none())
+            .ok_or_else(|| key_not_found(key))?;
+        let k = rec
+            .version(version)
+            .ok_or_else(|| key_not_found(&format!("{key}/{version}")))?;
+        check_usable(k, use_for, &rec.name)?;
+        let der = B64URL
+            .decode(&k.pkcs8)
+            .map_err(|_| KvError::Internal("stored key is corrupt".to_owned()))?;
+        Ok((der, format!("{base}/keys/{}/{}", rec.name, k.version)))
+    })
+}
+
+/// Wraps (encrypts with the public half) or unwraps `value` with `pkcs8`.
+fn run_crypto(pkcs8: &[u8], op: KeyOp, alg: &str, value: &[u8]) -> Result<Vec<u8>, KvError> {
+    let alg = WrapAlg::parse(alg).ok_or_else(|| {
+        KvError::BadParameter(format!("Invalid algorithm '{alg}'. Supported values for RSA keys: RSA-OAEP, RSA-OAEP-256, RSA1_5."))
+    })?;
+    match op {
+        KeyOp::WrapKey | KeyOp::Encrypt => crypto::wrap(pkcs8, alg, value),
+        _ => crypto::unwrap(pkcs8, alg, value),
+    }
+    .map_err(KvError::BadParameter)
+}
+
 /// Runs wrap/unwrap/encrypt/decrypt for a caller after full authorization.
 #[allow(clippy::too_many_arguments)]
 fn crypto_op(
@@ -288,35 +333,8 @@ fn crypto_op(
     value: &[u8],
     base: &str,
 ) -> Result<(String, Vec<u8>), KvError> {
-    let delay = state.faults.replication_delay_ms();
-    let (pkcs8, kid) = state
-        .store
-        .read(|st| -> Result<(Vec<u8>, String), KvError> {
-            let v = live_vault(st, vault)?;
-            authorize(st, &v, caller, op, Some(key), delay)?;
-            let rec = st
-                .keys
-                .get(&key_id(vault, key))
-                .filter(|r| r.deleted.is_none())
-                .ok_or_else(|| key_not_found(key))?;
-            let k = rec
-                .version(version)
-                .ok_or_else(|| key_not_found(&format!("{key}/{version}")))?;
-            check_usable(k, op, &rec.name)?;
-            let der = B64URL
-                .decode(&k.pkcs8)
-                .map_err(|_| KvError::Internal("stored key is corrupt".to_owned()))?;
-            Ok((der, format!("{base}/keys/{}/{}", rec.name, k.version)))
-        })?;
-    let alg = WrapAlg::parse(alg).ok_or_else(|| {
-        KvError::BadParameter(format!("Invalid algorithm '{alg}'. Supported values for RSA keys: RSA-OAEP, RSA-OAEP-256, RSA1_5."))
-    })?;
-    let out = match op {
-        KeyOp::WrapKey | KeyOp::Encrypt => crypto::wrap(&pkcs8, alg, value),
-        _ => crypto::unwrap(&pkcs8, alg, value),
-    }
-    .map_err(KvError::BadParameter)?;
-    Ok((kid, out))
+    let (pkcs8, kid) = authorized_key(state, caller, vault, key, version, op, op, base)?;
+    Ok((kid, run_crypto(&pkcs8, op, alg, value)?))
 }
 
 /// In-process unwrap (for emulated Azure services such as ACI): authorizes `caller` exactly as
@@ -416,29 +434,18 @@ pub fn get_public_key_and_wrap(
     alg: &str,
     plaintext: &[u8],
 ) -> Result<(String, Vec<u8>), KvError> {
-    let delay = state.faults.replication_delay_ms();
     let base = state.config.vault_uri(vault);
-    let (pkcs8, kid) = state.store.read(|st| {
-        let v = live_vault(st, vault)?;
-        authorize(st, &v, caller, KeyOp::Get, Some(key), delay)?;
-        let rec = st
-            .keys
-            .get(&key_id(vault, key))
-            .filter(|r| r.deleted.is_none())
-            .ok_or_else(|| key_not_found(key))?;
-        let k = rec
-            .version(version)
-            .ok_or_else(|| key_not_found(&format!("{key}/{version}")))?;
-        check_usable(k, KeyOp::WrapKey, &rec.name)?;
-        let der = B64URL
-            .decode(&k.pkcs8)
-            .map_err(|_| KvError::Internal("stored key is corrupt".to_owned()))?;
-        Ok::<_, KvError>((der, format!("{base}/keys/{}/{}", rec.name, k.version)))
-    })?;
-    let alg = WrapAlg::parse(alg)
-        .ok_or_else(|| KvError::BadParameter(format!("Invalid algorithm '{alg}'.")))?;
-    let wrapped = crypto::wrap(&pkcs8, alg, plaintext).map_err(KvError::BadParameter)?;
-    Ok((kid, wrapped))
+    let (pkcs8, kid) = authorized_key(
+        state,
+        caller,
+        vault,
+        key,
+        version,
+        KeyOp::Get,
+        KeyOp::WrapKey,
+        &base,
+    )?;
+    Ok((kid, run_crypto(&pkcs8, KeyOp::WrapKey, alg, plaintext)?))
 }
 
 /// Public facts about a key version.
