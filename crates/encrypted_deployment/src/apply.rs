@@ -664,22 +664,17 @@ impl<'a> Exec<'a> {
             .ok_or_else(|| invalid("no container group"))?
             .name;
         let groups = &self.backends().container_groups;
-        let action = match &self.survey.group {
-            Some(existing) if desired::group_matches(existing, &want) => {
+        let action = desired::group_step(self.survey.group.as_ref(), &want);
+        match (action, &self.survey.group) {
+            (StepAction::InPlace, Some(existing)) => {
                 return Ok((Deployed::group(existing), StepAction::InPlace));
             }
-            Some(existing) if desired::encryption_differs(existing, &encryption) => {
-                if !spec.allow.recreate_container_group {
-                    return Err(invalid(&format!(
-                        "container group {name} exists with other encryption properties; set allow.recreate_container_group = true to re-create it"
-                    )));
-                }
-                groups.delete(&spec.resource_group, name).await?;
-                StepAction::Recreate
+            (StepAction::Recreate, _) if !spec.allow.recreate_container_group => {
+                return Err(invalid(&desired::recreate_refused(name)));
             }
-            Some(_) => StepAction::Update,
-            None => StepAction::Create,
-        };
+            (StepAction::Recreate, _) => groups.delete(&spec.resource_group, name).await?,
+            _ => {}
+        }
         // ACI reaches the key as a principal this run may have just created or granted access:
         // wait out its propagation.
         let created = tracker

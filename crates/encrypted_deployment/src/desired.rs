@@ -3,6 +3,7 @@
 //! already matches.
 
 use crate::{
+    progress::StepAction,
     spec::{DeploymentSpec, Flow, VaultAuthorization, VaultSku},
     template::{TemplateEncryption, TemplateError, inject_encryption},
 };
@@ -216,6 +217,24 @@ pub fn group_matches(existing: &ContainerGroup, desired: &ContainerGroup) -> boo
         _ => false,
     };
     encryption_same && existing.tags.get(SPEC_DIGEST_TAG) == desired.tags.get(SPEC_DIGEST_TAG)
+}
+
+/// What the container-group step does to get from `existing` to `want`: create it, leave it, put
+/// it again (`Update`), or delete and create it (`Recreate`: its encryption cannot change).
+pub fn group_step(existing: Option<&ContainerGroup>, want: &ContainerGroup) -> StepAction {
+    match (existing, &want.properties.encryption_properties) {
+        (None, _) => StepAction::Create,
+        (Some(e), _) if group_matches(e, want) => StepAction::InPlace,
+        (Some(e), Some(encryption)) if encryption_differs(e, encryption) => StepAction::Recreate,
+        (Some(_), _) => StepAction::Update,
+    }
+}
+
+/// The refusal of a `Recreate` the spec does not allow.
+pub fn recreate_refused(name: &impl std::fmt::Display) -> String {
+    format!(
+        "container group {name} exists with other encryption properties; set allow.recreate_container_group = true to re-create it"
+    )
 }
 
 /// Whether an existing group's encryption differs from the desired one (it cannot be changed

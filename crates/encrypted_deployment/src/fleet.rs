@@ -5,6 +5,7 @@
 use crate::{
     Orchestrator, desired,
     error::{BackendError, Error, Result},
+    progress::StepAction,
     report::ApplyReport,
     spec::{DeploymentSpec, SpecError},
 };
@@ -180,22 +181,20 @@ impl Orchestrator {
             return Ok(false);
         };
         let groups = &self.backends.container_groups;
-        match groups.get(&spec.resource_group, &group.name).await {
-            Ok(existing) if desired::group_matches(&existing, &want) => return Ok(false),
-            Ok(existing) if desired::encryption_differs(&existing, &encryption) => {
-                if !spec.allow.recreate_container_group {
-                    return Err(BackendError::Core(aci_cmk_core::Error::InvalidArgument(
-                        format!(
-                            "container group {} exists with other encryption properties; set allow.recreate_container_group = true to re-create it",
-                            group.name
-                        ),
-                    )));
-                }
-                groups.delete(&spec.resource_group, &group.name).await?;
-            }
-            Ok(_) => {}
-            Err(e) if e.is_not_found() => {}
+        let existing = match groups.get(&spec.resource_group, &group.name).await {
+            Ok(existing) => Some(existing),
+            Err(e) if e.is_not_found() => None,
             Err(e) => return Err(e.into()),
+        };
+        match desired::group_step(existing.as_ref(), &want) {
+            StepAction::InPlace => return Ok(false),
+            StepAction::Recreate if !spec.allow.recreate_container_group => {
+                return Err(BackendError::Core(aci_cmk_core::Error::InvalidArgument(
+                    desired::recreate_refused(&group.name),
+                )));
+            }
+            StepAction::Recreate => groups.delete(&spec.resource_group, &group.name).await?,
+            _ => {}
         }
         groups
             .create_or_update(&spec.resource_group, &group.name, &want)

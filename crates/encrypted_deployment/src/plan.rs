@@ -295,19 +295,12 @@ fn group_action(spec: &DeploymentSpec, survey: &Survey) -> (StepAction, String) 
     let Some(want) = desired::desired_group(spec, &encryption, identity.as_ref()) else {
         return (StepAction::Create, String::new());
     };
-    match &survey.group {
-        None => (
-            StepAction::Create,
-            format!("create with key version {}", key.version),
-        ),
-        Some(existing) if desired::group_matches(existing, &want) => (
-            StepAction::InPlace,
-            format!("encrypted with key version {}", key.version),
-        ),
-        Some(existing) if desired::encryption_differs(existing, &encryption) => (
-            StepAction::Recreate,
-            "encryption changes: delete and re-create".into(),
-        ),
-        Some(_) => (StepAction::Update, "update the group".into()),
-    }
+    let action = desired::group_step(survey.group.as_ref(), &want);
+    let detail = match action {
+        StepAction::Create => format!("create with key version {}", key.version),
+        StepAction::InPlace => format!("encrypted with key version {}", key.version),
+        StepAction::Recreate => "encryption changes: delete and re-create".into(),
+        _ => "update the group".into(),
+    };
+    (action, detail)
 }
