@@ -141,7 +141,17 @@ async fn converges_under_throttling_errors_dropped_connections_and_replication_d
             Err(e) => panic!("no convergence under faults after {runs:?}: {e}"),
         }
     };
-    assert!(report.step(StepId::ContainerGroup).is_some(), "{report}");
+    let encrypted_with = report.encryption.as_ref().map(|e| e.key_version.clone());
+    let key_version = report
+        .key_id
+        .as_ref()
+        .and_then(|k| k.version())
+        .map(ToString::to_string);
+    assert!(encrypted_with.is_some(), "{report}");
+    assert_eq!(
+        encrypted_with, key_version,
+        "the group uses the one key version"
+    );
     let versions = h
         .emulator
         .state()
