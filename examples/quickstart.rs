@@ -172,7 +172,7 @@ async fn prove_encryption(
     };
 
     // 1. At rest: nothing secret in the emulator's state.
-    let dump = serde_json::to_string(&emulator.state().store.read(|st| st.dump()))?;
+    let dump = emulator.admin().dump().to_string();
     let sealed = !dump.contains(SECURE_VALUE) && !dump.contains("hello from a CMK-encrypted group");
     println!(
         "-- proof\n  state holds only ciphertext of env values and logs: {}",

@@ -6,10 +6,11 @@
 //! Each run is decided by its seed (`seed + run index`): a failing run replays with
 //! `--seed <its seed> --runs 1`.
 
-use aci_cmk_emulator::faults::FaultConfig;
+use aci_cmk_emulator::FaultConfig;
 use aci_cmk_encrypted_deployment::{OrchestratorOptions, propagation::PropagationRetry};
 use aci_cmk_integration_tests::Harness;
 use rand::{Rng, SeedableRng, rngs::StdRng};
+use serde_json::Value;
 use std::{collections::HashSet, process::ExitCode, time::Duration};
 
 /// What one run drew.
@@ -110,7 +111,10 @@ async fn run(seed: u64, verbose: bool) -> Result<(), String> {
     let h = Harness::start_with(options).await;
     let faults: FaultConfig =
         serde_json::from_value(scenario.faults.clone()).map_err(|e| e.to_string())?;
-    h.emulator.state().faults.set(faults);
+    h.emulator
+        .admin()
+        .set_faults(faults)
+        .map_err(|e| e.to_string())?;
     let spec = h.spec(&spec_text(&scenario));
 
     // Killed at a random point: the future is dropped mid-flight, requests and all.
@@ -132,7 +136,10 @@ async fn run(seed: u64, verbose: bool) -> Result<(), String> {
         return Err(format!("no convergence under faults: {last}"));
     }
     // Without faults, a converged state needs no writes.
-    h.emulator.state().faults.set(FaultConfig::default());
+    h.emulator
+        .admin()
+        .set_faults(FaultConfig::default())
+        .map_err(|e| e.to_string())?;
     let again = h
         .orchestrator
         .apply(&spec)
@@ -147,59 +154,83 @@ async fn run(seed: u64, verbose: bool) -> Result<(), String> {
     check_end_state(&h, scenario.protected)
 }
 
+/// The rows of one table of the emulator's admin dump.
+fn rows<'a>(dump: &'a Value, table: &str) -> Vec<&'a Value> {
+    dump[table]
+        .as_object()
+        .map(|m| m.values().collect())
+        .unwrap_or_default()
+}
+
+fn text<'a>(v: &'a Value, field: &str) -> &'a str {
+    v[field].as_str().unwrap_or_default()
+}
+
+/// The end state, read from the emulator's admin dump: one live vault without duplicate
+/// access policies, one key with one version, the identity only in the network-protected flow,
+/// one `Succeeded` group on that version, no duplicate role assignments.
 fn check_end_state(h: &Harness, protected: bool) -> Result<(), String> {
-    h.emulator.state().store.read(|st| {
-        let vaults: Vec<_> = st.vaults.values().filter(|v| v.deleted.is_none()).collect();
-        if vaults.len() != 1 {
-            return Err(format!("{} live vaults", vaults.len()));
+    let dump = h.emulator.admin().dump();
+    let vaults: Vec<&Value> = rows(&dump, "vaults")
+        .into_iter()
+        .filter(|v| v["deleted"].is_null())
+        .collect();
+    if vaults.len() != 1 {
+        return Err(format!("{} live vaults", vaults.len()));
+    }
+    let mut policies = HashSet::new();
+    for p in vaults[0]["props"]["access_policies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let oid = text(p, "object_id");
+        if !policies.insert(oid.to_ascii_lowercase()) {
+            return Err(format!("duplicate access policy for {oid}"));
         }
-        let mut policies = HashSet::new();
-        for p in &vaults[0].props.access_policies {
-            if !policies.insert(p.object_id.to_ascii_lowercase()) {
-                return Err(format!("duplicate access policy for {}", p.object_id));
-            }
+    }
+    let keys = rows(&dump, "keys");
+    let versions: usize = keys
+        .iter()
+        .map(|k| k["versions"].as_array().map_or(0, Vec::len))
+        .sum();
+    if keys.len() != 1 || versions != 1 {
+        return Err(format!("{} keys with {versions} versions", keys.len()));
+    }
+    let version = text(&keys[0]["versions"][0], "version");
+    let identities = rows(&dump, "identities").len();
+    if identities != usize::from(protected) {
+        return Err(format!("{identities} identities (orphans?)"));
+    }
+    let groups = rows(&dump, "container_groups");
+    if groups.len() != 1 {
+        return Err(format!("{} container groups", groups.len()));
+    }
+    let group = groups[0];
+    let state = text(group, "provisioning_state");
+    if state != "Succeeded" {
+        return Err(format!("the group is {state}"));
+    }
+    let encryption = &group["encryption"];
+    if !(text(encryption, "key_version").eq_ignore_ascii_case(version)
+        && encryption["identity"].is_string() == protected)
+    {
+        return Err(format!(
+            "the group's encryption is {encryption}, the key version {version}"
+        ));
+    }
+    let mut assignments = HashSet::new();
+    for a in rows(&dump, "role_assignments") {
+        let key = (
+            text(a, "scope").to_ascii_lowercase(),
+            text(a, "role_definition").to_ascii_lowercase(),
+            text(a, "principal_id").to_owned(),
+        );
+        if !assignments.insert(key) {
+            return Err(format!("duplicate role assignment {}", text(a, "id")));
         }
-        let keys: Vec<_> = st.keys.values().collect();
-        let versions: usize = keys.iter().map(|k| k.versions.len()).sum();
-        if keys.len() != 1 || versions != 1 {
-            return Err(format!("{} keys with {versions} versions", keys.len()));
-        }
-        let version = &keys[0].versions[0].version;
-        let identities = st.identities.len();
-        if identities != usize::from(protected) {
-            return Err(format!("{identities} identities (orphans?)"));
-        }
-        let groups: Vec<_> = st.container_groups.values().collect();
-        if groups.len() != 1 {
-            return Err(format!("{} container groups", groups.len()));
-        }
-        let group = groups[0];
-        if group.provisioning_state != "Succeeded" {
-            return Err(format!("the group is {}", group.provisioning_state));
-        }
-        match &group.encryption {
-            Some(e)
-                if e.key_version.eq_ignore_ascii_case(version)
-                    && e.identity.is_some() == protected => {}
-            other => {
-                return Err(format!(
-                    "the group's encryption is {other:?}, the key version {version}"
-                ));
-            }
-        }
-        let mut assignments = HashSet::new();
-        for a in st.role_assignments.values() {
-            let key = (
-                a.scope.to_ascii_lowercase(),
-                a.role_definition.to_ascii_lowercase(),
-                a.principal_id.clone(),
-            );
-            if !assignments.insert(key) {
-                return Err(format!("duplicate role assignment {}", a.id));
-            }
-        }
-        Ok(())
-    })
+    }
+    Ok(())
 }
 
 #[tokio::main]

@@ -63,9 +63,8 @@ impl Harness {
     /// last cleared.
     pub fn writes(&self) -> Vec<String> {
         self.emulator
-            .state()
-            .log
-            .snapshot()
+            .admin()
+            .requests()
             .into_iter()
             .filter(|e| {
                 e.service != "token"
@@ -79,7 +78,7 @@ impl Harness {
 
     /// Forgets the request log.
     pub fn clear_log(&self) {
-        self.emulator.state().log.clear();
+        self.emulator.admin().clear_requests();
     }
 }
 

@@ -6,7 +6,7 @@
 //! number of round trips any client could have made the run in, given which requests it made:
 //! with a fixed latency L on every request, no run can take less than chain × L.
 
-use aci_cmk_emulator::reqlog::LogEntry;
+use aci_cmk_emulator::LogEntry;
 use serde_json::{Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 

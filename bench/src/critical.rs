@@ -9,7 +9,7 @@ use crate::{
     specs,
 };
 use aci_cmk_core::cloud::EmulatorProfile;
-use aci_cmk_emulator::{Emulator, EmulatorOptions, RunningEmulator, faults::FaultConfig};
+use aci_cmk_emulator::{Emulator, EmulatorOptions, FaultConfig, RunningEmulator};
 use aci_cmk_encrypted_deployment::{
     Backends, Connection, Orchestrator, OrchestratorOptions, spec::DeploymentSpec,
 };
@@ -53,11 +53,11 @@ async fn emulator(latency_ms: u64) -> Result<(RunningEmulator, EmulatorProfile)>
         "aci_provisioning_ms": 0,
         "rules": [{"action": {"type": "latency", "fixed_ms": latency_ms}}]
     }))?;
-    emulator.state().faults.set(faults);
+    emulator.admin().set_faults(faults)?;
     // The token signing key is generated in the background: not part of the client's time.
-    emulator.state().tokens.ready().await?;
+    emulator.admin().tokens_ready().await?;
     let profile = EmulatorProfile::from_ready_line(&serde_json::to_string(emulator.info())?)?;
-    emulator.state().log.clear();
+    emulator.admin().clear_requests();
     Ok((emulator, profile))
 }
 
@@ -67,12 +67,12 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<()>>,
 {
-    emulator.state().log.clear();
+    emulator.admin().clear_requests();
     let t0 = OffsetDateTime::now_utc();
     let started = Instant::now();
     body().await?;
     let wall_ms = ms(started.elapsed());
-    let reqs = chain::requests(&emulator.state().log.snapshot(), t0)?;
+    let reqs = chain::requests(&emulator.admin().requests(), t0)?;
     Ok(Run { wall_ms, reqs })
 }
 

@@ -1,7 +1,7 @@
 //! apply_many: many groups on one vault and key, under the emulator's ARM write throttling.
 
 use crate::flows::STANDARD;
-use aci_cmk_emulator::faults::FaultConfig;
+use aci_cmk_emulator::FaultConfig;
 use aci_cmk_encrypted_deployment::FleetOptions;
 use aci_cmk_integration_tests::Harness;
 
@@ -13,7 +13,7 @@ async fn a_fleet_deploys_once_each_under_a_write_token_bucket() {
         "rules": [{"service": "arm", "writes_only": true, "action": {"type": "token_bucket", "capacity": 5, "refill_per_sec": 20.0, "retry_after_secs": 1}}]
     }))
     .expect("faults");
-    h.emulator.state().faults.set(faults);
+    h.emulator.admin().set_faults(faults).expect("faults");
     let specs: Vec<_> = (0..24)
         .map(|i| {
             h.spec(&STANDARD.replace("name = \"hello-std\"", &format!("name = \"fleet-{i:03}\"")))

@@ -122,7 +122,7 @@ async fn standard_flow_on_an_access_policy_vault() {
         .await
         .expect("logs");
     assert!(logs.contains("GREETING, API_TOKEN"), "{logs}");
-    let dump = serde_json::to_string(&h.emulator.state().store.read(|st| st.dump())).expect("dump");
+    let dump = h.emulator.admin().dump().to_string();
     assert!(!dump.contains("e2e-secure-canary"));
 }
 

@@ -1,7 +1,7 @@
 //! rotate, destroy, recovery of a soft-deleted vault, preflight against real state, and faults.
 
 use crate::flows::{PROTECTED, STANDARD};
-use aci_cmk_emulator::faults::FaultConfig;
+use aci_cmk_emulator::FaultConfig;
 use aci_cmk_encrypted_deployment::{
     DestroyOptions, Error, OrchestratorOptions, RotateOptions,
     progress::{StepAction, StepId},
@@ -128,7 +128,7 @@ async fn converges_under_throttling_errors_dropped_connections_and_replication_d
         ]
     }))
     .expect("a fault configuration");
-    h.emulator.state().faults.set(faults);
+    h.emulator.admin().set_faults(faults).expect("faults");
     let spec = h.spec(&PROTECTED.replace("[vault]\n", "[vault]\nauthorization = \"rbac\"\n"));
     // A dropped connection on a request that is not idempotent (a key creation) is not retried
     // by the pipeline — it may have been processed — so it fails the run; the next run
@@ -152,13 +152,18 @@ async fn converges_under_throttling_errors_dropped_connections_and_replication_d
         encrypted_with, key_version,
         "the group uses the one key version"
     );
-    let versions = h
-        .emulator
-        .state()
-        .store
-        .read(|st| st.keys.values().map(|k| k.versions.len()).sum::<usize>());
+    let dump = h.emulator.admin().dump();
+    let versions: usize = dump["keys"]
+        .as_object()
+        .into_iter()
+        .flat_map(|keys| keys.values())
+        .map(|k| k["versions"].as_array().map_or(0, Vec::len))
+        .sum();
     assert_eq!(versions, 1, "no key version was created twice");
-    h.emulator.state().faults.set(FaultConfig::default());
+    h.emulator
+        .admin()
+        .set_faults(FaultConfig::default())
+        .expect("faults");
     h.clear_log();
     let again = h.orchestrator.apply(&spec).await.expect("re-apply");
     assert_eq!(again.writes(), 0);
@@ -175,7 +180,7 @@ async fn a_fresh_identity_is_waited_for_until_it_has_replicated() {
     let faults: FaultConfig =
         serde_json::from_value(serde_json::json!({"replication_delay_ms": 2500}))
             .expect("a fault configuration");
-    h.emulator.state().faults.set(faults);
+    h.emulator.admin().set_faults(faults).expect("faults");
     let spec = h.spec(PROTECTED);
     let report = h
         .orchestrator

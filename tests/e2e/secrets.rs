@@ -231,17 +231,14 @@ async fn no_canary_in_logs_errors_debug_reports_request_log_or_dump() {
     );
 
     // What the emulator keeps.
-    let state = h.emulator.state();
-    let requests = state.log.snapshot();
+    let admin = h.emulator.admin();
+    let requests = admin.requests();
     assert!(!requests.is_empty());
     evidence.add(
         "emulator request log",
         serde_json::to_string(&requests).expect("the log serializes"),
     );
-    evidence.add(
-        "emulator dump",
-        serde_json::to_string(&state.store.read(|st| st.dump())).expect("the dump serializes"),
-    );
+    evidence.add("emulator dump", admin.dump().to_string());
 
     drop(_guard);
     let lines = logs.text();

@@ -5,12 +5,16 @@
 //!   locally, CI is green.
 //! - `cargo xtask deps`: the dependency checks alone (see [`deps`]).
 //! - `cargo xtask emulator [ARGS]`: runs the local Azure emulator (`--port 0`, `--state-dir DIR`).
+//! - `cargo xtask tidy`: every module documented, nothing forbidden, no import cycle in the
+//!   crates [`ACYCLIC_CRATES`] names.
 //! - `cargo xtask bench [ARGS]`: builds the emulator and the benchmarks with `--release` and runs
 //!   them (see `bench/`); writes `target/bench/results.json` and prints a table.
 //! - `cargo xtask chaos [--runs N] [--seed S]`: random flows on random fault schedules, killed at
 //!   a random point and run again; every run must converge (release build). `ci` runs a few.
 //!
 //! xtask has no dependencies so that it compiles in a second.
+
+mod module_graph;
 
 use std::{
     env,
@@ -50,7 +54,7 @@ fn print_help() {
          tasks:\n  \
          ci                 fmt check, deps, clippy -D warnings, tests, docs -D warnings\n  \
          deps               one TLS stack and crypto provider; licenses on the allow-list\n  \
-         tidy               every module documented; no disabled TLS checks, todo! or dbg!\n  \
+         tidy               every module documented; no disabled TLS checks, todo! or dbg!; no import cycles\n  \
          emulator [ARGS]    run the local Azure emulator (e.g. --port 0 --state-dir DIR)\n  \
          bench [ARGS]       release-build and run the benchmarks (target/bench/results.json + a table)\n  \
          chaos [ARGS]       --runs N --seed S: random faults and kills; every run must converge"
@@ -215,6 +219,10 @@ const FORBIDDEN: &[(&str, &str)] = &[
     ("dbg!(", "no stray debugging output"),
 ];
 
+/// Crates whose modules must not import each other in a circle (checked from their `use` lines
+/// and paths by [`module_graph`]).
+const ACYCLIC_CRATES: &[&str] = &["crates/emulator", "crates/arm_template"];
+
 /// rust-analyzer's `tidy`, small: every Rust file of the project opens with a `//!` doc line,
 /// and none holds a forbidden construct. Reads `git ls-files`, so it sees what is committed
 /// and staged, not build output.
@@ -247,8 +255,23 @@ fn tidy() -> Result<(), String> {
             }
         }
     }
+    for krate in ACYCLIC_CRATES {
+        let src = std::path::Path::new(krate).join("src");
+        if !src.exists() {
+            continue;
+        }
+        for cycle in module_graph::cycles(&src)? {
+            problems.push(format!(
+                "{krate}: modules import each other in a circle: {}",
+                cycle.join(" → ")
+            ));
+        }
+    }
     if problems.is_empty() {
-        eprintln!("xtask tidy: {checked} files, every module documented, nothing forbidden");
+        eprintln!(
+            "xtask tidy: {checked} files, every module documented, nothing forbidden, no import cycle in {}",
+            ACYCLIC_CRATES.join(", ")
+        );
         Ok(())
     } else {
         Err(format!("tidy:\n  {}", problems.join("\n  ")))

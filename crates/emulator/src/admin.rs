@@ -1,261 +1,300 @@
-//! Admin API under `/_admin` (not part of Azure's surface; no Azure token; served to loopback
-//! clients only):
-//!
-//! - `POST /_admin/reset`: back to the initial state (deployer and first-party apps only),
-//!   faults cleared, request log cleared.
-//! - `GET /_admin/dump`: every table as JSON (secrets and key material redacted).
-//! - `GET /_admin/requests[?service=arm|graph|keyvault|token|msi]` (`DELETE` clears): the
-//!   request log.
-//! - `GET|PUT|DELETE /_admin/faults`: the [`crate::faults::FaultConfig`].
-//! - `POST /_admin/principals` `{"display_name"?, "client_id"?, "client_secret"?}`: adds an
-//!   application with a secret and its service principal; answers its ids and secret.
-//! - `POST /_admin/subscriptions` `{"subscription_id"?, "display_name"?}`: adds a subscription
-//!   to the tenant.
-//! - `POST /_admin/tokens` `{"aud", "oid"?, "appid"?, "tid"?, "iss"?, "ttl_secs"?, "nbf_offset_secs"?}`:
-//!   mints a signed token with arbitrary claims (for tests of expired or foreign tokens).
+//! [`Admin`]: the emulator's admin operations, outside Azure's surface — reset, dump, request
+//! log, faults, the clock, extra principals and subscriptions, test tokens. Tests, benchmarks
+//! and tools use it in process; the server's `/_admin` routes are a thin HTTP layer over it.
 
-use axum::response::Response;
-use http::{Method, StatusCode};
-use serde::Deserialize;
-use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::auth::Claims;
-use crate::config::now_secs;
-use crate::faults::FaultConfig;
-use crate::server::Ctx;
-use crate::wire;
+use crate::arm::resources::Subscription;
+use crate::config::{ClockOffset, PersistedConfig};
+use crate::entra::tokens::{Claims, TOKEN_LIFETIME_SECS};
+use crate::server::faults::{FaultAction, FaultConfig};
+use crate::server::frontend::Frontend;
+use crate::server::request_log::LogEntry;
 
-fn err(status: StatusCode, msg: impl Into<String>) -> Response {
-    wire::arm_error(status, "BadRequest", msg)
+/// Why an admin operation was refused or failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdminError {
+    /// The input is invalid; `field` names what is wrong.
+    #[error("invalid {field}: {message}")]
+    Invalid {
+        /// The field (or request) at fault.
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The emulator failed (e.g. the state file could not be written).
+    #[error("{0}")]
+    Internal(String),
 }
 
-#[derive(Deserialize)]
-struct NewPrincipal {
-    #[serde(default)]
-    display_name: Option<String>,
-    #[serde(default)]
-    client_id: Option<String>,
-    #[serde(default)]
-    client_secret: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct NewSubscription {
-    #[serde(default)]
-    subscription_id: Option<String>,
-    #[serde(default)]
-    display_name: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct MintToken {
-    aud: String,
-    #[serde(default)]
-    oid: Option<String>,
-    #[serde(default)]
-    appid: Option<String>,
-    #[serde(default)]
-    tid: Option<String>,
-    #[serde(default)]
-    iss: Option<String>,
-    #[serde(default)]
-    ttl_secs: Option<i64>,
-    #[serde(default)]
-    nbf_offset_secs: Option<i64>,
-}
-
-/// Resets state, faults and the request log.
-pub fn reset(ctx: &Ctx) -> Result<(), crate::store::StoreError> {
-    let ids = ctx.app.config.ids.clone();
-    ctx.app.store.reset(|st| {
-        st.meta.insert("config", ids.clone());
-        crate::directory::seed(st, &ids);
-    })?;
-    ctx.app.faults.set(FaultConfig::default());
-    ctx.app.log.clear();
-    Ok(())
-}
-
-/// Handles an admin request.
-pub async fn handle(ctx: &Ctx) -> Response {
-    let rest: Vec<String> = ctx.segs[1..]
-        .iter()
-        .map(|s| s.to_ascii_lowercase())
-        .collect();
-    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
-    match (&ctx.method, rest.as_slice()) {
-        (&Method::POST, ["reset"]) => match reset(ctx) {
-            Ok(()) => wire::json(StatusCode::OK, &json!({"reset": true})),
-            Err(e) => err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-        },
-        (&Method::GET, ["dump"]) => {
-            let mut v = ctx.app.store.read(|st| st.dump());
-            v["faults"] = serde_json::to_value(ctx.app.faults.get()).unwrap_or_default();
-            wire::json(StatusCode::OK, &v)
+impl AdminError {
+    fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        AdminError::Invalid {
+            field,
+            message: message.into(),
         }
-        (&Method::GET, ["requests"]) => {
-            let service = ctx.q("service").map(str::to_owned);
-            let entries: Vec<_> = ctx
-                .app
-                .log
-                .snapshot()
-                .into_iter()
-                .filter(|e| {
-                    service
-                        .as_ref()
-                        .is_none_or(|s| e.service.eq_ignore_ascii_case(s))
-                })
-                .collect();
-            wire::json(StatusCode::OK, &json!({ "value": entries }))
+    }
+}
+
+impl From<crate::store::StoreError> for AdminError {
+    fn from(e: crate::store::StoreError) -> Self {
+        AdminError::Internal(e.to_string())
+    }
+}
+
+/// A principal added with [`Admin::add_principal`]: its ids and client secret.
+#[derive(Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NewPrincipal {
+    /// Application (client) id.
+    pub client_id: String,
+    /// Client secret.
+    pub client_secret: String,
+    /// Service principal object id.
+    pub object_id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Tenant id.
+    pub tenant_id: String,
+}
+
+impl std::fmt::Debug for NewPrincipal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewPrincipal")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("object_id", &self.object_id)
+            .field("display_name", &self.display_name)
+            .field("tenant_id", &self.tenant_id)
+            .finish()
+    }
+}
+
+/// Claims of a test token minted with [`Admin::mint_token`]; absent values are the deployer's.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct TokenRequest {
+    /// Audience.
+    pub aud: String,
+    /// Object id (default: the deployer's).
+    #[serde(default)]
+    pub oid: Option<String>,
+    /// Application id (default: the deployer's).
+    #[serde(default)]
+    pub appid: Option<String>,
+    /// Tenant id (default: the emulator's).
+    #[serde(default)]
+    pub tid: Option<String>,
+    /// Issuer (default: the emulator's).
+    #[serde(default)]
+    pub iss: Option<String>,
+    /// Lifetime in seconds (default: an hour and a half; at most ten years, may be negative).
+    #[serde(default)]
+    pub ttl_secs: Option<i64>,
+    /// `nbf` relative to now (default -300; within ten years either way).
+    #[serde(default)]
+    pub nbf_offset_secs: Option<i64>,
+}
+
+/// Ten years: the bound on a test token's lifetime and `nbf` offset.
+const MAX_TOKEN_OFFSET_SECS: i64 = 10 * 366 * 24 * 3600;
+
+/// The admin operations of one running emulator.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    frontend: Arc<Frontend>,
+}
+
+impl Admin {
+    pub(crate) fn new(frontend: Arc<Frontend>) -> Self {
+        Self { frontend }
+    }
+
+    /// Back to the initial state (deployer and first-party apps only), faults cleared, request
+    /// log cleared. The clock stays where it is (it never moves back).
+    pub fn reset(&self) -> Result<(), AdminError> {
+        let shared = &self.frontend.shared;
+        let ids = shared.config.ids.clone();
+        let offset = shared.clock.offset_ms();
+        shared.store.reset(|st| {
+            st.table_mut::<PersistedConfig>()
+                .insert("config", ids.clone());
+            st.table_mut::<ClockOffset>()
+                .insert("clock", ClockOffset { offset_ms: offset });
+            crate::graph::directory::seed(st, &ids);
+        })?;
+        self.set_faults(FaultConfig::default())?;
+        self.frontend.log.clear();
+        Ok(())
+    }
+
+    /// Every table as JSON (secrets and key material redacted) and the fault configuration.
+    pub fn dump(&self) -> serde_json::Value {
+        let mut v = self.frontend.shared.store.read(|st| st.dump());
+        v["faults"] = serde_json::to_value(self.faults()).unwrap_or_default();
+        v
+    }
+
+    /// The request log, oldest first (admin requests are not logged).
+    pub fn requests(&self) -> Vec<LogEntry> {
+        self.frontend.log.snapshot()
+    }
+
+    /// Forgets the request log.
+    pub fn clear_requests(&self) {
+        self.frontend.log.clear();
+    }
+
+    /// The fault configuration.
+    pub fn faults(&self) -> FaultConfig {
+        self.frontend.faults.get()
+    }
+
+    /// Replaces the fault configuration (and the services' timing it carries).
+    pub fn set_faults(&self, config: FaultConfig) -> Result<(), AdminError> {
+        if config.rules.iter().any(
+            |r| matches!(r.action, FaultAction::Error { status } if !(500..=599).contains(&status)),
+        ) {
+            return Err(AdminError::invalid(
+                "rules",
+                "error faults must use a 5xx status",
+            ));
         }
-        (&Method::DELETE, ["requests"]) => {
-            ctx.app.log.clear();
-            wire::empty(StatusCode::NO_CONTENT)
+        self.frontend
+            .shared
+            .timing
+            .set(config.replication_delay_ms, config.aci_provisioning_ms);
+        self.frontend.faults.set(config);
+        Ok(())
+    }
+
+    /// The emulator's time now.
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.frontend.shared.clock.now()
+    }
+
+    /// Moves the emulator's clock forward (at most 100 years at a time) and answers the new
+    /// time. Every service sees it at once: an expired key is refused, a retention period
+    /// ends, an operation completes. With a state directory the move survives a restart.
+    pub fn advance(&self, by: Duration) -> Result<time::OffsetDateTime, AdminError> {
+        let shared = &self.frontend.shared;
+        let now = shared
+            .clock
+            .advance(by)
+            .map_err(|e| AdminError::invalid("advance", e.to_string()))?;
+        let offset = shared.clock.offset_ms();
+        shared.store.write(|st| {
+            st.table_mut::<ClockOffset>()
+                .insert("clock", ClockOffset { offset_ms: offset });
+        })?;
+        Ok(now)
+    }
+
+    /// Adds an application with a client secret and its service principal.
+    pub fn add_principal(
+        &self,
+        display_name: Option<String>,
+        client_id: Option<String>,
+        client_secret: Option<String>,
+    ) -> Result<NewPrincipal, AdminError> {
+        let shared = &self.frontend.shared;
+        let tenant = shared.config.tenant().to_owned();
+        let name = display_name.unwrap_or_else(|| "emulator-app".to_owned());
+        let now_ms = shared.clock.now_ms();
+        let (app, p) = shared.store.write(|st| {
+            crate::graph::directory::create_app_principal(
+                st,
+                &tenant,
+                &name,
+                client_id,
+                client_secret,
+                now_ms,
+            )
+        })?;
+        Ok(NewPrincipal {
+            client_id: app.app_id,
+            client_secret: app.client_secret.unwrap_or_default(),
+            object_id: p.object_id,
+            display_name: p.display_name,
+            tenant_id: tenant,
+        })
+    }
+
+    /// Adds a subscription to the tenant and answers its id (lower-cased).
+    pub fn add_subscription(
+        &self,
+        subscription_id: Option<String>,
+        display_name: Option<String>,
+    ) -> Result<String, AdminError> {
+        let id = subscription_id
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+            .to_ascii_lowercase();
+        if uuid::Uuid::parse_str(&id).is_err() {
+            return Err(AdminError::invalid(
+                "subscription_id",
+                "subscription_id must be a GUID",
+            ));
         }
-        (&Method::GET, ["faults"]) => wire::json(
-            StatusCode::OK,
-            &serde_json::to_value(ctx.app.faults.get()).unwrap_or_default(),
-        ),
-        (&Method::PUT, ["faults"]) => match serde_json::from_slice::<FaultConfig>(&ctx.body) {
-            Ok(c) if c.rules.iter().any(|r| {
-                matches!(r.action, crate::faults::FaultAction::Error { status } if !(500..=599).contains(&status))
-            }) =>
-            {
-                err(StatusCode::BAD_REQUEST, "error faults must use a 5xx status")
-            }
-            Ok(c) => {
-                ctx.app.faults.set(c.clone());
-                wire::json(StatusCode::OK, &serde_json::to_value(c).unwrap_or_default())
-            }
-            Err(e) => err(
-                StatusCode::BAD_REQUEST,
-                format!("invalid fault configuration: {e}"),
-            ),
-        },
-        (&Method::DELETE, ["faults"]) => {
-            ctx.app.faults.set(FaultConfig::default());
-            wire::empty(StatusCode::NO_CONTENT)
-        }
-        (&Method::POST, ["principals"]) => {
-            let req: NewPrincipal = if ctx.body.is_empty() {
-                NewPrincipal {
-                    display_name: None,
-                    client_id: None,
-                    client_secret: None,
-                }
+        let sub = Subscription {
+            id: id.clone(),
+            display_name: display_name
+                .unwrap_or_else(|| "aci-cmk emulator subscription".to_owned()),
+        };
+        self.frontend
+            .shared
+            .store
+            .write(|st| st.table_mut::<Subscription>().insert(id.clone(), sub))?;
+        Ok(id)
+    }
+
+    /// Mints a signed token with arbitrary claims (for tests of expired or foreign tokens).
+    pub fn mint_token(&self, req: TokenRequest) -> Result<String, AdminError> {
+        let shared = &self.frontend.shared;
+        let cfg = &shared.config;
+        let bounded = |field: &'static str, v: i64| {
+            if v.unsigned_abs() > MAX_TOKEN_OFFSET_SECS.unsigned_abs() {
+                Err(AdminError::invalid(
+                    field,
+                    format!(
+                        "{field} must lie within ten years ({MAX_TOKEN_OFFSET_SECS} seconds) either way"
+                    ),
+                ))
             } else {
-                match serde_json::from_slice(&ctx.body) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        return err(StatusCode::BAD_REQUEST, format!("invalid principal: {e}"));
-                    }
-                }
-            };
-            let tenant = ctx.app.config.tenant().to_owned();
-            let name = req
-                .display_name
-                .unwrap_or_else(|| "emulator-app".to_owned());
-            let r = ctx.app.store.write(|st| {
-                crate::directory::create_app_principal(
-                    st,
-                    &tenant,
-                    &name,
-                    req.client_id,
-                    req.client_secret,
-                )
-            });
-            match r {
-                Ok((app, p)) => wire::json(
-                    StatusCode::CREATED,
-                    &json!({
-                        "client_id": app.app_id,
-                        "client_secret": app.client_secret,
-                        "object_id": p.object_id,
-                        "display_name": p.display_name,
-                        "tenant_id": tenant,
-                    }),
-                ),
-                Err(e) => err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+                Ok(v)
             }
-        }
-        (&Method::POST, ["subscriptions"]) => {
-            let req: NewSubscription = if ctx.body.is_empty() {
-                NewSubscription {
-                    subscription_id: None,
-                    display_name: None,
-                }
-            } else {
-                match serde_json::from_slice(&ctx.body) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        return err(
-                            StatusCode::BAD_REQUEST,
-                            format!("invalid subscription: {e}"),
-                        );
-                    }
-                }
-            };
-            let id = req
-                .subscription_id
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
-                .to_ascii_lowercase();
-            if uuid::Uuid::parse_str(&id).is_err() {
-                return err(StatusCode::BAD_REQUEST, "subscription_id must be a GUID");
-            }
-            let sub = crate::arm::resources::Subscription {
-                id: id.clone(),
-                display_name: req
-                    .display_name
-                    .unwrap_or_else(|| "aci-cmk emulator subscription".to_owned()),
-            };
-            match ctx
-                .app
-                .store
-                .write(|st| st.subscriptions.insert(id.clone(), sub))
-            {
-                Ok(_) => wire::json(StatusCode::CREATED, &json!({"subscription_id": id})),
-                Err(e) => err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-            }
-        }
-        (&Method::POST, ["tokens"]) => {
-            let req: MintToken = match serde_json::from_slice(&ctx.body) {
-                Ok(r) => r,
-                Err(e) => {
-                    return err(
-                        StatusCode::BAD_REQUEST,
-                        format!("invalid token request: {e}"),
-                    );
-                }
-            };
-            let cfg = &ctx.app.config;
-            let now = now_secs();
-            let oid = req
-                .oid
-                .unwrap_or_else(|| cfg.ids.deployer_object_id.clone());
-            let appid = req.appid.unwrap_or_else(|| cfg.ids.client_id.clone());
-            let claims = Claims {
-                aud: req.aud,
-                iss: req.iss.unwrap_or_else(|| cfg.issuer()),
-                tid: req.tid.unwrap_or_else(|| cfg.tenant().to_owned()),
-                oid: oid.clone(),
-                sub: oid,
-                appid: appid.clone(),
-                azp: appid,
-                iat: now,
-                nbf: now + req.nbf_offset_secs.unwrap_or(-300),
-                exp: now + req.ttl_secs.unwrap_or(crate::auth::TOKEN_LIFETIME_SECS),
-                ver: "2.0".to_owned(),
-                idtyp: "app".to_owned(),
-                xms_mirid: None,
-            };
-            match ctx.app.tokens.issue_with(&claims) {
-                Ok(t) => wire::json(StatusCode::OK, &json!({"access_token": t})),
-                Err(e) => err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-            }
-        }
-        _ => err(
-            StatusCode::NOT_FOUND,
-            format!("no admin route {} {}", ctx.method, ctx.path),
-        ),
+        };
+        let ttl = bounded("ttl_secs", req.ttl_secs.unwrap_or(TOKEN_LIFETIME_SECS))?;
+        let nbf_offset = bounded("nbf_offset_secs", req.nbf_offset_secs.unwrap_or(-300))?;
+        let now = shared.clock.now_secs();
+        let oid = req
+            .oid
+            .unwrap_or_else(|| cfg.ids.deployer_object_id.clone());
+        let appid = req.appid.unwrap_or_else(|| cfg.ids.client_id.clone());
+        let claims = Claims {
+            aud: req.aud,
+            iss: req.iss.unwrap_or_else(|| cfg.issuer()),
+            tid: req.tid.unwrap_or_else(|| cfg.tenant().to_owned()),
+            oid: oid.clone(),
+            sub: oid,
+            appid: appid.clone(),
+            azp: appid,
+            iat: now,
+            nbf: now + nbf_offset,
+            exp: now + ttl,
+            ver: "2.0".to_owned(),
+            idtyp: "app".to_owned(),
+            xms_mirid: None,
+            xms_emu_clock_offset: Some(shared.clock.offset_ms() / 1000),
+        };
+        shared
+            .tokens
+            .issue_with(&claims)
+            .map_err(|e| AdminError::Internal(e.to_string()))
+    }
+
+    /// Waits until the token signing key is ready (generated in the background on a first
+    /// start), so a measurement does not include its generation.
+    pub async fn tokens_ready(&self) -> Result<(), crate::error::EmulatorError> {
+        self.frontend.shared.tokens.ready().await
     }
 }

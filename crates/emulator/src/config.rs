@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::Record;
+use crate::store::{Record, Schema, Store};
 
 /// Settings that must survive a restart when a state directory is used.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -22,6 +22,8 @@ pub struct PersistedConfig {
 }
 
 impl Record for PersistedConfig {
+    const TABLE: &'static str = "meta";
+
     fn dump(&self) -> serde_json::Value {
         serde_json::json!({
             "tenant_id": self.tenant_id,
@@ -32,6 +34,20 @@ impl Record for PersistedConfig {
             "identity_header": "<redacted>",
         })
     }
+}
+
+/// The identities asked for at start (`EmulatorOptions`); each absent one is generated once
+/// and, with a state directory, remembered.
+#[derive(Debug, Clone, Default)]
+pub struct RequestedIds {
+    /// Tenant id.
+    pub tenant_id: Option<String>,
+    /// Subscription id.
+    pub subscription_id: Option<String>,
+    /// Deployer client id.
+    pub client_id: Option<String>,
+    /// Deployer client secret.
+    pub client_secret: Option<String>,
 }
 
 /// Runtime configuration: identity plus the URLs derived from the listening port.
@@ -137,21 +153,6 @@ pub fn random_secret(n: usize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
 
-/// Current time in unix seconds.
-pub fn now_secs() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-/// Current time in unix milliseconds.
-pub fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-/// RFC 3339 timestamp of now.
-pub fn now_rfc3339() -> String {
-    rfc3339(time::OffsetDateTime::now_utc())
-}
-
 /// RFC 3339 formatting that cannot fail for in-range dates.
 pub fn rfc3339(t: time::OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
@@ -164,4 +165,30 @@ pub fn rfc3339_secs(secs: i64) -> String {
         Ok(t) => rfc3339(t),
         Err(_) => secs.to_string(),
     }
+}
+
+/// How far the emulator's clock runs ahead of real time, kept so that a restart on the same
+/// state directory never moves time back.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct ClockOffset {
+    /// Milliseconds ahead of real time.
+    pub offset_ms: i64,
+}
+
+impl Record for ClockOffset {
+    const TABLE: &'static str = "clock";
+}
+
+/// The clock offset remembered in the store (0 for a new one).
+pub fn clock_offset_ms(store: &Store) -> i64 {
+    store.read(|st| {
+        st.table::<ClockOffset>()
+            .get("clock")
+            .map_or(0, |c| c.offset_ms)
+    })
+}
+
+/// Registers the emulator's own tables: its settings and its clock.
+pub fn register_tables(schema: &mut Schema) {
+    schema.table::<PersistedConfig>().table::<ClockOffset>();
 }

@@ -9,11 +9,11 @@
 use super::body::{EncryptionSpec, GroupSpec};
 use super::errors::{self, AciError, bad};
 use super::sealing::DataKey;
-use crate::directory;
-use crate::keyvault::access::Caller;
-use crate::keyvault::data;
-use crate::server::EmulatorState;
-use crate::store::State;
+use crate::context::Shared;
+use crate::graph::directory;
+use crate::keyvault_data as data;
+use crate::keyvault_data::access::Caller;
+use crate::store::Tables;
 
 /// The algorithm the service wraps data keys with.
 pub const WRAP_ALG: &str = "RSA-OAEP-256";
@@ -39,7 +39,7 @@ pub struct KeyAccess {
 
 /// The vault name in `vault_base_url`, if it is one of this emulator's vaults
 /// (`https://{vault}.vault.localhost:{port}`, any trailing slash).
-pub fn vault_of(state: &EmulatorState, vault_base_url: &str) -> Option<String> {
+pub fn vault_of(state: &Shared, vault_base_url: &str) -> Option<String> {
     let url = url::Url::parse(vault_base_url).ok()?;
     if url.scheme() != "https" || !(url.path() == "/" || url.path().is_empty()) {
         return None;
@@ -113,8 +113,8 @@ pub fn check_rules(spec: &GroupSpec, api_version: &str) -> Result<(), AciError> 
 
 /// Who acts on the key for `enc`, and where the key is.
 pub fn key_access(
-    state: &EmulatorState,
-    st: &State,
+    state: &Shared,
+    st: &Tables,
     enc: &EncryptionSpec,
 ) -> Result<KeyAccess, AciError> {
     let vault = vault_of(state, &enc.vault_base_url).ok_or_else(|| {
@@ -156,7 +156,7 @@ pub fn key_access(
             )
         }
         Some(id) => {
-            let identity = crate::arm::identity::find(st, id).ok_or_else(|| {
+            let identity = crate::managed_identity::find(st, id).ok_or_else(|| {
                 bad(
                     errors::IDENTITY_NOT_FOUND,
                     format!("The user-assigned identity '{id}' does not exist."),
@@ -187,13 +187,13 @@ pub fn key_access(
 }
 
 impl KeyAccess {
-    fn kv_error(&self, e: &crate::keyvault::access::KvError) -> AciError {
+    fn kv_error(&self, e: &crate::keyvault_data::access::KvError) -> AciError {
         errors::from_key_vault(e, &self.principal_desc, &self.vault, &self.key)
     }
 
     /// Generates a data key and wraps it as ACI does (get the public key, wrap locally), then
     /// proves the unwrap works — so a group is only created when the service can read it back.
-    pub fn new_data_key(&self, state: &EmulatorState) -> Result<(DataKey, Vec<u8>), AciError> {
+    pub fn new_data_key(&self, state: &Shared) -> Result<(DataKey, Vec<u8>), AciError> {
         let key = DataKey::generate().map_err(|m| bad("InternalServerError", m))?;
         let (_, wrapped) = data::get_public_key_and_wrap(
             state,
@@ -210,7 +210,7 @@ impl KeyAccess {
     }
 
     /// Unwraps a data key through the vault, as the acting principal.
-    pub fn unwrap(&self, state: &EmulatorState, wrapped: &[u8]) -> Result<DataKey, AciError> {
+    pub fn unwrap(&self, state: &Shared, wrapped: &[u8]) -> Result<DataKey, AciError> {
         let bytes = data::authorize_and_unwrap(
             state,
             &self.caller,

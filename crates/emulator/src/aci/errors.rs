@@ -4,8 +4,8 @@
 
 use http::StatusCode;
 
-use crate::arm::ArmError;
-use crate::keyvault::access::{ForbiddenReason, KvError};
+use crate::arm::error::ArmError;
+use crate::keyvault_data::access::{ForbiddenReason, KvError};
 
 /// The provider's error: an ARM error.
 pub type AciError = ArmError;

@@ -22,11 +22,13 @@ use http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::arm::{self, ArmError, ArmResult, check_api_version};
-use crate::config::{now_ms, rfc3339};
-use crate::server::Ctx;
-use crate::store::{Record, State};
-use crate::wire;
+use crate::arm;
+use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::request::check_api_version;
+use crate::config::rfc3339;
+use crate::context::Ctx;
+use crate::reply;
+use crate::store::{Record, Tables};
 use body::{EncryptionSpec, GroupSpec, IdentitySpec};
 use errors::{AciError, bad};
 use sealing::{DataKey, b64, unb64};
@@ -51,9 +53,6 @@ pub const API_VERSIONS: &[&str] = &[
     "2024-11-01-preview",
     "2025-09-01",
 ];
-
-/// How long a new group stays `Pending` before `Succeeded`.
-pub const PROVISIONING_MS: i64 = 150;
 
 const RESOURCE_TYPE: &str = "Microsoft.ContainerInstance/containerGroups";
 
@@ -180,7 +179,9 @@ pub struct ContainerGroupRecord {
     pub api_version: String,
 }
 
-impl Record for ContainerGroupRecord {}
+impl Record for ContainerGroupRecord {
+    const TABLE: &'static str = "container_groups";
+}
 
 /// The emulator's own key for groups without a customer-managed key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -190,6 +191,8 @@ pub struct ServiceKey {
 }
 
 impl Record for ServiceKey {
+    const TABLE: &'static str = "aci_service_key";
+
     fn dump(&self) -> Value {
         json!({"key": "***"})
     }
@@ -256,8 +259,8 @@ pub async fn handle(
 }
 
 fn list(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult {
-    let groups: Vec<ContainerGroupRecord> = ctx.app.store.read(|st| {
-        st.container_groups
+    let groups: Vec<ContainerGroupRecord> = ctx.shared.store.read(|st| {
+        st.table::<ContainerGroupRecord>()
             .values()
             .filter(|g| g.subscription.eq_ignore_ascii_case(sub))
             .filter(|g| rg.is_none_or(|r| g.resource_group.eq_ignore_ascii_case(r)))
@@ -266,14 +269,14 @@ fn list(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult {
     });
     // Lists carry no environment values: nothing to unwrap.
     let items: Vec<Value> = groups.iter().map(|g| render_full(ctx, g, None)).collect();
-    Ok(wire::json(StatusCode::OK, &json!({ "value": items })))
+    Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
 }
 
 fn find(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> Result<ContainerGroupRecord, ArmError> {
     let key = group_key(&group_id(sub, rg, name));
-    ctx.app
+    ctx.shared
         .store
-        .read(|st| st.container_groups.get(&key).cloned())
+        .read(|st| st.table::<ContainerGroupRecord>().get(&key).cloned())
         .ok_or_else(|| not_found(rg, name))
 }
 
@@ -284,10 +287,10 @@ fn data_key(ctx: &Ctx, g: &ContainerGroupRecord) -> Result<DataKey, AciError> {
     match &g.encryption {
         Some(enc) => {
             let access = ctx
-                .app
+                .shared
                 .store
-                .read(|st| cmk::key_access(&ctx.app, st, &enc.to_spec()))?;
-            access.unwrap(&ctx.app, &wrapped)
+                .read(|st| cmk::key_access(&ctx.shared, st, &enc.to_spec()))?;
+            access.unwrap(&ctx.shared, &wrapped)
         }
         None => {
             let service = service_key(ctx)?;
@@ -301,9 +304,9 @@ fn data_key(ctx: &Ctx, g: &ContainerGroupRecord) -> Result<DataKey, AciError> {
 
 fn service_key(ctx: &Ctx) -> Result<DataKey, AciError> {
     let existing = ctx
-        .app
+        .shared
         .store
-        .read(|st| st.aci_service_key.get("default").cloned());
+        .read(|st| st.table::<ServiceKey>().get("default").cloned());
     let stored = match existing {
         Some(k) => k,
         None => {
@@ -311,13 +314,13 @@ fn service_key(ctx: &Ctx) -> Result<DataKey, AciError> {
             let record = ServiceKey {
                 key: b64(fresh.bytes()),
             };
-            ctx.app
+            ctx.shared
                 .store
                 .write(|st| {
-                    if st.aci_service_key.get("default").is_none() {
-                        st.aci_service_key.insert("default", record);
+                    if st.table::<ServiceKey>().get("default").is_none() {
+                        st.table_mut::<ServiceKey>().insert("default", record);
                     }
-                    st.aci_service_key.get("default").cloned()
+                    st.table::<ServiceKey>().get("default").cloned()
                 })?
                 .ok_or_else(|| bad("InternalServerError", "the service key is missing"))?
         }
@@ -331,8 +334,13 @@ fn seal_str(key: &DataKey, aad: &str, s: &str) -> Result<String, AciError> {
         .map_err(|m| bad("InternalServerError", m))
 }
 
-fn log_line(key: &DataKey, aad: &str, text: &str) -> Result<String, AciError> {
-    let ts = rfc3339(time::OffsetDateTime::now_utc());
+fn log_line(
+    key: &DataKey,
+    aad: &str,
+    text: &str,
+    now: time::OffsetDateTime,
+) -> Result<String, AciError> {
+    let ts = rfc3339(now);
     seal_str(key, aad, &format!("{ts} {text}"))
 }
 
@@ -341,6 +349,7 @@ fn seal_containers(
     aad: &str,
     spec: &GroupSpec,
     previous: Option<&ContainerGroupRecord>,
+    now: time::OffsetDateTime,
 ) -> Result<Vec<ContainerRecord>, AciError> {
     let mut out = Vec::new();
     for c in &spec.containers {
@@ -374,6 +383,7 @@ fn seal_containers(
             key,
             aad,
             &format!("container {} started from image {}", c.name, c.image),
+            now,
         )?);
         sealed_logs.push(log_line(
             key,
@@ -386,6 +396,7 @@ fn seal_containers(
                     names.join(", ")
                 }
             ),
+            now,
         )?);
         out.push(ContainerRecord {
             name: c.name.clone(),
@@ -407,9 +418,9 @@ fn check_identities(ctx: &Ctx, identity: Option<&IdentitySpec>) -> Result<(), Ac
     };
     for id in &identity.user_assigned {
         let exists = ctx
-            .app
+            .shared
             .store
-            .read(|st| crate::arm::identity::find(st, id).is_some());
+            .read(|st| crate::managed_identity::find(st, id).is_some());
         if !exists {
             return Err(bad(
                 errors::IDENTITY_NOT_FOUND,
@@ -432,22 +443,22 @@ fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResult {
         ));
     }
     let rg = ctx
-        .app
+        .shared
         .store
         .read(|st| arm::resources::group_name(st, sub, rg_in))
         .unwrap_or_else(|| rg_in.to_owned());
     let id = group_id(sub, &rg, name);
     let aad = group_key(&id);
-    let request = arm::body_object(ctx)?;
+    let request = arm::request::body_object(ctx)?;
     let spec = body::parse(&request)?;
     cmk::check_rules(&spec, api)?;
     check_identities(ctx, spec.identity.as_ref())?;
 
     // A group whose provisioning failed holds no data key: a new PUT creates it afresh.
     let previous = ctx
-        .app
+        .shared
         .store
-        .read(|st| st.container_groups.get(&aad).cloned())
+        .read(|st| st.table::<ContainerGroupRecord>().get(&aad).cloned())
         .filter(|p| p.provisioning_state != "Failed");
     if let Some(prev) = &previous {
         let same = match (&prev.encryption, &spec.encryption) {
@@ -470,10 +481,10 @@ fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResult {
     let keyed: Result<(DataKey, String), AciError> = match (&spec.encryption, &previous) {
         (_, Some(prev)) => data_key(ctx, prev).map(|k| (k, prev.wrapped_key.clone())),
         (Some(enc), None) => ctx
-            .app
+            .shared
             .store
-            .read(|st| cmk::key_access(&ctx.app, st, enc))
-            .and_then(|access| access.new_data_key(&ctx.app))
+            .read(|st| cmk::key_access(&ctx.shared, st, enc))
+            .and_then(|access| access.new_data_key(&ctx.shared))
             .map(|(k, wrapped)| (k, b64(&wrapped))),
         (None, None) => {
             let service = service_key(ctx)?;
@@ -485,11 +496,11 @@ fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResult {
         }
     };
 
-    let now = now_ms();
-    let provisioning_ms = ctx.app.faults.aci_provisioning_ms();
+    let now = ctx.shared.clock.now_ms();
+    let provisioning_ms = ctx.shared.timing.aci_provisioning_ms();
     let (containers, wrapped_key, provisioning_state, error) = match keyed {
         Ok((key, wrapped)) => (
-            seal_containers(&key, &aad, &spec, previous.as_ref())?,
+            seal_containers(&key, &aad, &spec, previous.as_ref(), ctx.shared.clock.now())?,
             wrapped,
             "Succeeded",
             None,
@@ -545,8 +556,9 @@ fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResult {
         error: error.clone(),
         api_version: api.to_owned(),
     };
-    let op = ctx.app.store.write(|st| {
-        st.container_groups.insert(aad.clone(), record.clone());
+    let op = ctx.shared.store.write(|st| {
+        st.table_mut::<ContainerGroupRecord>()
+            .insert(aad.clone(), record.clone());
         arm::lro::start(
             st,
             sub,
@@ -554,6 +566,7 @@ fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResult {
             provisioning_ms,
             provisioning_state,
             error.clone(),
+            ctx.shared.clock.now_ms(),
         )
     })?;
     let status = if previous.is_some() {
@@ -561,11 +574,11 @@ fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResult {
     } else {
         StatusCode::CREATED
     };
-    let mut response = wire::json(status, &render_full(ctx, &record, None));
+    let mut response = reply::json(status, &render_full(ctx, &record, None));
     // When the operation is already over, the response is its terminal state: nothing to poll.
     if provisioning_ms > 0 {
-        arm::lro::add_polling_headers(&mut response, &ctx.app.config, &op);
-        wire::set_header(
+        arm::lro::add_polling_headers(&mut response, &ctx.shared.config, &op);
+        reply::set_header(
             &mut response,
             "x-ms-retry-after-ms",
             &provisioning_ms.to_string(),
@@ -607,34 +620,37 @@ fn get(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
             v
         }
     };
-    Ok(wire::json(StatusCode::OK, &body))
+    Ok(reply::json(StatusCode::OK, &body))
 }
 
 fn patch(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
-    let request = arm::body_object(ctx)?;
+    let request = arm::request::body_object(ctx)?;
     if request.keys().any(|k| k != "tags") {
         return Err(bad(
             "InvalidRequestContent",
             "A PATCH of a container group may only change its tags.",
         ));
     }
-    let tags = arm::opt_tags(&request)?.unwrap_or_default();
+    let tags = arm::request::opt_tags(&request)?.unwrap_or_default();
     let key = group_key(&group_id(sub, rg, name));
-    let updated = ctx.app.store.write(|st| {
-        let g = st.container_groups.get_mut(&key)?;
+    let updated = ctx.shared.store.write(|st| {
+        let g = st.table_mut::<ContainerGroupRecord>().get_mut(&key)?;
         g.tags = tags;
         Some(g.clone())
     })?;
     let g = updated.ok_or_else(|| not_found(rg, name))?;
-    Ok(wire::json(StatusCode::OK, &render_full(ctx, &g, None)))
+    Ok(reply::json(StatusCode::OK, &render_full(ctx, &g, None)))
 }
 
 fn delete(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
     let key = group_key(&group_id(sub, rg, name));
-    let gone = ctx.app.store.write(|st| st.container_groups.remove(&key))?;
+    let gone = ctx
+        .shared
+        .store
+        .write(|st| st.table_mut::<ContainerGroupRecord>().remove(&key))?;
     match gone {
-        Some(g) => Ok(wire::json(StatusCode::OK, &render_full(ctx, &g, None))),
-        None => Ok(wire::empty(StatusCode::NO_CONTENT)),
+        Some(g) => Ok(reply::json(StatusCode::OK, &render_full(ctx, &g, None))),
+        None => Ok(reply::empty(StatusCode::NO_CONTENT)),
     }
 }
 
@@ -664,17 +680,19 @@ fn lifecycle(ctx: &Ctx, sub: &str, rg: &str, name: &str, action: &str) -> ArmRes
             "stop" => format!("container {} stopped", c.name),
             _ => format!("container {} started from image {}", c.name, c.image),
         };
-        c.sealed_logs.push(log_line(&key, &aad, &line)?);
+        c.sealed_logs
+            .push(log_line(&key, &aad, &line, ctx.shared.clock.now())?);
     }
     updated.state = if action == "stop" {
         "Stopped".to_owned()
     } else {
         "Running".to_owned()
     };
-    ctx.app.store.write(|st| {
-        st.container_groups.insert(aad.clone(), updated);
+    ctx.shared.store.write(|st| {
+        st.table_mut::<ContainerGroupRecord>()
+            .insert(aad.clone(), updated);
     })?;
-    Ok(wire::empty(StatusCode::NO_CONTENT))
+    Ok(reply::empty(StatusCode::NO_CONTENT))
 }
 
 fn logs(ctx: &Ctx, sub: &str, rg: &str, name: &str, container: &str) -> ArmResult {
@@ -727,13 +745,12 @@ fn logs(ctx: &Ctx, sub: &str, rg: &str, name: &str, container: &str) -> ArmResul
     if !content.is_empty() {
         content.push('\n');
     }
-    Ok(wire::json(StatusCode::OK, &json!({ "content": content })))
+    Ok(reply::json(StatusCode::OK, &json!({ "content": content })))
 }
 
 /// The group as ARM shows it. With `key`, plain environment values and commands are opened;
 /// secure values are never returned.
-fn render(g: &ContainerGroupRecord, key: Option<&DataKey>) -> Value {
-    let now = now_ms();
+fn render(g: &ContainerGroupRecord, key: Option<&DataKey>, now: i64) -> Value {
     let aad = group_key(&g.id);
     let pending = now < g.ready_at_ms;
     let provisioning = if pending {
@@ -843,16 +860,16 @@ fn render(g: &ContainerGroupRecord, key: Option<&DataKey>) -> Value {
 
 /// [`render`] with the identity block filled in.
 fn render_full(ctx: &Ctx, g: &ContainerGroupRecord, key: Option<&DataKey>) -> Value {
-    let mut v = render(g, key);
-    let tenant = ctx.app.config.tenant().to_owned();
-    ctx.app
+    let mut v = render(g, key, ctx.shared.clock.now_ms());
+    let tenant = ctx.shared.config.tenant().to_owned();
+    ctx.shared
         .store
         .read(|st| fill_identities(st, &mut v, &tenant));
     v
 }
 
 /// Fills the identity block of a rendered group with principal and client ids.
-fn fill_identities(st: &State, v: &mut Value, tenant: &str) {
+fn fill_identities(st: &Tables, v: &mut Value, tenant: &str) {
     if let Some(identity) = v.get_mut("identity") {
         identity["tenantId"] = json!(tenant);
         if let Some(map) = identity
@@ -860,7 +877,7 @@ fn fill_identities(st: &State, v: &mut Value, tenant: &str) {
             .and_then(Value::as_object_mut)
         {
             for (id, entry) in map.iter_mut() {
-                if let Some(i) = crate::arm::identity::find(st, id) {
+                if let Some(i) = crate::managed_identity::find(st, id) {
                     *entry = json!({"principalId": i.principal_id, "clientId": i.client_id});
                 }
             }
@@ -869,7 +886,13 @@ fn fill_identities(st: &State, v: &mut Value, tenant: &str) {
 }
 
 /// Deletes the container groups of a deleted resource group.
-pub fn on_resource_group_deleted(st: &mut State, sub: &str, rg: &str) {
+pub fn on_resource_group_deleted(st: &mut Tables, sub: &str, rg: &str) {
     let prefix = group_key(&format!("/subscriptions/{sub}/resourceGroups/{rg}/"));
-    st.container_groups.retain(|k, _| !k.starts_with(&prefix));
+    st.table_mut::<ContainerGroupRecord>()
+        .retain(|k, _| !k.starts_with(&prefix));
+}
+
+/// Registers this service's tables.
+pub fn register_tables(schema: &mut crate::store::Schema) {
+    schema.table::<ContainerGroupRecord>().table::<ServiceKey>();
 }

@@ -11,16 +11,16 @@
 //! A provider answers its PUT/DELETE with 201/202 and [`add_polling_headers`], which always
 //! sends `Retry-After: 1` (never 0, never absent).
 
-use axum::response::Response;
+use crate::reply::Reply;
 use http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{ArmError, ArmResult};
-use crate::config::{Config, now_ms, rfc3339_secs};
-use crate::server::Ctx;
-use crate::store::{Record, State};
-use crate::wire;
+use crate::arm::error::{ArmError, ArmResult};
+use crate::config::{Config, rfc3339_secs};
+use crate::context::Ctx;
+use crate::reply;
+use crate::store::{Record, Tables};
 
 /// api-version written into polling URLs.
 pub const POLL_API_VERSION: &str = "2021-04-01";
@@ -45,12 +45,14 @@ pub struct Operation {
     pub error: Option<Value>,
 }
 
-impl Record for Operation {}
+impl Record for Operation {
+    const TABLE: &'static str = "operations";
+}
 
 impl Operation {
-    /// Current status: `InProgress` until `done_at_ms`, then the final status.
-    pub fn status(&self) -> &str {
-        if now_ms() >= self.done_at_ms {
+    /// Status at `now_ms`: `InProgress` until `done_at_ms`, then the final status.
+    pub fn status(&self, now_ms: i64) -> &str {
+        if now_ms >= self.done_at_ms {
             &self.final_status
         } else {
             "InProgress"
@@ -60,14 +62,14 @@ impl Operation {
 
 /// Records an operation that finishes `after_ms` from now with `final_status` (and `error`).
 pub fn start(
-    st: &mut State,
+    st: &mut Tables,
     subscription: &str,
     resource_id: &str,
     after_ms: i64,
     final_status: &str,
     error: Option<Value>,
+    now: i64,
 ) -> Operation {
-    let now = now_ms();
     let op = Operation {
         id: uuid::Uuid::new_v4().to_string(),
         subscription: subscription.to_owned(),
@@ -77,16 +79,17 @@ pub fn start(
         final_status: final_status.to_owned(),
         error,
     };
-    st.operations.insert(op.id.clone(), op.clone());
+    st.table_mut::<Operation>()
+        .insert(op.id.clone(), op.clone());
     op
 }
 
 /// Changes an operation's outcome (e.g. a provider learns it failed), finishing it now.
-pub fn finish(st: &mut State, id: &str, final_status: &str, error: Option<Value>) {
-    if let Some(op) = st.operations.get_mut(id) {
+pub fn finish(st: &mut Tables, id: &str, final_status: &str, error: Option<Value>, now_ms: i64) {
+    if let Some(op) = st.table_mut::<Operation>().get_mut(id) {
         op.final_status = final_status.to_owned();
         op.error = error;
-        op.done_at_ms = op.done_at_ms.min(now_ms());
+        op.done_at_ms = op.done_at_ms.min(now_ms);
     }
 }
 
@@ -111,10 +114,10 @@ pub fn result_url(cfg: &Config, op: &Operation) -> String {
 }
 
 /// Adds `Azure-AsyncOperation`, `Location` and `Retry-After: 1` to a 201/202 response.
-pub fn add_polling_headers(r: &mut Response, cfg: &Config, op: &Operation) {
-    wire::set_header(r, "azure-asyncoperation", &status_url(cfg, op));
-    wire::set_header(r, "location", &result_url(cfg, op));
-    wire::set_header(r, "retry-after", "1");
+pub fn add_polling_headers(r: &mut Reply, cfg: &Config, op: &Operation) {
+    reply::set_header(r, "azure-asyncoperation", &status_url(cfg, op));
+    reply::set_header(r, "location", &result_url(cfg, op));
+    reply::set_header(r, "retry-after", "1");
 }
 
 fn not_found(id: &str) -> ArmError {
@@ -127,23 +130,24 @@ fn not_found(id: &str) -> ArmError {
 
 /// `Retry-After: 1` (never 0), and `x-ms-retry-after-ms` with the time left, so clients that
 /// read it poll when the operation is done rather than a whole second later.
-fn set_poll_delay(r: &mut Response, op: &Operation) {
-    wire::set_header(r, "retry-after", "1");
-    let left = (op.done_at_ms - now_ms()).max(1);
-    wire::set_header(r, "x-ms-retry-after-ms", &left.to_string());
+fn set_poll_delay(r: &mut Reply, op: &Operation, now_ms: i64) {
+    reply::set_header(r, "retry-after", "1");
+    let left = (op.done_at_ms - now_ms).max(1);
+    reply::set_header(r, "x-ms-retry-after-ms", &left.to_string());
 }
 
 /// Serves `operationStatuses/{id}` and `operationResults/{id}`.
 pub fn handle(ctx: &Ctx, kind: &str, id: &str) -> ArmResult {
     if ctx.method != Method::GET {
-        return Err(super::resources::method_not_allowed(ctx));
+        return Err(crate::arm::resources::method_not_allowed(ctx));
     }
     let op = ctx
-        .app
+        .shared
         .store
-        .read(|st| st.operations.get(id).cloned())
+        .read(|st| st.table::<Operation>().get(id).cloned())
         .ok_or_else(|| not_found(id))?;
-    let status = op.status().to_owned();
+    let now_ms = ctx.shared.clock.now_ms();
+    let status = op.status(now_ms).to_owned();
     if kind == "operationstatuses" {
         let mut body = json!({
             "id": format!("/subscriptions/{}/providers/Microsoft.Resources/operationStatuses/{}", op.subscription, op.id),
@@ -157,28 +161,33 @@ pub fn handle(ctx: &Ctx, kind: &str, id: &str) -> ArmResult {
                 body["error"] = e.clone();
             }
         }
-        let mut r = wire::json(StatusCode::OK, &body);
+        let mut r = reply::json(StatusCode::OK, &body);
         if status == "InProgress" {
-            set_poll_delay(&mut r, &op);
+            set_poll_delay(&mut r, &op, now_ms);
         }
         return Ok(r);
     }
     match status.as_str() {
         "InProgress" => {
-            let mut r = wire::empty(StatusCode::ACCEPTED);
-            wire::set_header(&mut r, "location", &result_url(&ctx.app.config, &op));
-            set_poll_delay(&mut r, &op);
+            let mut r = reply::empty(StatusCode::ACCEPTED);
+            reply::set_header(&mut r, "location", &result_url(&ctx.shared.config, &op));
+            set_poll_delay(&mut r, &op, now_ms);
             Ok(r)
         }
-        "Succeeded" => Ok(wire::empty(StatusCode::NO_CONTENT)),
+        "Succeeded" => Ok(reply::empty(StatusCode::NO_CONTENT)),
         _ => {
             let e = op.error.clone().unwrap_or_else(
                 || json!({"code": "OperationFailed", "message": "The operation failed."}),
             );
             let code = e["code"].as_str().unwrap_or("OperationFailed").to_owned();
-            let mut r = wire::json(StatusCode::BAD_REQUEST, &json!({ "error": e }));
-            wire::set_header(&mut r, "x-ms-error-code", &code);
+            let mut r = reply::json(StatusCode::BAD_REQUEST, &json!({ "error": e }));
+            reply::set_header(&mut r, "x-ms-error-code", &code);
             Ok(r)
         }
     }
+}
+
+/// Registers this service's tables.
+pub fn register_tables(schema: &mut crate::store::Schema) {
+    schema.table::<Operation>();
 }

@@ -3,15 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use axum::response::Response;
 use http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{ArmError, ArmResult, body_object, check_api_version, opt_str, opt_tags};
-use crate::server::Ctx;
-use crate::store::{Record, State};
-use crate::wire;
+use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::request::{body_object, check_api_version, opt_str, opt_tags};
+use crate::context::Ctx;
+use crate::reply;
+use crate::store::{Record, Tables};
 
 /// api-versions accepted for resource groups.
 pub const RG_API_VERSIONS: &[&str] = &[
@@ -61,7 +61,9 @@ pub struct Subscription {
     pub display_name: String,
 }
 
-impl Record for Subscription {}
+impl Record for Subscription {
+    const TABLE: &'static str = "subscriptions";
+}
 
 /// A resource group.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -80,7 +82,9 @@ pub struct ResourceGroup {
     pub managed_by: Option<String>,
 }
 
-impl Record for ResourceGroup {}
+impl Record for ResourceGroup {
+    const TABLE: &'static str = "resource_groups";
+}
 
 /// Table key of a resource group.
 pub fn rg_key(sub: &str, rg: &str) -> String {
@@ -115,7 +119,11 @@ fn rg_not_found(rg: &str) -> ArmError {
 /// Fails with 404 ResourceGroupNotFound unless the group exists.
 pub fn require_group(ctx: &Ctx, sub: &str, rg: &str) -> Result<(), ArmError> {
     let key = rg_key(sub, rg);
-    if ctx.app.store.read(|st| st.resource_groups.contains(&key)) {
+    if ctx
+        .shared
+        .store
+        .read(|st| st.table::<ResourceGroup>().contains(&key))
+    {
         Ok(())
     } else {
         Err(rg_not_found(rg))
@@ -123,8 +131,8 @@ pub fn require_group(ctx: &Ctx, sub: &str, rg: &str) -> Result<(), ArmError> {
 }
 
 /// Name of a resource group as stored (original case).
-pub fn group_name(st: &State, sub: &str, rg: &str) -> Option<String> {
-    st.resource_groups
+pub fn group_name(st: &Tables, sub: &str, rg: &str) -> Option<String> {
+    st.table::<ResourceGroup>()
         .get(&rg_key(sub, rg))
         .map(|g| g.name.clone())
 }
@@ -137,22 +145,30 @@ fn valid_rg_name(n: &str) -> bool {
 }
 
 /// `PUT/GET/HEAD/PATCH/DELETE /subscriptions/{sub}/resourcegroups/{rg}`.
-pub fn group(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult {
+/// What deleting a resource group does to the resources in it: each provider's cascade, given
+/// by the router (arguments: the tables, the time in unix seconds, subscription, group name).
+pub type GroupCascade = fn(&mut Tables, i64, &str, &str);
+
+/// `…/resourcegroups/{rg}`: GET, HEAD, PUT, PATCH and DELETE (which runs `cascade`).
+pub fn group(ctx: &Ctx, sub: &str, rg: &str, cascade: GroupCascade) -> ArmResult {
     check_api_version(ctx, "Microsoft.Resources/resourceGroups", RG_API_VERSIONS)?;
     let sub = sub.to_owned();
     let key = rg_key(&sub, rg);
     match ctx.method {
         Method::GET => {
             let g = ctx
-                .app
+                .shared
                 .store
-                .read(|st| st.resource_groups.get(&key).cloned());
+                .read(|st| st.table::<ResourceGroup>().get(&key).cloned());
             let g = g.ok_or_else(|| rg_not_found(rg))?;
-            Ok(wire::json(StatusCode::OK, &rg_json(&g)))
+            Ok(reply::json(StatusCode::OK, &rg_json(&g)))
         }
         Method::HEAD => {
-            let exists = ctx.app.store.read(|st| st.resource_groups.contains(&key));
-            Ok(wire::empty(if exists {
+            let exists = ctx
+                .shared
+                .store
+                .read(|st| st.table::<ResourceGroup>().contains(&key));
+            Ok(reply::empty(if exists {
                 StatusCode::NO_CONTENT
             } else {
                 StatusCode::NOT_FOUND
@@ -176,9 +192,9 @@ pub fn group(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult {
             })?;
             let tags = opt_tags(&body)?.unwrap_or_default();
             let managed_by = opt_str(&body, "managedBy", "managedBy")?;
-            let res = ctx.app.store.write(|st| {
-                if let Some(existing) = st.resource_groups.get(&key)
-                    && super::norm_location(&existing.location) != super::norm_location(&location)
+            let res = ctx.shared.store.write(|st| {
+                if let Some(existing) = st.table::<ResourceGroup>().get(&key)
+                    && crate::arm::request::norm_location(&existing.location) != crate::arm::request::norm_location(&location)
                 {
                     return Err(ArmError::new(
                         StatusCode::CONFLICT,
@@ -186,9 +202,9 @@ pub fn group(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult {
                         format!("Invalid resource group location '{location}'. The Resource group already exists in location '{}'.", existing.location),
                     ));
                 }
-                let created = !st.resource_groups.contains(&key);
+                let created = !st.table::<ResourceGroup>().contains(&key);
                 let name = st
-                    .resource_groups
+                    .table::<ResourceGroup>()
                     .get(&key)
                     .map(|g| g.name.clone())
                     .unwrap_or_else(|| rg.to_owned());
@@ -196,18 +212,18 @@ pub fn group(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult {
                     subscription: sub.clone(),
                     name,
                     location: st
-                        .resource_groups
+                        .table::<ResourceGroup>()
                         .get(&key)
                         .map(|g| g.location.clone())
                         .unwrap_or(location.clone()),
                     tags,
                     managed_by,
                 };
-                st.resource_groups.insert(key.clone(), g.clone());
+                st.table_mut::<ResourceGroup>().insert(key.clone(), g.clone());
                 Ok((created, g))
             })??;
             let (created, g) = res;
-            Ok(wire::json(
+            Ok(reply::json(
                 if created {
                     StatusCode::CREATED
                 } else {
@@ -219,30 +235,30 @@ pub fn group(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult {
         Method::PATCH => {
             let body = body_object(ctx)?;
             let tags = opt_tags(&body)?;
-            let g = ctx.app.store.write(|st| {
-                let g = st.resource_groups.get_mut(&key)?;
+            let g = ctx.shared.store.write(|st| {
+                let g = st.table_mut::<ResourceGroup>().get_mut(&key)?;
                 if let Some(t) = tags {
                     g.tags = t;
                 }
                 Some(g.clone())
             })?;
             let g = g.ok_or_else(|| rg_not_found(rg))?;
-            Ok(wire::json(StatusCode::OK, &rg_json(&g)))
+            Ok(reply::json(StatusCode::OK, &rg_json(&g)))
         }
         Method::DELETE => {
-            let cfg = ctx.app.config.clone();
-            let found = ctx.app.store.write(|st| {
-                let Some(g) = st.resource_groups.remove(&key) else {
+            let now = ctx.shared.clock.now_secs();
+            let found = ctx.shared.store.write(|st| {
+                let Some(g) = st.table_mut::<ResourceGroup>().remove(&key) else {
                     return false;
                 };
-                on_resource_group_deleted(st, &cfg, &g.subscription, &g.name);
+                cascade(st, now, &g.subscription, &g.name);
                 true
             })?;
             if !found {
                 return Err(rg_not_found(rg));
             }
             // Deleting is finished at once: answer the terminal state.
-            Ok(wire::empty(StatusCode::OK))
+            Ok(reply::empty(StatusCode::OK))
         }
         _ => Err(method_not_allowed(ctx)),
     }
@@ -260,29 +276,20 @@ pub fn method_not_allowed(ctx: &Ctx) -> ArmError {
     )
 }
 
-/// Deletes (or soft-deletes) everything in a resource group. Each provider adds its cascade.
-pub fn on_resource_group_deleted(st: &mut State, cfg: &crate::config::Config, sub: &str, rg: &str) {
-    crate::keyvault::mgmt::on_resource_group_deleted(st, cfg, sub, rg);
-    super::identity::on_resource_group_deleted(st, sub, rg);
-    super::authorization::on_resource_group_deleted(st, sub, rg);
-    crate::aci::on_resource_group_deleted(st, sub, rg);
-    super::deployments::on_resource_group_deleted(st, sub, rg);
-}
-
 /// `GET /subscriptions/{sub}/resourcegroups`.
 pub fn list_groups(ctx: &Ctx, sub: &str) -> ArmResult {
     check_api_version(ctx, "Microsoft.Resources/resourceGroups", RG_API_VERSIONS)?;
     if ctx.method != Method::GET {
         return Err(method_not_allowed(ctx));
     }
-    let items: Vec<Value> = ctx.app.store.read(|st| {
-        st.resource_groups
+    let items: Vec<Value> = ctx.shared.store.read(|st| {
+        st.table::<ResourceGroup>()
             .values()
             .filter(|g| g.subscription.eq_ignore_ascii_case(sub))
             .map(rg_json)
             .collect()
     });
-    Ok(wire::json(StatusCode::OK, &json!({ "value": items })))
+    Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
 }
 
 fn subscription_json(ctx: &Ctx, sub: &Subscription) -> Value {
@@ -291,7 +298,7 @@ fn subscription_json(ctx: &Ctx, sub: &Subscription) -> Value {
         "authorizationSource": "RoleBased",
         "managedByTenants": [],
         "subscriptionId": sub.id,
-        "tenantId": ctx.app.config.tenant(),
+        "tenantId": ctx.shared.config.tenant(),
         "displayName": sub.display_name,
         "state": "Enabled",
         "subscriptionPolicies": {
@@ -305,14 +312,14 @@ fn subscription_json(ctx: &Ctx, sub: &Subscription) -> Value {
 /// `GET /subscriptions`.
 pub fn list_subscriptions(ctx: &Ctx) -> ArmResult {
     check_api_version(ctx, "subscriptions", SUBSCRIPTION_API_VERSIONS)?;
-    let items: Vec<Value> = ctx.app.store.read(|st| {
-        st.subscriptions
+    let items: Vec<Value> = ctx.shared.store.read(|st| {
+        st.table::<Subscription>()
             .values()
             .map(|s| subscription_json(ctx, s))
             .collect()
     });
     let n = items.len();
-    Ok(wire::json(
+    Ok(reply::json(
         StatusCode::OK,
         &json!({"value": items, "count": {"type": "Total", "value": n}}),
     ))
@@ -322,9 +329,9 @@ pub fn list_subscriptions(ctx: &Ctx) -> ArmResult {
 pub fn get_subscription(ctx: &Ctx, sub: &str) -> ArmResult {
     check_api_version(ctx, "subscriptions", SUBSCRIPTION_API_VERSIONS)?;
     let s = ctx
-        .app
+        .shared
         .store
-        .read(|st| st.subscriptions.get(sub).cloned())
+        .read(|st| st.table::<Subscription>().get(sub).cloned())
         .ok_or_else(|| {
             ArmError::new(
                 StatusCode::NOT_FOUND,
@@ -332,14 +339,14 @@ pub fn get_subscription(ctx: &Ctx, sub: &str) -> ArmResult {
                 format!("The subscription '{sub}' could not be found."),
             )
         })?;
-    Ok(wire::json(StatusCode::OK, &subscription_json(ctx, &s)))
+    Ok(reply::json(StatusCode::OK, &subscription_json(ctx, &s)))
 }
 
 /// `GET /tenants`.
 pub fn list_tenants(ctx: &Ctx) -> ArmResult {
     check_api_version(ctx, "subscriptions", SUBSCRIPTION_API_VERSIONS)?;
-    let t = ctx.app.config.tenant();
-    Ok(wire::json(
+    let t = ctx.shared.config.tenant();
+    Ok(reply::json(
         StatusCode::OK,
         &json!({"value": [{"id": format!("/tenants/{t}"), "tenantId": t, "tenantCategory": "Home", "displayName": "aci-cmk emulator tenant", "defaultDomain": "emulator.localhost", "domains": ["emulator.localhost"]}]}),
     ))
@@ -361,7 +368,7 @@ pub fn list_locations(ctx: &Ctx, sub: &str) -> ArmResult {
         .iter()
         .map(|l| json!({"id": format!("/subscriptions/{sub}/locations/{l}"), "name": l, "displayName": l, "regionalDisplayName": l, "metadata": {"regionType": "Physical"}}))
         .collect();
-    Ok(wire::json(StatusCode::OK, &json!({ "value": items })))
+    Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
 }
 
 /// `GET /subscriptions/{sub}/providers`.
@@ -375,7 +382,7 @@ pub fn list_providers(ctx: &Ctx, sub: &str) -> ArmResult {
     .iter()
     .map(|ns| provider_json(sub, ns))
     .collect();
-    Ok(wire::json(StatusCode::OK, &json!({ "value": items })))
+    Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
 }
 
 fn provider_json(sub: &str, ns: &str) -> Value {
@@ -391,13 +398,13 @@ fn provider_json(sub: &str, ns: &str) -> Value {
 /// `GET /subscriptions/{sub}/providers/{ns}` and `POST …/register`.
 pub fn provider_info(ctx: &Ctx, sub: &str, ns: &str) -> ArmResult {
     check_api_version(ctx, "Microsoft.Resources/providers", RG_API_VERSIONS)?;
-    Ok(wire::json(StatusCode::OK, &provider_json(sub, ns)))
+    Ok(reply::json(StatusCode::OK, &provider_json(sub, ns)))
 }
 
 /// `GET /metadata/endpoints?api-version=…` (no authentication, as in Azure).
 pub fn metadata_endpoints(ctx: &Ctx) -> ArmResult {
     let v = check_api_version(ctx, "Microsoft.Resources/metadata", METADATA_API_VERSIONS)?;
-    let cfg = &ctx.app.config;
+    let cfg = &ctx.shared.config;
     let base = cfg.base();
     let cloud = json!({
         "portal": base,
@@ -430,10 +437,28 @@ pub fn metadata_endpoints(ctx: &Ctx) -> ArmResult {
     } else {
         json!([cloud])
     };
-    Ok(wire::json(StatusCode::OK, &body))
+    Ok(reply::json(StatusCode::OK, &body))
 }
 
-/// Builds a response for a method not served on a collection.
-pub fn no_route(ctx: &Ctx) -> Response {
-    super::not_found_route(ctx).into_response()
+/// Registers this service's tables.
+pub fn register_tables(schema: &mut crate::store::Schema) {
+    schema.table::<Subscription>().table::<ResourceGroup>();
+}
+
+/// Checks that the subscription exists (404 `SubscriptionNotFound` otherwise).
+pub fn check_subscription(ctx: &Ctx, sub: &str) -> Result<(), ArmError> {
+    let sub_lc = sub.to_ascii_lowercase();
+    if ctx
+        .shared
+        .store
+        .read(|st| st.table::<Subscription>().contains(&sub_lc))
+    {
+        Ok(())
+    } else {
+        Err(ArmError::new(
+            StatusCode::NOT_FOUND,
+            "SubscriptionNotFound",
+            format!("The subscription '{sub}' could not be found."),
+        ))
+    }
 }

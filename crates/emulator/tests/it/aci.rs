@@ -167,7 +167,7 @@ async fn deploy(env: &Env, rg: &str, name: &str, api: &str, body: &Value) -> Res
                     .unwrap_or_default()
                     .to_owned());
             }
-            _ => tokio::time::sleep(std::time::Duration::from_millis(30)).await,
+            _ => env.advance(std::time::Duration::from_millis(50)),
         }
     }
     panic!("the operation did not finish");
@@ -751,4 +751,76 @@ async fn with_instant_provisioning_the_put_answers_the_terminal_state() {
         r.header("azure-asyncoperation").is_empty(),
         "nothing to poll"
     );
+}
+
+/// ARM's long-running-operation protocol, as a container group PUT drives it: the status URL
+/// answers `InProgress` (with `Retry-After: 1` and the milliseconds left) and the `Location`
+/// URL 202 until the emulator's clock reaches the end, then `Succeeded` / 204; a failed
+/// provisioning answers `Failed` with the error, and its `Location` the error's status.
+#[tokio::test]
+async fn long_running_operations_poll_as_arm() {
+    let env = Env::start().await;
+    let oid = env.deployer_oid().await;
+    let cmk = vault_with_key(&env, "rg-lro", "lro-vault", Some(&oid)).await;
+    let mut plain = group_body(&env, &cmk, None);
+    plain["properties"]
+        .as_object_mut()
+        .map(|p| p.remove("encryptionProperties"));
+    let r = env
+        .arm(
+            Method::PUT,
+            &group_path(&env, "rg-lro", "cg-lro"),
+            ACI_API,
+            Some(&plain),
+        )
+        .await;
+    r.expect(201);
+    let status = r.header("azure-asyncoperation").to_owned();
+    let location = r.header("location").to_owned();
+    let t = env.arm_token().await;
+    let op = env.send(Method::GET, &status, Some(&t), None).await;
+    op.expect(200);
+    assert_eq!(op.body["status"], "InProgress");
+    assert_eq!(op.header("retry-after"), "1");
+    let left: i64 = op.header("x-ms-retry-after-ms").parse().expect("ms left");
+    assert!((1..=150).contains(&left), "{left}");
+    let r = env.send(Method::GET, &location, Some(&t), None).await;
+    r.expect(202);
+    assert_eq!(r.header("retry-after"), "1");
+    // Real time does not finish it; the emulator's clock does.
+    env.advance(std::time::Duration::from_secs(1));
+    let op = env.send(Method::GET, &status, Some(&t), None).await;
+    assert_eq!(op.body["status"], "Succeeded");
+    assert!(op.body["endTime"].is_string());
+    env.send(Method::GET, &location, Some(&t), None)
+        .await
+        .expect(204);
+
+    // No ACI principal in a fresh tenant: the provisioning fails, and the operation says why.
+    let r = env
+        .arm(
+            Method::PUT,
+            &group_path(&env, "rg-lro", "cg-failed"),
+            ACI_API,
+            Some(&group_body(&env, &cmk, None)),
+        )
+        .await;
+    r.expect(201);
+    let status = r.header("azure-asyncoperation").to_owned();
+    let location = r.header("location").to_owned();
+    env.advance(std::time::Duration::from_secs(1));
+    let op = env.send(Method::GET, &status, Some(&t), None).await;
+    assert_eq!(op.body["status"], "Failed");
+    assert_eq!(op.body["error"]["code"], "AciServicePrincipalNotFound");
+    let r = env.send(Method::GET, &location, Some(&t), None).await;
+    assert!(r.status.is_client_error(), "{}", r.status);
+    assert_eq!(r.code(), "AciServicePrincipalNotFound");
+    let missing = format!(
+        "{}/subscriptions/{}/providers/Microsoft.Resources/operationStatuses/nope?api-version=2021-04-01",
+        env.info.arm_endpoint,
+        env.sub()
+    );
+    env.send(Method::GET, &missing, Some(&t), None)
+        .await
+        .expect_err(404, "OperationNotFound");
 }

@@ -122,6 +122,11 @@ impl Env {
         &self.info.tenant_id
     }
 
+    /// Moves the emulator's clock forward (tests move time instead of sleeping).
+    pub fn advance(&self, by: std::time::Duration) {
+        self.emu.admin().advance(by).expect("the clock moves");
+    }
+
     /// Raw request.
     pub async fn send(
         &self,

@@ -459,7 +459,7 @@ async fn finish(env: &Env, rg: &str, name: &str, r: &Resp) -> Value {
         match op.body["status"].as_str() {
             Some("InProgress") => {
                 saw_in_progress = true;
-                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+                env.advance(std::time::Duration::from_millis(50));
             }
             Some(_) => break,
             None => panic!("no status: {}", op.body),
@@ -938,7 +938,7 @@ async fn delete_refusals_and_lenient_bodies() {
         if last != 202 {
             break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        env.advance(std::time::Duration::from_millis(50));
     }
     assert_eq!(last, 204);
     env.arm(Method::GET, &path, DEP_API, None)

@@ -6,6 +6,7 @@ mod admin;
 mod arm;
 mod auth;
 mod binary;
+mod clock;
 mod common;
 mod deployments;
 mod graph;

@@ -7,8 +7,9 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::EmulatorError;
-use crate::config::{Config, normalize_audience, now_secs};
+use crate::clock::Clock;
+use crate::config::{Config, normalize_audience};
+use crate::error::EmulatorError;
 
 /// Token lifetime in seconds.
 pub const TOKEN_LIFETIME_SECS: i64 = 3599;
@@ -46,6 +47,23 @@ pub struct Claims {
     /// Managed identity resource id, for managed-identity tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub xms_mirid: Option<String>,
+    /// How far the emulator's clock ran ahead of real time when the token was issued, in
+    /// seconds (see [`Claims::lifetime_now`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xms_emu_clock_offset: Option<i64>,
+}
+
+impl Claims {
+    /// The time against which this token's `nbf` and `exp` are checked: the emulator's time
+    /// less any jump of its clock since the token was issued. A jump moves the calendar (keys
+    /// expire, retention ends, rotations fall due) but not a client's session: a client keeps
+    /// a token for its lifetime in real time, as it would while real months pass with its
+    /// tokens refreshed along the way (docs/adr/003-clock-jumps-and-tokens.md).
+    pub fn lifetime_now(&self, clock: &Clock) -> i64 {
+        let offset = clock.offset_ms() / 1000;
+        let jumped = offset - self.xms_emu_clock_offset.unwrap_or(offset);
+        clock.now_secs() - jumped.max(0)
+    }
 }
 
 /// Why a token was refused.
@@ -130,9 +148,9 @@ fn load_or_generate(dir: Option<&Path>) -> Result<Keys, EmulatorError> {
                 .map_err(key_err)?;
             let der = kp.as_der().map_err(key_err)?.as_ref().to_vec();
             if let Some(p) = &path {
-                crate::tls::write_private(
+                crate::files::write_private(
                     p,
-                    crate::tls::der_to_pem(&der, "PRIVATE KEY").as_bytes(),
+                    crate::files::der_to_pem(&der, "PRIVATE KEY").as_bytes(),
                 )?;
             }
             der
@@ -145,7 +163,7 @@ fn load_or_generate(dir: Option<&Path>) -> Result<Keys, EmulatorError> {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &n);
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let kid = b64.encode(&digest.as_ref()[..16]);
-    let pem = crate::tls::der_to_pem(&pkcs8, "PRIVATE KEY");
+    let pem = crate::files::der_to_pem(&pkcs8, "PRIVATE KEY");
     let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(key_err)?;
     let decoding = DecodingKey::from_rsa_raw_components(&n, &e);
     Ok(Keys {
@@ -190,11 +208,6 @@ impl TokenService {
         self.keys.get()
     }
 
-    /// Key id of the signing key (once ready).
-    pub fn kid(&self) -> Option<&str> {
-        self.keys().map(|k| k.kid.as_str())
-    }
-
     /// Issues a token for `aud` to the principal (`oid`, `appid`) in the tenant.
     pub fn issue(
         &self,
@@ -203,8 +216,9 @@ impl TokenService {
         oid: &str,
         appid: &str,
         mirid: Option<&str>,
+        clock: &Clock,
     ) -> Result<(String, i64), SignError> {
-        let now = now_secs();
+        let now = clock.now_secs();
         self.issue_with(&Claims {
             aud: aud.to_owned(),
             iss: cfg.issuer(),
@@ -219,6 +233,7 @@ impl TokenService {
             ver: "2.0".to_owned(),
             idtyp: "app".to_owned(),
             xms_mirid: mirid.map(str::to_owned),
+            xms_emu_clock_offset: Some(clock.offset_ms() / 1000),
         })
         .map(|t| (t, now + TOKEN_LIFETIME_SECS))
     }
@@ -239,6 +254,7 @@ impl TokenService {
         cfg: &Config,
         token: &str,
         audiences: &[String],
+        clock: &Clock,
     ) -> Result<Claims, TokenError> {
         let keys = self.keys().ok_or(TokenError::BadSignature)?;
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
@@ -263,7 +279,7 @@ impl TokenService {
             }
         })?;
         let c = data.claims;
-        let now = now_secs();
+        let now = c.lifetime_now(clock);
         const SKEW: i64 = 30;
         if c.exp <= now - SKEW {
             return Err(TokenError::Expired);
@@ -306,23 +322,4 @@ fn pem_body(pem: &str) -> Result<Vec<u8>, EmulatorError> {
     base64::engine::general_purpose::STANDARD
         .decode(b64)
         .map_err(key_err)
-}
-
-/// Extracts the bearer token of a request, if any.
-pub fn bearer(headers: &http::HeaderMap) -> Option<&str> {
-    let v = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
-    if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() {
-        Some(token.trim())
-    } else {
-        None
-    }
-}
-
-/// Authenticates a request for one of `audiences`, recording the caller for the request log.
-pub fn authenticate(ctx: &crate::server::Ctx, audiences: &[String]) -> Result<Claims, TokenError> {
-    let token = bearer(&ctx.headers).ok_or(TokenError::Missing)?;
-    let claims = ctx.app.tokens.validate(&ctx.app.config, token, audiences)?;
-    ctx.set_caller(&claims.oid);
-    Ok(claims)
 }

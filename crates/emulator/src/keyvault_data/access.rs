@@ -6,8 +6,8 @@ use std::net::IpAddr;
 
 use http::StatusCode;
 
-use super::mgmt::{Vault, cidr_contains};
-use crate::store::State;
+use crate::keyvault_management::{Vault, cidr_contains};
+use crate::store::Tables;
 
 /// Who calls Key Vault, and from where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,8 +225,8 @@ impl KvError {
     }
 
     /// The error as a data-plane response.
-    pub fn into_response(self) -> axum::response::Response {
-        crate::wire::kv_error(
+    pub fn into_reply(self) -> crate::reply::Reply {
+        crate::reply::kv_error(
             self.status(),
             self.code(),
             self.to_string(),
@@ -239,7 +239,7 @@ fn vault_desc(v: &Vault) -> String {
     format!(
         "{};location={}",
         v.name.to_ascii_lowercase(),
-        crate::arm::norm_location(&v.location)
+        crate::arm::request::norm_location(&v.location)
     )
 }
 
@@ -293,12 +293,13 @@ pub fn check_network(vault: &Vault, caller: &Caller) -> Result<(), KvError> {
 /// Full authorization of `op` on `key` for `caller`: tenant, network, then policy or RBAC.
 /// `replication_delay_ms`: principals younger than this are unknown (no grant applies).
 pub fn authorize(
-    st: &State,
+    st: &Tables,
     vault: &Vault,
     caller: &Caller,
     op: KeyOp,
     key: Option<&str>,
     replication_delay_ms: u64,
+    now_ms: i64,
 ) -> Result<(), KvError> {
     if !caller
         .tenant_id
@@ -310,7 +311,8 @@ pub fn authorize(
         )));
     }
     check_network(vault, caller)?;
-    let known = crate::directory::is_replicated(st, &caller.object_id, replication_delay_ms);
+    let known =
+        crate::graph::directory::is_replicated(st, &caller.object_id, replication_delay_ms, now_ms);
     if vault.props.enable_rbac_authorization {
         let mut resource = vault.id();
         if let Some(k) = key {
@@ -318,7 +320,7 @@ pub fn authorize(
             resource.push_str(k);
         }
         let ok = known
-            && crate::arm::authorization::rbac_allows(
+            && crate::authorization::rbac_allows(
                 st,
                 &caller.object_id,
                 &resource,

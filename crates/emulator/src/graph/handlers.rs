@@ -7,20 +7,27 @@
 //! - `GET /graph/v1.0/applications?$filter=appId eq '…'`, `GET /graph/v1.0/applications/{id}`
 //! - `GET /graph/v1.0/me` → 400 for application tokens
 
-use axum::response::Response;
+use crate::reply::Reply;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::auth::{TokenError, authenticate};
-use crate::directory::{self, Application, MICROSOFT_TENANT, Principal, PrincipalKind};
-use crate::server::Ctx;
-use crate::wire;
+use crate::context::Ctx;
+use crate::entra::bearer::authenticate;
+use crate::entra::tokens::TokenError;
+use crate::graph::directory::{self, Application, MICROSOFT_TENANT, Principal, PrincipalKind};
+use crate::reply;
 
-fn gerr(ctx: &Ctx, status: StatusCode, code: &str, msg: impl Into<String>) -> Response {
-    wire::graph_error(status, code, msg, &ctx.request_id)
+fn gerr(ctx: &Ctx, status: StatusCode, code: &str, msg: impl Into<String>) -> Reply {
+    reply::graph_error(
+        status,
+        code,
+        msg,
+        &ctx.request_id,
+        &ctx.shared.clock.now_rfc3339(),
+    )
 }
 
-fn auth_error(ctx: &Ctx, e: &TokenError) -> Response {
+fn auth_error(ctx: &Ctx, e: &TokenError) -> Reply {
     let msg = match e {
         TokenError::Missing => "Access token is empty.",
         TokenError::Expired => "Lifetime validation failed, the token is expired.",
@@ -36,13 +43,13 @@ fn auth_error(ctx: &Ctx, e: &TokenError) -> Response {
         "InvalidAuthenticationToken",
         msg,
     );
-    wire::set_header(
+    reply::set_header(
         &mut r,
         "www-authenticate",
         &format!(
             "Bearer realm=\"\", authorization_uri=\"{}/{}/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"",
-            ctx.app.config.base(),
-            ctx.app.config.tenant()
+            ctx.shared.config.base(),
+            ctx.shared.config.tenant()
         ),
     );
     r
@@ -66,7 +73,7 @@ fn sp_json(ctx: &Ctx, p: &Principal) -> Value {
         "oauth2PermissionScopes": [],
         "keyCredentials": [],
         "passwordCredentials": [],
-        "appOwnerTenantId": ctx.app.config.tenant(),
+        "appOwnerTenantId": ctx.shared.config.tenant(),
     })
 }
 
@@ -82,7 +89,10 @@ fn app_json(a: &Application) -> Value {
 }
 
 fn context(ctx: &Ctx, what: &str) -> String {
-    format!("{}/v1.0/$metadata#{what}", ctx.app.config.graph_endpoint())
+    format!(
+        "{}/v1.0/$metadata#{what}",
+        ctx.shared.config.graph_endpoint()
+    )
 }
 
 fn select(ctx: &Ctx, mut v: Value) -> Value {
@@ -141,8 +151,8 @@ fn parse_filter(f: &str) -> Option<Filter> {
 }
 
 /// Handles a Graph request.
-pub async fn handle(ctx: &Ctx) -> Response {
-    let claims = match authenticate(ctx, &ctx.app.config.graph_audiences()) {
+pub async fn handle(ctx: &Ctx) -> Reply {
+    let claims = match authenticate(ctx, &ctx.shared.config.graph_audiences()) {
         Ok(c) => c,
         Err(e) => return auth_error(ctx, &e),
     };
@@ -173,23 +183,23 @@ pub async fn handle(ctx: &Ctx) -> Response {
             "BadRequest",
             "/me request is only valid with delegated authentication flow.",
         ),
-        (&Method::GET, 1) if first == "organization" => wire::json(
+        (&Method::GET, 1) if first == "organization" => reply::json(
             StatusCode::OK,
-            &json!({"@odata.context": context(ctx, "organization"), "value": [{"id": ctx.app.config.tenant(), "displayName": "aci-cmk emulator tenant"}]}),
+            &json!({"@odata.context": context(ctx, "organization"), "value": [{"id": ctx.shared.config.tenant(), "displayName": "aci-cmk emulator tenant"}]}),
         ),
         (&Method::GET, 1) if first == "serviceprincipals" => list_sps(ctx),
         (&Method::POST, 1) if first == "serviceprincipals" => create_sp(ctx, &claims.oid).await,
         (&Method::GET, 2) if first == "serviceprincipals" => {
             let id = rest[1].to_ascii_lowercase();
             match ctx
-                .app
+                .shared
                 .store
                 .read(|st| directory::principal(st, &id).cloned())
             {
                 Some(p) => {
                     let mut v = select(ctx, sp_json(ctx, &p));
                     v["@odata.context"] = json!(context(ctx, "servicePrincipals/$entity"));
-                    wire::json(StatusCode::OK, &v)
+                    reply::json(StatusCode::OK, &v)
                 }
                 None => not_found(ctx, rest[1]),
             }
@@ -197,14 +207,14 @@ pub async fn handle(ctx: &Ctx) -> Response {
         (&Method::GET, 1) if key_segment(rest[0], "servicePrincipals").is_some() => {
             let app_id = key_segment(rest[0], "servicePrincipals").unwrap_or_default();
             match ctx
-                .app
+                .shared
                 .store
                 .read(|st| directory::principal_by_app_id(st, app_id).cloned())
             {
                 Some(p) => {
                     let mut v = select(ctx, sp_json(ctx, &p));
                     v["@odata.context"] = json!(context(ctx, "servicePrincipals/$entity"));
-                    wire::json(StatusCode::OK, &v)
+                    reply::json(StatusCode::OK, &v)
                 }
                 None => not_found(ctx, &format!("servicePrincipals(appId='{app_id}')")),
             }
@@ -212,14 +222,14 @@ pub async fn handle(ctx: &Ctx) -> Response {
         (&Method::GET, 1) if first == "applications" => list_apps(ctx),
         (&Method::GET, 2) if first == "applications" => {
             let id = rest[1].to_ascii_lowercase();
-            let app = ctx.app.store.read(|st| {
-                st.applications
+            let app = ctx.shared.store.read(|st| {
+                st.table::<Application>()
                     .values()
                     .find(|a| !a.first_party && a.object_id.eq_ignore_ascii_case(&id))
                     .cloned()
             });
             match app {
-                Some(a) => wire::json(StatusCode::OK, &select(ctx, app_json(&a))),
+                Some(a) => reply::json(StatusCode::OK, &select(ctx, app_json(&a))),
                 None => not_found(ctx, rest[1]),
             }
         }
@@ -227,14 +237,14 @@ pub async fn handle(ctx: &Ctx) -> Response {
             let app_id = key_segment(rest[0], "applications")
                 .unwrap_or_default()
                 .to_ascii_lowercase();
-            let app = ctx.app.store.read(|st| {
-                st.applications
+            let app = ctx.shared.store.read(|st| {
+                st.table::<Application>()
                     .get(&app_id)
                     .filter(|a| !a.first_party)
                     .cloned()
             });
             match app {
-                Some(a) => wire::json(StatusCode::OK, &select(ctx, app_json(&a))),
+                Some(a) => reply::json(StatusCode::OK, &select(ctx, app_json(&a))),
                 None => not_found(ctx, &format!("applications(appId='{app_id}')")),
             }
         }
@@ -250,7 +260,7 @@ pub async fn handle(ctx: &Ctx) -> Response {
     }
 }
 
-fn not_found(ctx: &Ctx, what: &str) -> Response {
+fn not_found(ctx: &Ctx, what: &str) -> Reply {
     gerr(
         ctx,
         StatusCode::NOT_FOUND,
@@ -261,7 +271,7 @@ fn not_found(ctx: &Ctx, what: &str) -> Response {
     )
 }
 
-fn list_sps(ctx: &Ctx) -> Response {
+fn list_sps(ctx: &Ctx) -> Reply {
     let filter = match ctx.q("$filter") {
         Some(f) => match parse_filter(f) {
             Some(f) => Some(f),
@@ -280,8 +290,8 @@ fn list_sps(ctx: &Ctx) -> Response {
         .q("$top")
         .and_then(|t| t.parse::<usize>().ok())
         .unwrap_or(100);
-    let items: Vec<Value> = ctx.app.store.read(|st| {
-        st.principals
+    let items: Vec<Value> = ctx.shared.store.read(|st| {
+        st.table::<Principal>()
             .values()
             .filter(|p| match &filter {
                 None => true,
@@ -297,13 +307,13 @@ fn list_sps(ctx: &Ctx) -> Response {
             .map(|p| select(ctx, sp_json(ctx, p)))
             .collect()
     });
-    wire::json(
+    reply::json(
         StatusCode::OK,
         &json!({"@odata.context": context(ctx, "servicePrincipals"), "value": items}),
     )
 }
 
-fn list_apps(ctx: &Ctx) -> Response {
+fn list_apps(ctx: &Ctx) -> Reply {
     let filter = match ctx.q("$filter") {
         Some(f) => match parse_filter(f) {
             Some(f @ (Filter::AppId(_) | Filter::DisplayName(_) | Filter::Id(_))) => Some(f),
@@ -318,8 +328,8 @@ fn list_apps(ctx: &Ctx) -> Response {
         },
         None => None,
     };
-    let items: Vec<Value> = ctx.app.store.read(|st| {
-        st.applications
+    let items: Vec<Value> = ctx.shared.store.read(|st| {
+        st.table::<Application>()
             .values()
             .filter(|a| !a.first_party)
             .filter(|a| match &filter {
@@ -332,14 +342,14 @@ fn list_apps(ctx: &Ctx) -> Response {
             .map(|a| select(ctx, app_json(a)))
             .collect()
     });
-    wire::json(
+    reply::json(
         StatusCode::OK,
         &json!({"@odata.context": context(ctx, "applications"), "value": items}),
     )
 }
 
-async fn create_sp(ctx: &Ctx, _caller: &str) -> Response {
-    let body = match wire::parse_json(&ctx.body) {
+async fn create_sp(ctx: &Ctx, _caller: &str) -> Reply {
+    let body = match ctx.json_body() {
         Ok(b) => b,
         Err(m) => return gerr(ctx, StatusCode::BAD_REQUEST, "BadRequest", m),
     };
@@ -382,9 +392,9 @@ async fn create_sp(ctx: &Ctx, _caller: &str) -> Response {
             );
         }
     };
-    let tenant = ctx.app.config.tenant().to_owned();
-    let res = ctx.app.store.write(|st| {
-        let Some(app) = st.applications.get(&app_id).cloned() else {
+    let tenant = ctx.shared.config.tenant().to_owned();
+    let res = ctx.shared.store.write(|st| {
+        let Some(app) = st.table::<Application>().get(&app_id).cloned() else {
             return Err((StatusCode::BAD_REQUEST, "Request_BadRequest", format!("The appId '{app_id}' of the service principal does not reference a valid application object.")));
         };
         if directory::principal_by_app_id(st, &app_id).is_some() {
@@ -399,22 +409,22 @@ async fn create_sp(ctx: &Ctx, _caller: &str) -> Response {
             app_owner_organization_id: if app.first_party { MICROSOFT_TENANT.to_owned() } else { tenant.clone() },
             service_principal_names: vec![app.app_id.clone()],
             alternative_names: vec![],
-            created_ms: crate::config::now_ms(),
+            created_ms: ctx.shared.clock.now_ms(),
         };
-        st.principals.insert(p.object_id.clone(), p.clone());
+        st.table_mut::<Principal>().insert(p.object_id.clone(), p.clone());
         Ok(p)
     });
     match res {
         Ok(Ok(p)) => {
             let mut v = sp_json(ctx, &p);
             v["@odata.context"] = json!(context(ctx, "servicePrincipals/$entity"));
-            let mut r = wire::json(StatusCode::CREATED, &v);
+            let mut r = reply::json(StatusCode::CREATED, &v);
             let loc = format!(
                 "{}/v1.0/servicePrincipals/{}",
-                ctx.app.config.graph_endpoint(),
+                ctx.shared.config.graph_endpoint(),
                 p.object_id
             );
-            wire::set_header(&mut r, "location", &loc);
+            reply::set_header(&mut r, "location", &loc);
             r
         }
         Ok(Err((s, c, m))) => gerr(ctx, s, c, m),

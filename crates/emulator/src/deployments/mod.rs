@@ -15,22 +15,24 @@
 //! Bodies are parsed leniently (JSON5: comments, trailing commas, bare keys), as the Azure CLI
 //! sends them. Secure parameter values are never stored.
 
+use crate::arm::lro::Operation;
+use crate::arm::resources::{ResourceGroup, Subscription};
+use futures::future::BoxFuture;
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
 
-use axum::response::Response;
+use crate::reply::Reply;
 use http::{HeaderMap, Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::{ArmError, ArmResult, check_api_version, lro};
-use crate::auth::Claims;
-use crate::config::now_ms;
-use crate::server::Ctx;
-use crate::store::{Record, State};
+use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::lro;
+use crate::arm::request::check_api_version;
+use crate::context::Ctx;
+use crate::entra::tokens::Claims;
+use crate::reply;
+use crate::store::{Record, Tables};
 use crate::template::{self, Engine, Scope, TemplateError};
-use crate::wire;
 
 /// api-versions accepted for deployments.
 pub const API_VERSIONS: &[&str] = &[
@@ -145,12 +147,14 @@ pub struct Deployment {
     pub tags: BTreeMap<String, String>,
 }
 
-impl Record for Deployment {}
+impl Record for Deployment {
+    const TABLE: &'static str = "deployments";
+}
 
 impl Deployment {
     /// The state a client sees now.
-    pub fn visible_state(&self) -> &str {
-        if self.state == "Running" || now_ms() < self.done_at_ms {
+    pub fn visible_state(&self, now_ms: i64) -> &str {
+        if self.state == "Running" || now_ms < self.done_at_ms {
             "Running"
         } else {
             &self.state
@@ -169,8 +173,8 @@ pub fn key(sub: &str, rg: &str, name: &str) -> String {
 }
 
 /// Deletes the deployments of a deleted resource group.
-pub fn on_resource_group_deleted(st: &mut State, sub: &str, rg: &str) {
-    st.deployments.retain(|_, d| {
+pub fn on_resource_group_deleted(st: &mut Tables, sub: &str, rg: &str) {
+    st.table_mut::<Deployment>().retain(|_, d| {
         !(d.subscription.eq_ignore_ascii_case(sub) && d.resource_group.eq_ignore_ascii_case(rg))
     });
 }
@@ -237,9 +241,9 @@ fn operation_json(d: &Deployment, op: &DeploymentOperation) -> Value {
 }
 
 /// The DeploymentExtended JSON.
-pub fn deployment_json(d: &Deployment) -> Value {
-    let state = d.visible_state().to_owned();
-    let now = now_ms();
+pub fn deployment_json(d: &Deployment, now_ms: i64) -> Value {
+    let state = d.visible_state(now_ms).to_owned();
+    let now = now_ms;
     let (timestamp, duration) = if state == "Running" {
         (now, now - d.start_ms)
     } else {
@@ -308,6 +312,7 @@ pub async fn handle(
     rg: Option<&str>,
     tail: &[&str],
     orig: &[String],
+    routes: &dyn ResourceRouter,
 ) -> ArmResult {
     let Some(rg_in) = rg else {
         return Err(ArmError::new(
@@ -318,9 +323,9 @@ pub async fn handle(
     };
     check_api_version(ctx, "Microsoft.Resources/deployments", API_VERSIONS)?;
     let rg = ctx
-        .app
+        .shared
         .store
-        .read(|st| super::resources::group_name(st, sub, rg_in))
+        .read(|st| crate::arm::resources::group_name(st, sub, rg_in))
         .unwrap_or_else(|| rg_in.to_owned());
     let m = &ctx.method;
     match tail {
@@ -330,16 +335,19 @@ pub async fn handle(
             match ctx.method {
                 Method::GET => {
                     let d = get(ctx, sub, &rg, name)?;
-                    Ok(wire::json(StatusCode::OK, &deployment_json(&d)))
+                    Ok(reply::json(
+                        StatusCode::OK,
+                        &deployment_json(&d, ctx.shared.clock.now_ms()),
+                    ))
                 }
-                Method::HEAD => Ok(wire::empty(if get(ctx, sub, &rg, name).is_ok() {
+                Method::HEAD => Ok(reply::empty(if get(ctx, sub, &rg, name).is_ok() {
                     StatusCode::NO_CONTENT
                 } else {
                     StatusCode::NOT_FOUND
                 })),
-                Method::PUT => put(ctx, claims, sub, &rg, name).await,
+                Method::PUT => put(ctx, claims, routes, sub, &rg, name).await,
                 Method::DELETE => delete(ctx, sub, &rg, name),
-                _ => Err(super::resources::method_not_allowed(ctx)),
+                _ => Err(crate::arm::resources::method_not_allowed(ctx)),
             }
         }
         ["deployments", _, "validate"] if m == Method::POST => validate(ctx, sub, &rg, &orig[1]),
@@ -370,18 +378,18 @@ pub async fn handle(
 pub fn operations_route(ctx: &Ctx, sub: &str, rg: &str, name: &str, op: Option<&str>) -> ArmResult {
     check_api_version(ctx, "Microsoft.Resources/deployments", API_VERSIONS)?;
     let rg = ctx
-        .app
+        .shared
         .store
-        .read(|st| super::resources::group_name(st, sub, rg))
+        .read(|st| crate::arm::resources::group_name(st, sub, rg))
         .unwrap_or_else(|| rg.to_owned());
     operations(ctx, sub, &rg, name, op)
 }
 
 fn get(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> Result<Deployment, ArmError> {
     let k = key(sub, rg, name);
-    ctx.app
+    ctx.shared
         .store
-        .read(|st| st.deployments.get(&k).cloned())
+        .read(|st| st.table::<Deployment>().get(&k).cloned())
         .ok_or_else(|| not_found(rg, name))
 }
 
@@ -393,7 +401,7 @@ fn list(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult {
                 ArmError::bad(
                     "InvalidFilter",
                     format!(
-                        "The $filter '{f}' is not supported: use provisioningState eq 'State'."
+                        "The $filter '{f}' is not supported: use provisioningState eq 'Tables'."
                     ),
                 )
             })?;
@@ -401,7 +409,7 @@ fn list(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult {
                 return Err(ArmError::bad(
                     "InvalidFilter",
                     format!(
-                        "The $filter '{f}' is not supported: use provisioningState eq 'State'."
+                        "The $filter '{f}' is not supported: use provisioningState eq 'Tables'."
                     ),
                 ));
             }
@@ -417,30 +425,36 @@ fn list(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult {
             )
         })?,
     };
-    let mut items: Vec<Deployment> = ctx.app.store.read(|st| {
-        st.deployments
+    let mut items: Vec<Deployment> = ctx.shared.store.read(|st| {
+        st.table::<Deployment>()
             .values()
             .filter(|d| {
                 d.subscription.eq_ignore_ascii_case(sub)
                     && d.resource_group.eq_ignore_ascii_case(rg)
             })
             .filter(|d| {
-                filter
-                    .as_ref()
-                    .is_none_or(|s| d.visible_state().eq_ignore_ascii_case(s))
+                filter.as_ref().is_none_or(|s| {
+                    d.visible_state(ctx.shared.clock.now_ms())
+                        .eq_ignore_ascii_case(s)
+                })
             })
             .cloned()
             .collect()
     });
     // Newest first, as ARM lists them.
     items.sort_by_key(|d| std::cmp::Reverse(d.start_ms));
-    let values: Vec<Value> = items.iter().take(top).map(deployment_json).collect();
-    Ok(wire::json(StatusCode::OK, &json!({ "value": values })))
+    let now_ms = ctx.shared.clock.now_ms();
+    let values: Vec<Value> = items
+        .iter()
+        .take(top)
+        .map(|d| deployment_json(d, now_ms))
+        .collect();
+    Ok(reply::json(StatusCode::OK, &json!({ "value": values })))
 }
 
 fn operations(ctx: &Ctx, sub: &str, rg: &str, name: &str, op: Option<&str>) -> ArmResult {
     if ctx.method != Method::GET {
-        return Err(super::resources::method_not_allowed(ctx));
+        return Err(crate::arm::resources::method_not_allowed(ctx));
     }
     let d = get(ctx, sub, rg, name)?;
     if let Some(id) = op {
@@ -457,7 +471,7 @@ fn operations(ctx: &Ctx, sub: &str, rg: &str, name: &str, op: Option<&str>) -> A
                     ),
                 )
             })?;
-        return Ok(wire::json(StatusCode::OK, &operation_json(&d, o)));
+        return Ok(reply::json(StatusCode::OK, &operation_json(&d, o)));
     }
     let top = ctx
         .q("$top")
@@ -469,7 +483,7 @@ fn operations(ctx: &Ctx, sub: &str, rg: &str, name: &str, op: Option<&str>) -> A
         .take(top)
         .map(|o| operation_json(&d, o))
         .collect();
-    Ok(wire::json(StatusCode::OK, &json!({ "value": items })))
+    Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
 }
 
 fn active_conflict(d: &Deployment, verb: &str) -> ArmError {
@@ -488,16 +502,16 @@ fn delete(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
     let k = key(sub, rg, name);
     let id = deployment_id(sub, rg, name);
     let op = ctx
-        .app
+        .shared
         .store
         .write(|st| -> Result<Option<lro::Operation>, ArmError> {
-            let Some(d) = st.deployments.get(&k) else {
+            let Some(d) = st.table::<Deployment>().get(&k) else {
                 return Ok(None);
             };
-            if d.visible_state() == "Running" {
+            if d.visible_state(ctx.shared.clock.now_ms()) == "Running" {
                 return Err(active_conflict(d, "delete"));
             }
-            st.deployments.remove(&k);
+            st.table_mut::<Deployment>().remove(&k);
             Ok(Some(lro::start(
                 st,
                 sub,
@@ -505,15 +519,20 @@ fn delete(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
                 COMPLETION_DELAY_MS,
                 "Succeeded",
                 None,
+                ctx.shared.clock.now_ms(),
             )))
         })??;
     let Some(op) = op else {
-        return Ok(wire::empty(StatusCode::NO_CONTENT));
+        return Ok(reply::empty(StatusCode::NO_CONTENT));
     };
-    let mut r = wire::empty(StatusCode::ACCEPTED);
-    wire::set_header(&mut r, "location", &lro::result_url(&ctx.app.config, &op));
-    wire::set_header(&mut r, "retry-after", "1");
-    wire::set_header(
+    let mut r = reply::empty(StatusCode::ACCEPTED);
+    reply::set_header(
+        &mut r,
+        "location",
+        &lro::result_url(&ctx.shared.config, &op),
+    );
+    reply::set_header(&mut r, "retry-after", "1");
+    reply::set_header(
         &mut r,
         "x-ms-retry-after-ms",
         &COMPLETION_DELAY_MS.to_string(),
@@ -523,15 +542,15 @@ fn delete(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
 
 fn cancel(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
     let k = key(sub, rg, name);
-    ctx.app.store.write(|st| -> Result<(), ArmError> {
-        let d = st.deployments.get_mut(&k).ok_or_else(|| not_found(rg, name))?;
-        if d.visible_state() != "Running" {
+    ctx.shared.store.write(|st| -> Result<(), ArmError> {
+        let d = st.table_mut::<Deployment>().get_mut(&k).ok_or_else(|| not_found(rg, name))?;
+        if d.visible_state(ctx.shared.clock.now_ms()) != "Running" {
             return Err(ArmError::new(
                 StatusCode::CONFLICT,
                 "DeploymentCannotBeCanceled",
                 format!(
                     "The deployment '{name}' cannot be canceled: its provisioning state is '{}'. Only an Accepted or Running deployment can be canceled.",
-                    d.visible_state()
+                    d.visible_state(ctx.shared.clock.now_ms())
                 ),
             ));
         }
@@ -541,14 +560,14 @@ fn cancel(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
             return Ok(());
         }
         d.state = "Canceled".to_owned();
-        d.done_at_ms = now_ms();
+        d.done_at_ms = ctx.shared.clock.now_ms();
         d.outputs = None;
         d.error = None;
         let lro_id = d.lro_id.clone();
-        lro::finish(st, &lro_id, "Canceled", None);
+        lro::finish(st, &lro_id, "Canceled", None, ctx.shared.clock.now_ms());
         Ok(())
     })??;
-    Ok(wire::empty(StatusCode::NO_CONTENT))
+    Ok(reply::empty(StatusCode::NO_CONTENT))
 }
 
 // ----- request bodies -----
@@ -694,7 +713,7 @@ fn parse_request(ctx: &Ctx) -> Result<Request, ArmError> {
             ));
         }
     };
-    let tags = super::opt_tags(&body)?.unwrap_or_default();
+    let tags = crate::arm::request::opt_tags(&body)?.unwrap_or_default();
     Ok(Request {
         mode,
         template,
@@ -705,11 +724,11 @@ fn parse_request(ctx: &Ctx) -> Result<Request, ArmError> {
 }
 
 fn scope_for(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> Result<Scope, ArmError> {
-    let key = super::resources::rg_key(sub, rg);
-    let (group, sub_name) = ctx.app.store.read(|st| {
+    let key = crate::arm::resources::rg_key(sub, rg);
+    let (group, sub_name) = ctx.shared.store.read(|st| {
         (
-            st.resource_groups.get(&key).cloned(),
-            st.subscriptions
+            st.table::<ResourceGroup>().get(&key).cloned(),
+            st.table::<Subscription>()
                 .get(&sub.to_ascii_lowercase())
                 .map(|s| s.display_name.clone()),
         )
@@ -724,7 +743,7 @@ fn scope_for(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> Result<Scope, ArmErr
     Ok(Scope {
         subscription_id: sub.to_owned(),
         subscription_name: sub_name.unwrap_or_default(),
-        tenant_id: ctx.app.config.tenant().to_owned(),
+        tenant_id: ctx.shared.config.tenant().to_owned(),
         resource_group: group.name,
         location: group.location,
         tags: group.tags,
@@ -778,7 +797,7 @@ fn validate(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
         .filter_map(unknown_type_error)
         .collect();
     if !details.is_empty() {
-        let mut r = wire::json(
+        let mut r = reply::json(
             StatusCode::BAD_REQUEST,
             &json!({"error": {
                 "code": "InvalidTemplateDeployment",
@@ -786,10 +805,10 @@ fn validate(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
                 "details": details,
             }}),
         );
-        wire::set_header(&mut r, "x-ms-error-code", "InvalidTemplateDeployment");
+        reply::set_header(&mut r, "x-ms-error-code", "InvalidTemplateDeployment");
         return Ok(r);
     }
-    let now = now_ms();
+    let now = ctx.shared.clock.now_ms();
     let validated: Vec<Value> = engine
         .resources
         .iter()
@@ -813,7 +832,7 @@ fn validate(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
             "validatedResources": validated,
         }
     });
-    Ok(wire::json(StatusCode::OK, &body))
+    Ok(reply::json(StatusCode::OK, &body))
 }
 
 fn invalid_name(name: &str) -> ArmError {
@@ -833,7 +852,14 @@ fn correlation_id(ctx: &Ctx) -> String {
 
 // ----- running a deployment -----
 
-async fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> ArmResult {
+async fn put(
+    ctx: &Ctx,
+    claims: &Claims,
+    routes: &dyn ResourceRouter,
+    sub: &str,
+    rg: &str,
+    name: &str,
+) -> ArmResult {
     if !valid_name(name) {
         return Err(invalid_name(name));
     }
@@ -843,7 +869,7 @@ async fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> Arm
         Engine::prepare(&req.template, &req.parameters, scope).map_err(template_error)?;
     let k = key(sub, rg, name);
     let id = deployment_id(sub, rg, name);
-    let start = now_ms();
+    let start = ctx.shared.clock.now_ms();
     let record = Deployment {
         id: id.clone(),
         subscription: sub.to_owned(),
@@ -866,15 +892,15 @@ async fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> Arm
         lro_id: String::new(),
         tags: req.tags.clone(),
     };
-    let existed = ctx.app.store.write(|st| -> Result<bool, ArmError> {
-        let existed = match st.deployments.get(&k) {
-            Some(d) if d.visible_state() == "Running" => {
+    let existed = ctx.shared.store.write(|st| -> Result<bool, ArmError> {
+        let existed = match st.table::<Deployment>().get(&k) {
+            Some(d) if d.visible_state(ctx.shared.clock.now_ms()) == "Running" => {
                 return Err(active_conflict(d, "edit or replace"));
             }
             Some(_) => true,
             None => false,
         };
-        st.deployments.insert(k.clone(), record);
+        st.table_mut::<Deployment>().insert(k.clone(), record);
         Ok(existed)
     })??;
 
@@ -882,13 +908,14 @@ async fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> Arm
     let externals: Vec<(String, Option<String>)> = engine.external_references().to_vec();
     for (target, api) in externals {
         let Some(api) = api else { continue };
-        let r = sub_request(ctx, claims, Method::GET, &target, &api, None).await;
+        let r = sub_request(ctx, claims, routes, Method::GET, &target, &api, None).await;
         if r.status == StatusCode::OK {
             engine.set_external(&target, r.body);
         }
     }
 
-    let (operations, output_resources, failed, canceled) = run(ctx, claims, &k, &mut engine).await;
+    let (operations, output_resources, failed, canceled) =
+        run(ctx, claims, routes, &k, &mut engine).await;
     let (state, error, outputs) = if canceled {
         ("Canceled", None, None)
     } else if !failed.is_empty() {
@@ -915,14 +942,22 @@ async fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> Arm
             ),
         }
     };
-    let done = now_ms() + COMPLETION_DELAY_MS;
+    let done = ctx.shared.clock.now_ms() + COMPLETION_DELAY_MS;
     let (d, op) =
-        ctx.app
+        ctx.shared
             .store
             .write(|st| -> Result<(Deployment, lro::Operation), ArmError> {
-                let op = lro::start(st, sub, &id, COMPLETION_DELAY_MS, state, error.clone());
+                let op = lro::start(
+                    st,
+                    sub,
+                    &id,
+                    COMPLETION_DELAY_MS,
+                    state,
+                    error.clone(),
+                    ctx.shared.clock.now_ms(),
+                );
                 let d = st
-                    .deployments
+                    .table_mut::<Deployment>()
                     .get_mut(&k)
                     .ok_or_else(|| not_found(rg, name))?;
                 let canceled_late = d.cancel_requested;
@@ -935,13 +970,13 @@ async fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> Arm
                 d.lro_id = op.id.clone();
                 let d = d.clone();
                 if canceled_late {
-                    lro::finish(st, &op.id, "Canceled", None);
+                    lro::finish(st, &op.id, "Canceled", None, ctx.shared.clock.now_ms());
                 }
                 Ok((d, op))
             })??;
-    let mut body = deployment_json(&d);
+    let mut body = deployment_json(&d, ctx.shared.clock.now_ms());
     body["properties"]["provisioningState"] = json!("Accepted");
-    let mut r = wire::json(
+    let mut r = reply::json(
         if existed {
             StatusCode::OK
         } else {
@@ -949,9 +984,9 @@ async fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> Arm
         },
         &body,
     );
-    lro::add_polling_headers(&mut r, &ctx.app.config, &op);
-    let remaining = (d.done_at_ms - now_ms()).clamp(1, COMPLETION_DELAY_MS);
-    wire::set_header(&mut r, "x-ms-retry-after-ms", &remaining.to_string());
+    lro::add_polling_headers(&mut r, &ctx.shared.config, &op);
+    let remaining = (d.done_at_ms - ctx.shared.clock.now_ms()).clamp(1, COMPLETION_DELAY_MS);
+    reply::set_header(&mut r, "x-ms-retry-after-ms", &remaining.to_string());
     Ok(r)
 }
 
@@ -959,17 +994,24 @@ type RunResult = (Vec<DeploymentOperation>, Vec<String>, Vec<Value>, bool);
 
 /// Deploys the resources in order. Returns the operations, the deployed ids, the errors of
 /// failed resources, and whether a cancel stopped it.
-async fn run(ctx: &Ctx, claims: &Claims, key: &str, engine: &mut Engine) -> RunResult {
+async fn run(
+    ctx: &Ctx,
+    claims: &Claims,
+    routes: &dyn ResourceRouter,
+    key: &str,
+    engine: &mut Engine,
+) -> RunResult {
     let mut ops = Vec::new();
     let mut deployed = Vec::new();
     let mut errors = Vec::new();
     let mut failed_idx: Vec<usize> = Vec::new();
     let order: Vec<usize> = engine.order().to_vec();
     for i in order {
-        let canceled = ctx
-            .app
-            .store
-            .read(|st| st.deployments.get(key).is_some_and(|d| d.cancel_requested));
+        let canceled = ctx.shared.store.read(|st| {
+            st.table::<Deployment>()
+                .get(key)
+                .is_some_and(|d| d.cancel_requested)
+        });
         if canceled {
             return (ops, deployed, errors, true);
         }
@@ -982,8 +1024,8 @@ async fn run(ctx: &Ctx, claims: &Claims, key: &str, engine: &mut Engine) -> RunR
             failed_idx.push(i);
             continue;
         }
-        let started = now_ms();
-        let outcome = deploy_one(ctx, claims, engine, i).await;
+        let started = ctx.shared.clock.now_ms();
+        let outcome = deploy_one(ctx, claims, routes, engine, i).await;
         let (state, status_code, error) = match outcome {
             Ok((status, value)) => {
                 engine.record(i, value);
@@ -996,7 +1038,7 @@ async fn run(ctx: &Ctx, claims: &Claims, key: &str, engine: &mut Engine) -> RunR
                 ("Failed", status, Some(e))
             }
         };
-        let finished = now_ms();
+        let finished = ctx.shared.clock.now_ms();
         ops.push(DeploymentOperation {
             operation_id: uuid::Uuid::new_v4().simple().to_string()[..16].to_ascii_uppercase(),
             provisioning_operation: if r.existing { "Read" } else { "Create" }.to_owned(),
@@ -1023,6 +1065,7 @@ fn status_name(s: StatusCode) -> String {
 async fn deploy_one(
     ctx: &Ctx,
     claims: &Claims,
+    routes: &dyn ResourceRouter,
     engine: &Engine,
     i: usize,
 ) -> Result<(String, Value), (String, Value)> {
@@ -1031,7 +1074,16 @@ async fn deploy_one(
         return Err(("BadRequest".to_owned(), e));
     }
     if r.existing {
-        let g = sub_request(ctx, claims, Method::GET, &r.id, &r.api_version, None).await;
+        let g = sub_request(
+            ctx,
+            claims,
+            routes,
+            Method::GET,
+            &r.id,
+            &r.api_version,
+            None,
+        )
+        .await;
         return if g.status.is_success() {
             Ok((status_name(g.status), g.body))
         } else {
@@ -1047,7 +1099,16 @@ async fn deploy_one(
             ));
         }
     };
-    let resp = sub_request(ctx, claims, Method::PUT, &r.id, &r.api_version, Some(&body)).await;
+    let resp = sub_request(
+        ctx,
+        claims,
+        routes,
+        Method::PUT,
+        &r.id,
+        &r.api_version,
+        Some(&body),
+    )
+    .await;
     if !resp.status.is_success() {
         return Err((status_name(resp.status), provider_error(&resp)));
     }
@@ -1061,9 +1122,12 @@ async fn deploy_one(
         .map(str::to_owned)
     {
         loop {
-            let op = ctx.app.store.read(|st| st.operations.get(&op_id).cloned());
+            let op = ctx
+                .shared
+                .store
+                .read(|st| st.table::<Operation>().get(&op_id).cloned());
             let Some(op) = op else { break };
-            let now = now_ms();
+            let now = ctx.shared.clock.now_ms();
             if now < op.done_at_ms {
                 let wait = (op.done_at_ms - now).clamp(1, 60_000);
                 tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
@@ -1080,7 +1144,16 @@ async fn deploy_one(
         }
     }
     // The resource as a GET shows it now (for reference()); some sub-resources have no GET.
-    let g = sub_request(ctx, claims, Method::GET, &r.id, &r.api_version, None).await;
+    let g = sub_request(
+        ctx,
+        claims,
+        routes,
+        Method::GET,
+        &r.id,
+        &r.api_version,
+        None,
+    )
+    .await;
     let value = if g.status == StatusCode::OK {
         g.body
     } else {
@@ -1124,11 +1197,25 @@ fn encode_segment(s: &str) -> String {
     out
 }
 
+/// The ARM routes, as the router offers them to a deployment: a deployment's resources are
+/// routed from inside the router, so the router hands itself in rather than being imported.
+pub trait ResourceRouter: Sync {
+    /// Answers an authenticated ARM request (`lc`: its lowercased path segments).
+    fn route<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        claims: &'a Claims,
+        lc: &'a [&'a str],
+    ) -> BoxFuture<'a, Reply>;
+}
+
 /// Routes an ARM request inside the emulator, exactly as a direct request with the deployment
-/// caller's claims (no fault injection, no request-log entry).
+/// caller's claims (no fault injection, no request-log entry); the body goes in and comes back
+/// as a value.
 async fn sub_request(
     ctx: &Ctx,
     claims: &Claims,
+    routes: &dyn ResourceRouter,
     method: Method,
     path: &str,
     api: &str,
@@ -1139,39 +1226,26 @@ async fn sub_request(
         .map(encode_segment)
         .collect::<Vec<_>>()
         .join("/");
-    let bytes = body
-        .map(|b| serde_json::to_vec(b).unwrap_or_default())
-        .unwrap_or_default();
     let inner = Ctx::internal(
-        ctx.app.clone(),
+        ctx.shared.clone(),
         method,
         ctx.host.clone(),
         path,
         vec![("api-version".to_owned(), api.to_owned())],
-        bytes.into(),
+        body.cloned(),
         ctx.peer,
     );
     let lc: Vec<String> = inner.segs.iter().map(|s| s.to_ascii_lowercase()).collect();
     let lcs: Vec<&str> = lc.iter().map(String::as_str).collect();
-    let resp: Response = super::finish(route_boxed(&inner, claims, &lcs).await);
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), crate::server::MAX_BODY_BYTES)
-        .await
-        .unwrap_or_default();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let reply = routes.route(&inner, claims, &lcs).await;
     SubResponse {
-        status,
-        headers,
-        body,
+        status: reply.status,
+        headers: reply.headers,
+        body: reply.body.unwrap_or(Value::Null),
     }
 }
 
-/// `super::route` behind a box: a deployment's resources are routed from inside the router.
-fn route_boxed<'a>(
-    ctx: &'a Ctx,
-    claims: &'a Claims,
-    lc: &'a [&'a str],
-) -> Pin<Box<dyn Future<Output = ArmResult> + Send + 'a>> {
-    Box::pin(super::route(ctx, claims, lc))
+/// Registers this service's tables.
+pub fn register_tables(schema: &mut crate::store::Schema) {
+    schema.table::<Deployment>();
 }

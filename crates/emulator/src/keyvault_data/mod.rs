@@ -1,23 +1,25 @@
 //! Key Vault keys data plane on `https://{vault}.vault.localhost:{port}`, and the in-process
-//! entry points for other emulated services ([`authorize_and_unwrap`], [`authorize_and_wrap`],
-//! [`authorize_and_get`]).
+//! entry points for other emulated services ([`authorize_and_unwrap`]).
+
+pub mod access;
+pub mod crypto;
 
 use std::collections::BTreeMap;
 
-use axum::response::Response;
+use crate::reply::Reply;
 use base64::Engine;
 use http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::access::{Caller, ForbiddenReason, KeyOp, KvError, authorize};
-use super::crypto::{self, WrapAlg};
-use super::mgmt::Vault;
-use crate::auth::{TokenError, bearer};
-use crate::config::now_secs;
-use crate::server::{Ctx, EmulatorState};
-use crate::store::{Record, State};
-use crate::wire;
+use self::access::{Caller, ForbiddenReason, KeyOp, KvError, authorize};
+use self::crypto::WrapAlg;
+use crate::context::{Ctx, Shared};
+use crate::entra::bearer::bearer;
+use crate::entra::tokens::TokenError;
+use crate::keyvault_management::Vault;
+use crate::reply;
+use crate::store::{Record, Tables};
 
 /// Data-plane api-versions accepted.
 pub const API_VERSIONS: &[&str] = &[
@@ -104,6 +106,8 @@ pub struct KeyRecord {
 }
 
 impl Record for KeyRecord {
+    const TABLE: &'static str = "keys";
+
     fn dump(&self) -> Value {
         json!({
             "vault": self.vault,
@@ -234,8 +238,7 @@ fn key_not_found(name: &str) -> KvError {
     ))
 }
 
-fn check_usable(k: &KeyVersion, op: KeyOp, name: &str) -> Result<(), KvError> {
-    let now = now_secs();
+fn check_usable(k: &KeyVersion, op: KeyOp, name: &str, now: i64) -> Result<(), KvError> {
     let perm = op.permission();
     if !k.enabled {
         return Err(KvError::Forbidden {
@@ -267,8 +270,8 @@ fn check_usable(k: &KeyVersion, op: KeyOp, name: &str) -> Result<(), KvError> {
     Ok(())
 }
 
-fn live_vault(st: &State, vault: &str) -> Result<Vault, KvError> {
-    st.vaults
+fn live_vault(st: &Tables, vault: &str) -> Result<Vault, KvError> {
+    st.table::<Vault>()
         .get(&vault.to_ascii_lowercase())
         .filter(|v| v.deleted.is_none())
         .cloned()
@@ -279,7 +282,7 @@ fn live_vault(st: &State, vault: &str) -> Result<Vault, KvError> {
 /// `caller` for `authorize_as` and checking the version is usable for `use_for`.
 #[allow(clippy::too_many_arguments)]
 fn authorized_key(
-    state: &EmulatorState,
+    state: &Shared,
     caller: &Caller,
     vault: &str,
     key: &str,
@@ -288,19 +291,20 @@ fn authorized_key(
     use_for: KeyOp,
     base: &str,
 ) -> Result<(Vec<u8>, String), KvError> {
-    let delay = state.faults.replication_delay_ms();
+    let delay = state.timing.replication_delay_ms();
+    let now_ms = state.clock.now_ms();
     state.store.read(|st| {
         let v = live_vault(st, vault)?;
-        authorize(st, &v, caller, authorize_as, Some(key), delay)?;
+        authorize(st, &v, caller, authorize_as, Some(key), delay, now_ms)?;
         let rec = st
-            .keys
+            .table::<KeyRecord>()
             .get(&key_id(vault, key))
             .filter(|r| r.deleted.is_none())
             .ok_or_else(|| key_not_found(key))?;
         let k = rec
             .version(version)
             .ok_or_else(|| key_not_found(&format!("{key}/{version}")))?;
-        check_usable(k, use_for, &rec.name)?;
+        check_usable(k, use_for, &rec.name, now_ms / 1000)?;
         let der = B64URL
             .decode(&k.pkcs8)
             .map_err(|_| KvError::Internal("stored key is corrupt".to_owned()))?;
@@ -323,7 +327,7 @@ fn run_crypto(pkcs8: &[u8], op: KeyOp, alg: &str, value: &[u8]) -> Result<Vec<u8
 /// Runs wrap/unwrap/encrypt/decrypt for a caller after full authorization.
 #[allow(clippy::too_many_arguments)]
 fn crypto_op(
-    state: &EmulatorState,
+    state: &Shared,
     caller: &Caller,
     vault: &str,
     key: &str,
@@ -342,7 +346,7 @@ fn crypto_op(
 /// bypass, access policy or RBAC, replication delay, key state) and unwraps `wrapped`.
 #[allow(clippy::too_many_arguments)]
 pub fn authorize_and_unwrap(
-    state: &EmulatorState,
+    state: &Shared,
     caller: &Caller,
     vault: &str,
     key: &str,
@@ -365,68 +369,11 @@ pub fn authorize_and_unwrap(
     .map(|(_, v)| v)
 }
 
-/// In-process wrap; see [`authorize_and_unwrap`].
-pub fn authorize_and_wrap(
-    state: &EmulatorState,
-    caller: &Caller,
-    vault: &str,
-    key: &str,
-    version: &str,
-    alg: &str,
-    plaintext: &[u8],
-) -> Result<Vec<u8>, KvError> {
-    let base = state.config.vault_uri(vault);
-    crypto_op(
-        state,
-        caller,
-        vault,
-        key,
-        version,
-        KeyOp::WrapKey,
-        alg,
-        plaintext,
-        &base,
-    )
-    .map(|(_, v)| v)
-}
-
-/// In-process get: authorizes `keys/get` and returns the versioned key id (`kid`) if the key
-/// version exists and is usable for `get` (it may still be disabled; check `enabled`).
-pub fn authorize_and_get(
-    state: &EmulatorState,
-    caller: &Caller,
-    vault: &str,
-    key: &str,
-    version: &str,
-) -> Result<KeyInfo, KvError> {
-    let delay = state.faults.replication_delay_ms();
-    let base = state.config.vault_uri(vault);
-    state.store.read(|st| {
-        let v = live_vault(st, vault)?;
-        authorize(st, &v, caller, KeyOp::Get, Some(key), delay)?;
-        let rec = st
-            .keys
-            .get(&key_id(vault, key))
-            .filter(|r| r.deleted.is_none())
-            .ok_or_else(|| key_not_found(key))?;
-        let k = rec
-            .version(version)
-            .ok_or_else(|| key_not_found(&format!("{key}/{version}")))?;
-        Ok(KeyInfo {
-            kid: format!("{base}/keys/{}/{}", rec.name, k.version),
-            enabled: k.enabled,
-            not_before: k.nbf,
-            expires: k.exp,
-            key_ops: k.key_ops.clone(),
-        })
-    })
-}
-
 /// In-process "fetch the public key and wrap locally", as ACI does with a customer-managed key:
 /// authorizes `keys/get` only (not `wrapKey`), checks the key version is usable, and encrypts
 /// `plaintext` with its public half. Returns the versioned key id and the wrapped bytes.
 pub fn get_public_key_and_wrap(
-    state: &EmulatorState,
+    state: &Shared,
     caller: &Caller,
     vault: &str,
     key: &str,
@@ -448,32 +395,17 @@ pub fn get_public_key_and_wrap(
     Ok((kid, run_crypto(&pkcs8, KeyOp::WrapKey, alg, plaintext)?))
 }
 
-/// Public facts about a key version.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyInfo {
-    /// Versioned key id.
-    pub kid: String,
-    /// Enabled attribute.
-    pub enabled: bool,
-    /// nbf.
-    pub not_before: Option<i64>,
-    /// exp.
-    pub expires: Option<i64>,
-    /// key_ops.
-    pub key_ops: Vec<String>,
-}
-
 // ----- HTTP -----
 
-fn challenge(ctx: &Ctx, mut r: Response) -> Response {
-    let cfg = &ctx.app.config;
+fn challenge(ctx: &Ctx, mut r: Reply) -> Reply {
+    let cfg = &ctx.shared.config;
     let v = format!(
         "Bearer authorization=\"{}/{}\", resource=\"{}\"",
         cfg.base(),
         cfg.tenant(),
         cfg.keyvault_audience()
     );
-    wire::set_header(&mut r, "www-authenticate", &v);
+    reply::set_header(&mut r, "www-authenticate", &v);
     r
 }
 
@@ -491,30 +423,30 @@ fn token_error(e: &TokenError) -> String {
     }
 }
 
-fn bad(msg: impl Into<String>) -> Response {
-    KvError::BadParameter(msg.into()).into_response()
+fn bad(msg: impl Into<String>) -> Reply {
+    KvError::BadParameter(msg.into()).into_reply()
 }
 
 /// Handles a data-plane request for `vault`.
-pub async fn handle(ctx: &Ctx, vault: &str) -> Response {
+pub async fn handle(ctx: &Ctx, vault: &str) -> Reply {
     // The challenge comes first, before any body or route validation.
     let Some(token) = bearer(&ctx.headers) else {
         return challenge(
             ctx,
-            KvError::Unauthorized(token_error(&TokenError::Missing)).into_response(),
+            KvError::Unauthorized(token_error(&TokenError::Missing)).into_reply(),
         );
     };
-    let claims =
-        match ctx
-            .app
-            .tokens
-            .validate(&ctx.app.config, token, &ctx.app.config.keyvault_audiences())
-        {
-            Ok(c) => c,
-            Err(e) => {
-                return challenge(ctx, KvError::Unauthorized(token_error(&e)).into_response());
-            }
-        };
+    let claims = match ctx.shared.tokens.validate(
+        &ctx.shared.config,
+        token,
+        &ctx.shared.config.keyvault_audiences(),
+        &ctx.shared.clock,
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            return challenge(ctx, KvError::Unauthorized(token_error(&e)).into_reply());
+        }
+    };
     ctx.set_caller(&claims.oid);
     let api = match ctx.q("api-version") {
         Some(v) if API_VERSIONS.contains(&v) => v.to_owned(),
@@ -533,13 +465,17 @@ pub async fn handle(ctx: &Ctx, vault: &str) -> Response {
         trusted_service: false,
     };
     let base = format!("https://{}", ctx.host);
-    if let Err(e) = ctx.app.store.write(expire_deleted_keys) {
-        return KvError::Internal(e.to_string()).into_response();
+    if let Err(e) = ctx
+        .shared
+        .store
+        .write(|st| expire_deleted_keys(st, ctx.shared.clock.now_secs()))
+    {
+        return KvError::Internal(e.to_string()).into_reply();
     }
     match route(ctx, vault, &caller, &base, &api).await {
         Ok(r) => r,
-        Err(KvError::Unauthorized(m)) => challenge(ctx, KvError::Unauthorized(m).into_response()),
-        Err(e) => e.into_response(),
+        Err(KvError::Unauthorized(m)) => challenge(ctx, KvError::Unauthorized(m).into_reply()),
+        Err(e) => e.into_reply(),
     }
 }
 
@@ -549,7 +485,7 @@ async fn route(
     caller: &Caller,
     base: &str,
     api: &str,
-) -> Result<Response, KvError> {
+) -> Result<Reply, KvError> {
     let s: Vec<String> = ctx.segs.iter().map(|x| x.to_ascii_lowercase()).collect();
     let s: Vec<&str> = s.iter().map(String::as_str).collect();
     let name = ctx.segs.get(1).cloned().unwrap_or_default();
@@ -619,9 +555,8 @@ async fn route(
 }
 
 /// Purges soft-deleted keys whose retention has ended.
-pub fn expire_deleted_keys(st: &mut State) {
-    let now = now_secs();
-    st.keys.retain(|_, r| {
+pub fn expire_deleted_keys(st: &mut Tables, now: i64) {
+    st.table_mut::<KeyRecord>().retain(|_, r| {
         r.deleted
             .as_ref()
             .is_none_or(|d| d.scheduled_purge_date > now)
@@ -629,24 +564,32 @@ pub fn expire_deleted_keys(st: &mut State) {
 }
 
 fn delay(ctx: &Ctx) -> u64 {
-    ctx.app.faults.replication_delay_ms()
+    ctx.shared.timing.replication_delay_ms()
 }
 
 fn authorized_vault(
     ctx: &Ctx,
-    st: &State,
+    st: &Tables,
     vault: &str,
     caller: &Caller,
     op: KeyOp,
     key: Option<&str>,
 ) -> Result<Vault, KvError> {
     let v = live_vault(st, vault)?;
-    authorize(st, &v, caller, op, key, delay(ctx))?;
+    authorize(
+        st,
+        &v,
+        caller,
+        op,
+        key,
+        delay(ctx),
+        ctx.shared.clock.now_ms(),
+    )?;
     Ok(v)
 }
 
 fn body_obj(ctx: &Ctx) -> Result<Map<String, Value>, KvError> {
-    match wire::parse_json(&ctx.body).map_err(KvError::BadParameter)? {
+    match ctx.json_body().map_err(KvError::BadParameter)? {
         Value::Object(o) => Ok(o),
         _ => Err(KvError::BadParameter(
             "The request body must be a JSON object.".to_owned(),
@@ -776,10 +719,10 @@ async fn create(
     base: &str,
     name: &str,
     rotate: bool,
-) -> Result<Response, KvError> {
+) -> Result<Reply, KvError> {
     let op = if rotate { KeyOp::Rotate } else { KeyOp::Create };
     let v = ctx
-        .app
+        .shared
         .store
         .read(|st| authorized_vault(ctx, st, vault, caller, op, Some(name)))?;
     if !valid_key_name(name) {
@@ -789,8 +732,8 @@ async fn create(
     }
     // What the new version looks like.
     let (kty, size, ops, attrs, tags) = if rotate {
-        let rec = ctx.app.store.read(|st| {
-            st.keys
+        let rec = ctx.shared.store.read(|st| {
+            st.table::<KeyRecord>()
                 .get(&key_id(vault, name))
                 .filter(|r| r.deleted.is_none())
                 .cloned()
@@ -876,7 +819,7 @@ async fn create(
         .await
         .map_err(|e| KvError::Internal(e.to_string()))?
         .map_err(KvError::Internal)?;
-    let now = now_secs();
+    let now = ctx.shared.clock.now_secs();
     let kv = KeyVersion {
         version: uuid::Uuid::new_v4().simple().to_string(),
         kty,
@@ -894,10 +837,10 @@ async fn create(
     let vault_lc = vault.to_ascii_lowercase();
     let id = key_id(vault, name);
     let rec = ctx
-        .app
+        .shared
         .store
         .write(|st| -> Result<KeyRecord, KvError> {
-            match st.keys.get_mut(&id) {
+            match st.table_mut::<KeyRecord>().get_mut(&id) {
                 Some(r) if r.deleted.is_some() => Err(KvError::DeletedButRecoverable(format!(
                     "Key {name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the key can only be recovered or purged."
                 ))),
@@ -913,13 +856,13 @@ async fn create(
                         deleted: None,
                         rotation_policy: None,
                     };
-                    st.keys.insert(id.clone(), r.clone());
+                    st.table_mut::<KeyRecord>().insert(id.clone(), r.clone());
                     Ok(r)
                 }
             }
         })
         .map_err(|e| KvError::Internal(e.to_string()))??;
-    Ok(wire::json(
+    Ok(reply::json(
         StatusCode::OK,
         &bundle_json(base, &v, &rec, &kv),
     ))
@@ -932,18 +875,18 @@ fn get(
     base: &str,
     name: &str,
     version: &str,
-) -> Result<Response, KvError> {
-    ctx.app.store.read(|st| {
+) -> Result<Reply, KvError> {
+    ctx.shared.store.read(|st| {
         let v = authorized_vault(ctx, st, vault, caller, KeyOp::Get, Some(name))?;
         let rec = st
-            .keys
+            .table::<KeyRecord>()
             .get(&key_id(vault, name))
             .filter(|r| r.deleted.is_none())
             .ok_or_else(|| key_not_found(name))?;
         let k = rec
             .version(version)
             .ok_or_else(|| key_not_found(&format!("{name}/{version}")))?;
-        Ok(wire::json(StatusCode::OK, &bundle_json(base, &v, rec, k)))
+        Ok(reply::json(StatusCode::OK, &bundle_json(base, &v, rec, k)))
     })
 }
 
@@ -954,9 +897,9 @@ fn update(
     base: &str,
     name: &str,
     version: &str,
-) -> Result<Response, KvError> {
+) -> Result<Reply, KvError> {
     let v = ctx
-        .app
+        .shared
         .store
         .read(|st| authorized_vault(ctx, st, vault, caller, KeyOp::Update, Some(name)))?;
     let o = body_obj(ctx)?;
@@ -965,11 +908,11 @@ fn update(
     let tags = parse_tags(&o)?;
     let id = key_id(vault, name);
     let (rec, kv) = ctx
-        .app
+        .shared
         .store
         .write(|st| -> Result<(KeyRecord, KeyVersion), KvError> {
             let rec = st
-                .keys
+                .table_mut::<KeyRecord>()
                 .get_mut(&id)
                 .filter(|r| r.deleted.is_none())
                 .ok_or_else(|| key_not_found(name))?;
@@ -997,12 +940,12 @@ fn update(
             if let Some(t) = tags {
                 k.tags = t;
             }
-            k.updated = now_secs();
+            k.updated = ctx.shared.clock.now_secs();
             let k = k.clone();
             Ok((rec.clone(), k))
         })
         .map_err(|e| KvError::Internal(e.to_string()))??;
-    Ok(wire::json(
+    Ok(reply::json(
         StatusCode::OK,
         &bundle_json(base, &v, &rec, &kv),
     ))
@@ -1049,19 +992,19 @@ fn list_keys(
     caller: &Caller,
     base: &str,
     api: &str,
-) -> Result<Response, KvError> {
+) -> Result<Reply, KvError> {
     let (max, skip) = page_params(ctx)?;
     let vault_lc = vault.to_ascii_lowercase();
-    let items = ctx.app.store.read(|st| -> Result<Vec<Value>, KvError> {
+    let items = ctx.shared.store.read(|st| -> Result<Vec<Value>, KvError> {
         let v = authorized_vault(ctx, st, vault, caller, KeyOp::List, None)?;
         Ok(st
-            .keys
+            .table::<KeyRecord>()
             .values()
             .filter(|r| r.vault == vault_lc && r.deleted.is_none())
             .filter_map(|r| r.latest().map(|k| item_json(base, &v, r, k, false)))
             .collect())
     })?;
-    Ok(wire::json(
+    Ok(reply::json(
         StatusCode::OK,
         &page(items, max, skip, &format!("{base}/keys?api-version={api}")),
     ))
@@ -1074,12 +1017,12 @@ fn list_versions(
     base: &str,
     api: &str,
     name: &str,
-) -> Result<Response, KvError> {
+) -> Result<Reply, KvError> {
     let (max, skip) = page_params(ctx)?;
-    let items = ctx.app.store.read(|st| -> Result<Vec<Value>, KvError> {
+    let items = ctx.shared.store.read(|st| -> Result<Vec<Value>, KvError> {
         let v = authorized_vault(ctx, st, vault, caller, KeyOp::List, Some(name))?;
         let rec = st
-            .keys
+            .table::<KeyRecord>()
             .get(&key_id(vault, name))
             .filter(|r| r.deleted.is_none())
             .ok_or_else(|| key_not_found(name))?;
@@ -1089,7 +1032,7 @@ fn list_versions(
             .map(|k| item_json(base, &v, rec, k, true))
             .collect())
     })?;
-    Ok(wire::json(
+    Ok(reply::json(
         StatusCode::OK,
         &page(
             items,
@@ -1106,23 +1049,23 @@ fn delete(
     caller: &Caller,
     base: &str,
     name: &str,
-) -> Result<Response, KvError> {
+) -> Result<Reply, KvError> {
     let v = ctx
-        .app
+        .shared
         .store
         .read(|st| authorized_vault(ctx, st, vault, caller, KeyOp::Delete, Some(name)))?;
     let id = key_id(vault, name);
     let days = v.props.soft_delete_retention_days;
     let rec = ctx
-        .app
+        .shared
         .store
         .write(|st| -> Result<KeyRecord, KvError> {
             let rec = st
-                .keys
+                .table_mut::<KeyRecord>()
                 .get_mut(&id)
                 .filter(|r| r.deleted.is_none())
                 .ok_or_else(|| key_not_found(name))?;
-            let now = now_secs();
+            let now = ctx.shared.clock.now_secs();
             rec.deleted = Some(DeletedKeyInfo {
                 deleted_date: now,
                 scheduled_purge_date: now + days * 86_400,
@@ -1131,7 +1074,10 @@ fn delete(
         })
         .map_err(|e| KvError::Internal(e.to_string()))??;
     let k = rec.latest().ok_or_else(|| key_not_found(name))?;
-    Ok(wire::json(StatusCode::OK, &deleted_json(base, &v, &rec, k)))
+    Ok(reply::json(
+        StatusCode::OK,
+        &deleted_json(base, &v, &rec, k),
+    ))
 }
 
 fn deleted_not_found(name: &str) -> KvError {
@@ -1144,26 +1090,26 @@ fn get_deleted(
     caller: &Caller,
     base: &str,
     name: &str,
-) -> Result<Response, KvError> {
-    ctx.app.store.read(|st| {
+) -> Result<Reply, KvError> {
+    ctx.shared.store.read(|st| {
         let v = authorized_vault(ctx, st, vault, caller, KeyOp::GetDeleted, Some(name))?;
         let rec = st
-            .keys
+            .table::<KeyRecord>()
             .get(&key_id(vault, name))
             .filter(|r| r.deleted.is_some())
             .ok_or_else(|| deleted_not_found(name))?;
         let k = rec.latest().ok_or_else(|| deleted_not_found(name))?;
-        Ok(wire::json(StatusCode::OK, &deleted_json(base, &v, rec, k)))
+        Ok(reply::json(StatusCode::OK, &deleted_json(base, &v, rec, k)))
     })
 }
 
-fn list_deleted(ctx: &Ctx, vault: &str, caller: &Caller, base: &str) -> Result<Response, KvError> {
+fn list_deleted(ctx: &Ctx, vault: &str, caller: &Caller, base: &str) -> Result<Reply, KvError> {
     let (max, skip) = page_params(ctx)?;
     let vault_lc = vault.to_ascii_lowercase();
-    let items = ctx.app.store.read(|st| -> Result<Vec<Value>, KvError> {
+    let items = ctx.shared.store.read(|st| -> Result<Vec<Value>, KvError> {
         let v = authorized_vault(ctx, st, vault, caller, KeyOp::ListDeleted, None)?;
         Ok(st
-            .keys
+            .table::<KeyRecord>()
             .values()
             .filter(|r| r.vault == vault_lc && r.deleted.is_some())
             .filter_map(|r| {
@@ -1180,7 +1126,7 @@ fn list_deleted(ctx: &Ctx, vault: &str, caller: &Caller, base: &str) -> Result<R
             .collect())
     })?;
     let api = ctx.q("api-version").unwrap_or("7.5").to_owned();
-    Ok(wire::json(
+    Ok(reply::json(
         StatusCode::OK,
         &page(
             items,
@@ -1197,18 +1143,18 @@ fn recover(
     caller: &Caller,
     base: &str,
     name: &str,
-) -> Result<Response, KvError> {
+) -> Result<Reply, KvError> {
     let v = ctx
-        .app
+        .shared
         .store
         .read(|st| authorized_vault(ctx, st, vault, caller, KeyOp::Recover, Some(name)))?;
     let id = key_id(vault, name);
     let rec = ctx
-        .app
+        .shared
         .store
         .write(|st| -> Result<KeyRecord, KvError> {
             let rec = st
-                .keys
+                .table_mut::<KeyRecord>()
                 .get_mut(&id)
                 .filter(|r| r.deleted.is_some())
                 .ok_or_else(|| deleted_not_found(name))?;
@@ -1217,12 +1163,12 @@ fn recover(
         })
         .map_err(|e| KvError::Internal(e.to_string()))??;
     let k = rec.latest().ok_or_else(|| key_not_found(name))?;
-    Ok(wire::json(StatusCode::OK, &bundle_json(base, &v, &rec, k)))
+    Ok(reply::json(StatusCode::OK, &bundle_json(base, &v, &rec, k)))
 }
 
-fn purge(ctx: &Ctx, vault: &str, caller: &Caller, name: &str) -> Result<Response, KvError> {
+fn purge(ctx: &Ctx, vault: &str, caller: &Caller, name: &str) -> Result<Reply, KvError> {
     let v = ctx
-        .app
+        .shared
         .store
         .read(|st| authorized_vault(ctx, st, vault, caller, KeyOp::Purge, Some(name)))?;
     if v.props.purge_protected() {
@@ -1236,11 +1182,15 @@ fn purge(ctx: &Ctx, vault: &str, caller: &Caller, name: &str) -> Result<Response
     }
     let id = key_id(vault, name);
     let gone = ctx
-        .app
+        .shared
         .store
         .write(|st| {
-            if st.keys.get(&id).is_some_and(|r| r.deleted.is_some()) {
-                st.keys.remove(&id);
+            if st
+                .table::<KeyRecord>()
+                .get(&id)
+                .is_some_and(|r| r.deleted.is_some())
+            {
+                st.table_mut::<KeyRecord>().remove(&id);
                 true
             } else {
                 false
@@ -1250,7 +1200,7 @@ fn purge(ctx: &Ctx, vault: &str, caller: &Caller, name: &str) -> Result<Response
     if !gone {
         return Err(deleted_not_found(name));
     }
-    Ok(wire::empty(StatusCode::NO_CONTENT))
+    Ok(reply::empty(StatusCode::NO_CONTENT))
 }
 
 fn crypto_http(
@@ -1261,9 +1211,9 @@ fn crypto_http(
     name: &str,
     version: &str,
     op: KeyOp,
-) -> Result<Response, KvError> {
+) -> Result<Reply, KvError> {
     // Authorize before looking at the body.
-    ctx.app
+    ctx.shared
         .store
         .read(|st| authorized_vault(ctx, st, vault, caller, op, Some(name)))?;
     let o = body_obj(ctx)?;
@@ -1295,9 +1245,17 @@ fn crypto_http(
         return Err(KvError::BadParameter("The 'value' is empty.".to_owned()));
     }
     let (kid, out) = crypto_op(
-        &ctx.app, caller, vault, name, version, op, &alg, &bytes, base,
+        &ctx.shared,
+        caller,
+        vault,
+        name,
+        version,
+        op,
+        &alg,
+        &bytes,
+        base,
     )?;
-    Ok(wire::json(
+    Ok(reply::json(
         StatusCode::OK,
         &json!({"kid": kid, "value": B64URL.encode(out)}),
     ))
@@ -1309,42 +1267,47 @@ fn rotation_policy(
     caller: &Caller,
     base: &str,
     name: &str,
-) -> Result<Response, KvError> {
+) -> Result<Reply, KvError> {
     let id = key_id(vault, name);
     let policy_id = format!("{base}/keys/{name}/rotationpolicy");
     match ctx.method {
-        Method::GET => ctx.app.store.read(|st| {
+        Method::GET => ctx.shared.store.read(|st| {
             authorized_vault(ctx, st, vault, caller, KeyOp::GetRotationPolicy, Some(name))?;
-            let rec = st.keys.get(&id).filter(|r| r.deleted.is_none()).ok_or_else(|| key_not_found(name))?;
+            let rec = st.table::<KeyRecord>().get(&id).filter(|r| r.deleted.is_none()).ok_or_else(|| key_not_found(name))?;
             let p = rec.rotation_policy.clone().unwrap_or_else(|| {
                 json!({"lifetimeActions": [{"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "Notify"}}], "attributes": {}})
             });
             let mut p = p;
             p["id"] = json!(policy_id);
-            Ok(wire::json(StatusCode::OK, &p))
+            Ok(reply::json(StatusCode::OK, &p))
         }),
         Method::PUT => {
-            ctx.app.store.read(|st| authorized_vault(ctx, st, vault, caller, KeyOp::SetRotationPolicy, Some(name)))?;
+            ctx.shared.store.read(|st| authorized_vault(ctx, st, vault, caller, KeyOp::SetRotationPolicy, Some(name)))?;
             let mut o = Value::Object(body_obj(ctx)?);
-            let now = now_secs();
+            let now = ctx.shared.clock.now_secs();
             if let Some(a) = o.get_mut("attributes").and_then(Value::as_object_mut) {
                 a.insert("created".to_owned(), json!(now));
                 a.insert("updated".to_owned(), json!(now));
             }
             o["id"] = json!(policy_id);
             let stored = o.clone();
-            ctx.app
+            ctx.shared
                 .store
                 .write(|st| -> Result<(), KvError> {
-                    let rec = st.keys.get_mut(&id).filter(|r| r.deleted.is_none()).ok_or_else(|| key_not_found(name))?;
+                    let rec = st.table_mut::<KeyRecord>().get_mut(&id).filter(|r| r.deleted.is_none()).ok_or_else(|| key_not_found(name))?;
                     rec.rotation_policy = Some(stored);
                     Ok(())
                 })
                 .map_err(|e| KvError::Internal(e.to_string()))??;
-            Ok(wire::json(StatusCode::OK, &o))
+            Ok(reply::json(StatusCode::OK, &o))
         }
         _ => Err(KvError::BadParameter("Only GET and PUT are supported on rotationpolicy.".to_owned())),
     }
+}
+
+/// Registers this service's tables.
+pub fn register_tables(schema: &mut crate::store::Schema) {
+    schema.table::<KeyRecord>();
 }
 
 #[cfg(test)]

@@ -8,11 +8,12 @@ use http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{ArmError, ArmResult, body_object, check_api_version, opt_str, opt_tags};
-use crate::directory::{Principal, PrincipalKind};
-use crate::server::Ctx;
-use crate::store::{Record, State};
-use crate::wire;
+use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::request::{body_object, check_api_version, opt_str, opt_tags};
+use crate::context::Ctx;
+use crate::graph::directory::{Principal, PrincipalKind};
+use crate::reply;
+use crate::store::{Record, Tables};
 
 /// api-versions accepted for user-assigned identities.
 pub const API_VERSIONS: &[&str] = &[
@@ -51,7 +52,9 @@ pub struct UserAssignedIdentity {
     pub client_id: String,
 }
 
-impl Record for UserAssignedIdentity {}
+impl Record for UserAssignedIdentity {
+    const TABLE: &'static str = "identities";
+}
 
 /// ARM id of an identity.
 pub fn identity_id(sub: &str, rg: &str, name: &str) -> String {
@@ -78,8 +81,9 @@ pub fn identity_json(i: &UserAssignedIdentity) -> Value {
 }
 
 /// Finds an identity by ARM id (case-insensitive; `resourceGroups` or `resourcegroups`).
-pub fn find<'a>(st: &'a State, id: &str) -> Option<&'a UserAssignedIdentity> {
-    st.identities.get(&id.to_ascii_lowercase())
+pub fn find<'a>(st: &'a Tables, id: &str) -> Option<&'a UserAssignedIdentity> {
+    st.table::<UserAssignedIdentity>()
+        .get(&id.to_ascii_lowercase())
 }
 
 fn valid_name(n: &str) -> bool {
@@ -110,11 +114,11 @@ pub fn handle(ctx: &Ctx, sub: &str, rg: Option<&str>, tail: &[&str], orig: &[Str
     match (rg, tail) {
         (_, ["userassignedidentities"]) => {
             if ctx.method != Method::GET {
-                return Err(super::resources::method_not_allowed(ctx));
+                return Err(crate::arm::resources::method_not_allowed(ctx));
             }
             let rg_lc = rg.map(str::to_ascii_lowercase);
-            let items: Vec<Value> = ctx.app.store.read(|st| {
-                st.identities
+            let items: Vec<Value> = ctx.shared.store.read(|st| {
+                st.table::<UserAssignedIdentity>()
                     .values()
                     .filter(|i| i.subscription.eq_ignore_ascii_case(sub))
                     .filter(|i| {
@@ -125,7 +129,7 @@ pub fn handle(ctx: &Ctx, sub: &str, rg: Option<&str>, tail: &[&str], orig: &[Str
                     .map(identity_json)
                     .collect()
             });
-            Ok(wire::json(StatusCode::OK, &json!({ "value": items })))
+            Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
         }
         (Some(rg), ["userassignedidentities", _]) => one(ctx, sub, rg, &orig[1]),
         _ => Err(ArmError::new(
@@ -138,17 +142,20 @@ pub fn handle(ctx: &Ctx, sub: &str, rg: Option<&str>, tail: &[&str], orig: &[Str
 
 fn one(ctx: &Ctx, sub: &str, rg_in: &str, name: &str) -> ArmResult {
     let rg = ctx
-        .app
+        .shared
         .store
-        .read(|st| super::resources::group_name(st, sub, rg_in))
+        .read(|st| crate::arm::resources::group_name(st, sub, rg_in))
         .unwrap_or_else(|| rg_in.to_owned());
     let id = identity_id(sub, &rg, name);
     let key = id.to_ascii_lowercase();
     match ctx.method {
         Method::GET => {
-            let i = ctx.app.store.read(|st| st.identities.get(&key).cloned());
+            let i = ctx
+                .shared
+                .store
+                .read(|st| st.table::<UserAssignedIdentity>().get(&key).cloned());
             let i = i.ok_or_else(|| not_found(&rg, name))?;
-            Ok(wire::json(StatusCode::OK, &identity_json(&i)))
+            Ok(reply::json(StatusCode::OK, &identity_json(&i)))
         }
         Method::PUT | Method::PATCH => {
             if !valid_name(name) {
@@ -163,9 +170,9 @@ fn one(ctx: &Ctx, sub: &str, rg_in: &str, name: &str) -> ArmResult {
             let location = opt_str(&body, "location", "location")?;
             let tags = opt_tags(&body)?;
             let is_put = ctx.method == Method::PUT;
-            let tenant = ctx.app.config.tenant().to_owned();
-            let (created, i) = ctx.app.store.write(|st| {
-                if let Some(existing) = st.identities.get_mut(&key) {
+            let tenant = ctx.shared.config.tenant().to_owned();
+            let (created, i) = ctx.shared.store.write(|st| {
+                if let Some(existing) = st.table_mut::<UserAssignedIdentity>().get_mut(&key) {
                     if let Some(t) = tags {
                         existing.tags = t;
                     }
@@ -191,7 +198,7 @@ fn one(ctx: &Ctx, sub: &str, rg_in: &str, name: &str) -> ArmResult {
                     principal_id: uuid::Uuid::new_v4().to_string(),
                     client_id: uuid::Uuid::new_v4().to_string(),
                 };
-                st.principals.insert(
+                st.table_mut::<Principal>().insert(
                     i.principal_id.clone(),
                     Principal {
                         object_id: i.principal_id.clone(),
@@ -199,16 +206,18 @@ fn one(ctx: &Ctx, sub: &str, rg_in: &str, name: &str) -> ArmResult {
                         display_name: name.to_owned(),
                         kind: PrincipalKind::ManagedIdentity,
                         account_enabled: true,
-                        app_owner_organization_id: crate::directory::MICROSOFT_TENANT.to_owned(),
+                        app_owner_organization_id: crate::graph::directory::MICROSOFT_TENANT
+                            .to_owned(),
                         service_principal_names: vec![i.client_id.clone(), i.id.clone()],
                         alternative_names: vec!["isExplicit=True".to_owned(), i.id.clone()],
-                        created_ms: crate::config::now_ms(),
+                        created_ms: ctx.shared.clock.now_ms(),
                     },
                 );
-                st.identities.insert(key.clone(), i.clone());
+                st.table_mut::<UserAssignedIdentity>()
+                    .insert(key.clone(), i.clone());
                 Ok((true, i))
             })??;
-            Ok(wire::json(
+            Ok(reply::json(
                 if created {
                     StatusCode::CREATED
                 } else {
@@ -218,27 +227,27 @@ fn one(ctx: &Ctx, sub: &str, rg_in: &str, name: &str) -> ArmResult {
             ))
         }
         Method::DELETE => {
-            let gone = ctx.app.store.write(|st| {
-                let Some(i) = st.identities.remove(&key) else {
+            let gone = ctx.shared.store.write(|st| {
+                let Some(i) = st.table_mut::<UserAssignedIdentity>().remove(&key) else {
                     return false;
                 };
-                st.principals.remove(&i.principal_id);
+                st.table_mut::<Principal>().remove(&i.principal_id);
                 true
             })?;
-            Ok(wire::empty(if gone {
+            Ok(reply::empty(if gone {
                 StatusCode::OK
             } else {
                 StatusCode::NO_CONTENT
             }))
         }
-        _ => Err(super::resources::method_not_allowed(ctx)),
+        _ => Err(crate::arm::resources::method_not_allowed(ctx)),
     }
 }
 
 /// Deletes the identities of a deleted resource group (and their principals).
-pub fn on_resource_group_deleted(st: &mut State, sub: &str, rg: &str) {
+pub fn on_resource_group_deleted(st: &mut Tables, sub: &str, rg: &str) {
     let gone: Vec<UserAssignedIdentity> = st
-        .identities
+        .table::<UserAssignedIdentity>()
         .values()
         .filter(|i| {
             i.subscription.eq_ignore_ascii_case(sub) && i.resource_group.eq_ignore_ascii_case(rg)
@@ -246,7 +255,13 @@ pub fn on_resource_group_deleted(st: &mut State, sub: &str, rg: &str) {
         .cloned()
         .collect();
     for i in gone {
-        st.identities.remove(&i.id.to_ascii_lowercase());
-        st.principals.remove(&i.principal_id);
+        st.table_mut::<UserAssignedIdentity>()
+            .remove(&i.id.to_ascii_lowercase());
+        st.table_mut::<Principal>().remove(&i.principal_id);
     }
+}
+
+/// Registers this service's tables.
+pub fn register_tables(schema: &mut crate::store::Schema) {
+    schema.table::<UserAssignedIdentity>();
 }

@@ -5,32 +5,40 @@
 //! - `GET /{tenant}/v2.0/.well-known/openid-configuration` (and the v1 form without `v2.0`)
 //! - `GET /{tenant}/discovery/v2.0/keys` (JWKS)
 
-use axum::response::Response;
+use crate::graph::directory::Application;
+use crate::reply::Reply;
 use http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::auth::TOKEN_LIFETIME_SECS;
 use crate::config::normalize_audience;
-use crate::server::Ctx;
-use crate::wire;
+use crate::context::Ctx;
+use crate::entra::tokens::TOKEN_LIFETIME_SECS;
+use crate::reply;
 
 fn tenant_ok(ctx: &Ctx, t: &str) -> bool {
-    t.eq_ignore_ascii_case(ctx.app.config.tenant())
+    t.eq_ignore_ascii_case(ctx.shared.config.tenant())
 }
 
-fn err(ctx: &Ctx, status: StatusCode, error: &str, code: u32, desc: &str) -> Response {
-    wire::entra_error(status, error, code, desc, &ctx.request_id)
+fn err(ctx: &Ctx, status: StatusCode, error: &str, code: u32, desc: &str) -> Reply {
+    reply::entra_error(
+        status,
+        error,
+        code,
+        desc,
+        &ctx.request_id,
+        &ctx.shared.clock.now_rfc3339(),
+    )
 }
 
 /// Handles a token-service request.
-pub async fn handle(ctx: &Ctx) -> Response {
+pub async fn handle(ctx: &Ctx) -> Reply {
     let tenant = ctx.segs.first().cloned().unwrap_or_default();
     let rest: Vec<String> = ctx.segs[1..]
         .iter()
         .map(|s| s.to_ascii_lowercase())
         .collect();
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
-    let cfg = &ctx.app.config;
+    let cfg = &ctx.shared.config;
     match (&ctx.method, rest.as_slice()) {
         (&Method::GET, ["v2.0", ".well-known", "openid-configuration"])
         | (&Method::GET, [".well-known", "openid-configuration"]) => {
@@ -44,7 +52,7 @@ pub async fn handle(ctx: &Ctx) -> Response {
                 );
             }
             let base = format!("{}/{}", cfg.base(), cfg.tenant());
-            wire::json(
+            reply::json(
                 StatusCode::OK,
                 &json!({
                     "issuer": cfg.issuer(),
@@ -71,7 +79,7 @@ pub async fn handle(ctx: &Ctx) -> Response {
             )
         }
         (&Method::GET, ["discovery", "v2.0", "keys"]) | (&Method::GET, ["discovery", "keys"]) => {
-            wire::json(StatusCode::OK, &ctx.app.tokens.jwks())
+            reply::json(StatusCode::OK, &ctx.shared.tokens.jwks())
         }
         (&Method::POST, ["oauth2", "v2.0", "token"]) => token(ctx, &tenant, false),
         (&Method::POST, ["oauth2", "token"]) => token(ctx, &tenant, true),
@@ -91,7 +99,7 @@ pub fn audience_for(ctx: &Ctx, scope_or_resource: &str) -> Option<String> {
     let s = s.strip_suffix("/.default").unwrap_or(s);
     let s = s.trim_end_matches('/');
     let n = normalize_audience(s);
-    ctx.app
+    ctx.shared
         .config
         .all_audiences()
         .into_iter()
@@ -99,7 +107,7 @@ pub fn audience_for(ctx: &Ctx, scope_or_resource: &str) -> Option<String> {
         .map(|_| s.to_owned())
 }
 
-fn token(ctx: &Ctx, tenant: &str, v1: bool) -> Response {
+fn token(ctx: &Ctx, tenant: &str, v1: bool) -> Reply {
     if !tenant_ok(ctx, tenant) {
         return err(
             ctx,
@@ -194,7 +202,7 @@ fn token(ctx: &Ctx, tenant: &str, v1: bool) -> Response {
             &format!(
                 "The resource principal named {} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.",
                 scopes[0].trim_end_matches("/.default"),
-                ctx.app.config.tenant()
+                ctx.shared.config.tenant()
             ),
         );
     };
@@ -207,12 +215,12 @@ fn token(ctx: &Ctx, tenant: &str, v1: bool) -> Response {
             "Client assertion authentication is not supported by the emulator; use a client secret.",
         );
     }
-    let (app, principal) = ctx.app.store.read(|st| {
+    let (app, principal) = ctx.shared.store.read(|st| {
         let app = st
-            .applications
+            .table::<Application>()
             .get(&client_id.to_ascii_lowercase())
             .cloned();
-        let p = crate::directory::principal_by_app_id(st, client_id).cloned();
+        let p = crate::graph::directory::principal_by_app_id(st, client_id).cloned();
         (app, p)
     });
     let Some(app) = app.filter(|a| !a.first_party) else {
@@ -223,7 +231,7 @@ fn token(ctx: &Ctx, tenant: &str, v1: bool) -> Response {
             700016,
             &format!(
                 "Application with identifier '{client_id}' was not found in the directory '{}'.",
-                ctx.app.config.tenant()
+                ctx.shared.config.tenant()
             ),
         );
     };
@@ -259,7 +267,7 @@ fn token(ctx: &Ctx, tenant: &str, v1: bool) -> Response {
             7000229,
             &format!(
                 "The client application {client_id} is missing service principal in the tenant {}.",
-                ctx.app.config.tenant()
+                ctx.shared.config.tenant()
             ),
         );
     };
@@ -273,12 +281,13 @@ fn token(ctx: &Ctx, tenant: &str, v1: bool) -> Response {
         );
     }
     ctx.set_caller(&principal.object_id);
-    let (token, exp) = match ctx.app.tokens.issue(
-        &ctx.app.config,
+    let (token, exp) = match ctx.shared.tokens.issue(
+        &ctx.shared.config,
         &aud,
         &principal.object_id,
         &app.app_id,
         None,
+        &ctx.shared.clock,
     ) {
         Ok(t) => t,
         Err(_) => {
@@ -304,8 +313,8 @@ fn token(ctx: &Ctx, tenant: &str, v1: bool) -> Response {
         body["not_before"] = json!((exp - TOKEN_LIFETIME_SECS).to_string());
         body["resource"] = json!(aud);
     }
-    let mut r = wire::json(StatusCode::OK, &body);
-    wire::set_header(&mut r, "cache-control", "no-store, no-cache");
+    let mut r = reply::json(StatusCode::OK, &body);
+    reply::set_header(&mut r, "cache-control", "no-store, no-cache");
     r
 }
 

@@ -1,6 +1,7 @@
 //! Microsoft.KeyVault management plane: vaults (with soft delete and purge protection),
 //! deleted vaults, purge, checkNameAvailability and access-policy updates.
 
+use crate::keyvault_data::KeyRecord;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
@@ -8,15 +9,16 @@ use http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::arm::{
-    ArmError, ArmResult, body_object, check_api_version, norm_location, opt_arr, opt_bool, opt_i64,
-    opt_obj, opt_str, opt_tags, system_data,
+use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::request::{
+    body_object, check_api_version, norm_location, opt_arr, opt_bool, opt_i64, opt_obj, opt_str,
+    opt_tags, system_data,
 };
-use crate::auth::Claims;
-use crate::config::{Config, now_secs};
-use crate::server::Ctx;
-use crate::store::{Record, State};
-use crate::wire;
+use crate::config::Config;
+use crate::context::Ctx;
+use crate::entra::tokens::Claims;
+use crate::reply;
+use crate::store::{Record, Tables};
 
 /// api-versions accepted for Microsoft.KeyVault.
 pub const API_VERSIONS: &[&str] = &[
@@ -243,7 +245,9 @@ pub struct Vault {
     pub deleted: Option<DeletedInfo>,
 }
 
-impl Record for Vault {}
+impl Record for Vault {
+    const TABLE: &'static str = "vaults";
+}
 
 impl Vault {
     /// ARM id.
@@ -749,10 +753,9 @@ fn apply_props(
 }
 
 /// Purges soft-deleted vaults whose retention has ended (and their keys).
-pub fn expire_deleted(st: &mut State) {
-    let now = now_secs();
+pub fn expire_deleted(st: &mut Tables, now: i64) {
     let gone: Vec<String> = st
-        .vaults
+        .table::<Vault>()
         .iter()
         .filter(|(_, v)| {
             v.deleted
@@ -766,20 +769,20 @@ pub fn expire_deleted(st: &mut State) {
     }
 }
 
-fn purge_vault(st: &mut State, key: &str) {
-    st.vaults.remove(key);
+fn purge_vault(st: &mut Tables, key: &str) {
+    st.table_mut::<Vault>().remove(key);
     let prefix = format!("{key}/");
-    st.keys.retain(|k, _| !k.starts_with(&prefix));
+    st.table_mut::<KeyRecord>()
+        .retain(|k, _| !k.starts_with(&prefix));
 }
 
-fn soft_delete(st: &mut State, key: &str) -> bool {
-    let Some(v) = st.vaults.get_mut(key) else {
+fn soft_delete(st: &mut Tables, key: &str, now: i64) -> bool {
+    let Some(v) = st.table_mut::<Vault>().get_mut(key) else {
         return false;
     };
     if v.deleted.is_some() {
         return false;
     }
-    let now = now_secs();
     v.deleted = Some(DeletedInfo {
         deletion_date: now,
         scheduled_purge_date: now + v.props.soft_delete_retention_days * 86_400,
@@ -788,9 +791,9 @@ fn soft_delete(st: &mut State, key: &str) -> bool {
 }
 
 /// Soft-deletes the vaults of a deleted resource group.
-pub fn on_resource_group_deleted(st: &mut State, _cfg: &Config, sub: &str, rg: &str) {
+pub fn on_resource_group_deleted(st: &mut Tables, now: i64, sub: &str, rg: &str) {
     let keys: Vec<String> = st
-        .vaults
+        .table::<Vault>()
         .iter()
         .filter(|(_, v)| {
             v.deleted.is_none()
@@ -800,7 +803,7 @@ pub fn on_resource_group_deleted(st: &mut State, _cfg: &Config, sub: &str, rg: &
         .map(|(k, _)| k.clone())
         .collect();
     for k in keys {
-        soft_delete(st, &k);
+        soft_delete(st, &k, now);
     }
 }
 
@@ -814,29 +817,31 @@ pub fn handle(
     orig: &[String],
 ) -> ArmResult {
     check_api_version(ctx, "Microsoft.KeyVault/vaults", API_VERSIONS)?;
-    ctx.app.store.write(expire_deleted)?;
+    ctx.shared
+        .store
+        .write(|st| expire_deleted(st, ctx.shared.clock.now_secs()))?;
     let m = &ctx.method;
     match (rg, tail) {
         (None, ["checknameavailability"]) if m == Method::POST => check_name(ctx),
         (_, ["vaults"]) if m == Method::GET => list(ctx, sub, rg),
         (None, ["deletedvaults"]) if m == Method::GET => {
-            let items: Vec<Value> = ctx.app.store.read(|st| {
-                st.vaults
+            let items: Vec<Value> = ctx.shared.store.read(|st| {
+                st.table::<Vault>()
                     .values()
                     .filter(|v| v.deleted.is_some() && v.subscription.eq_ignore_ascii_case(sub))
                     .map(deleted_json)
                     .collect()
             });
-            Ok(wire::json(StatusCode::OK, &json!({ "value": items })))
+            Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
         }
         (None, ["locations", _, "deletedvaults", _]) if m == Method::GET => {
             let v = find_deleted(ctx, sub, &orig[1], &orig[3])?;
-            Ok(wire::json(StatusCode::OK, &deleted_json(&v)))
+            Ok(reply::json(StatusCode::OK, &deleted_json(&v)))
         }
         (None, ["locations", _, "deletedvaults", _, "purge"]) if m == Method::POST => {
             purge(ctx, sub, &orig[1], &orig[3])
         }
-        (None, ["locations", _, "operationresults", _]) => Ok(wire::empty(StatusCode::OK)),
+        (None, ["locations", _, "operationresults", _]) => Ok(reply::empty(StatusCode::OK)),
         (Some(rg), ["vaults", _]) => vault(ctx, claims, sub, rg, &orig[1]),
         (Some(rg), ["vaults", _, "accesspolicies", kind]) if m == Method::PUT => {
             access_policies(ctx, sub, rg, &orig[1], kind)
@@ -867,17 +872,17 @@ fn check_name(ctx: &Ctx) -> ArmResult {
         ));
     }
     if !valid_vault_name(&name) {
-        return Ok(wire::json(
+        return Ok(reply::json(
             StatusCode::OK,
             &json!({"nameAvailable": false, "reason": "AccountNameInvalid", "message": invalid_name(&name).message}),
         ));
     }
-    let taken = ctx.app.store.read(|st| {
-        st.vaults
+    let taken = ctx.shared.store.read(|st| {
+        st.table::<Vault>()
             .get(&name.to_ascii_lowercase())
             .map(|v| v.deleted.is_some())
     });
-    Ok(wire::json(
+    Ok(reply::json(
         StatusCode::OK,
         &match taken {
             None => json!({"nameAvailable": true}),
@@ -896,9 +901,9 @@ fn list(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult {
         .q("$top")
         .and_then(|t| t.parse::<usize>().ok())
         .unwrap_or(usize::MAX);
-    let cfg = &ctx.app.config;
-    let items: Vec<Value> = ctx.app.store.read(|st| {
-        st.vaults
+    let cfg = &ctx.shared.config;
+    let items: Vec<Value> = ctx.shared.store.read(|st| {
+        st.table::<Vault>()
             .values()
             .filter(|v| v.deleted.is_none() && v.subscription.eq_ignore_ascii_case(sub))
             .filter(|v| rg.is_none_or(|r| v.resource_group.eq_ignore_ascii_case(r)))
@@ -906,14 +911,14 @@ fn list(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult {
             .map(|v| vault_json(cfg, v))
             .collect()
     });
-    Ok(wire::json(StatusCode::OK, &json!({ "value": items })))
+    Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
 }
 
 fn find_deleted(ctx: &Ctx, sub: &str, loc: &str, name: &str) -> Result<Vault, ArmError> {
     let v = ctx
-        .app
+        .shared
         .store
-        .read(|st| st.vaults.get(&name.to_ascii_lowercase()).cloned());
+        .read(|st| st.table::<Vault>().get(&name.to_ascii_lowercase()).cloned());
     match v {
         Some(v)
             if v.deleted.is_some()
@@ -943,42 +948,45 @@ fn purge(ctx: &Ctx, sub: &str, loc: &str, name: &str) -> ArmResult {
             ),
         ));
     }
-    ctx.app
+    ctx.shared
         .store
         .write(|st| purge_vault(st, &name.to_ascii_lowercase()))?;
-    Ok(wire::empty(StatusCode::OK))
+    Ok(reply::empty(StatusCode::OK))
 }
 
 fn vault(ctx: &Ctx, claims: &Claims, sub: &str, rg_in: &str, name: &str) -> ArmResult {
     let key = name.to_ascii_lowercase();
     let rg = ctx
-        .app
+        .shared
         .store
         .read(|st| crate::arm::resources::group_name(st, sub, rg_in))
         .unwrap_or_else(|| rg_in.to_owned());
-    let cfg = ctx.app.config.clone();
+    let cfg = ctx.shared.config.clone();
     let same_place = |v: &Vault| {
         v.subscription.eq_ignore_ascii_case(sub) && v.resource_group.eq_ignore_ascii_case(&rg)
     };
     match ctx.method {
         Method::GET => {
-            let v = ctx.app.store.read(|st| st.vaults.get(&key).cloned());
+            let v = ctx
+                .shared
+                .store
+                .read(|st| st.table::<Vault>().get(&key).cloned());
             match v {
                 Some(v) if v.deleted.is_none() && same_place(&v) => {
-                    Ok(wire::json(StatusCode::OK, &vault_json(&cfg, &v)))
+                    Ok(reply::json(StatusCode::OK, &vault_json(&cfg, &v)))
                 }
                 _ => Err(vault_not_found(&rg, name)),
             }
         }
         Method::DELETE => {
-            let r = ctx.app.store.write(|st| {
-                match st.vaults.get(&key) {
+            let r = ctx.shared.store.write(|st| {
+                match st.table::<Vault>().get(&key) {
                     Some(v) if v.deleted.is_none() && same_place(v) => {}
                     _ => return false,
                 }
-                soft_delete(st, &key)
+                soft_delete(st, &key, ctx.shared.clock.now_secs())
             })?;
-            Ok(wire::empty(if r {
+            Ok(reply::empty(if r {
                 StatusCode::OK
             } else {
                 StatusCode::NO_CONTENT
@@ -991,24 +999,24 @@ fn vault(ctx: &Ctx, claims: &Claims, sub: &str, rg_in: &str, name: &str) -> ArmR
                 .cloned()
                 .unwrap_or_default();
             let tags = opt_tags(&body)?;
-            let v = ctx.app.store.write(|st| -> Result<Vault, ArmError> {
-                let cur = match st.vaults.get(&key) {
+            let v = ctx.shared.store.write(|st| -> Result<Vault, ArmError> {
+                let cur = match st.table::<Vault>().get(&key) {
                     Some(v) if v.deleted.is_none() && same_place(v) => v.clone(),
                     _ => return Err(vault_not_found(&rg, name)),
                 };
                 let new_props = apply_props(&props, Some(&cur.props), false)?;
                 let v = st
-                    .vaults
+                    .table_mut::<Vault>()
                     .get_mut(&key)
                     .ok_or_else(|| vault_not_found(&rg, name))?;
                 v.props = new_props;
                 if let Some(t) = tags {
                     v.tags = t;
                 }
-                v.updated = now_secs();
+                v.updated = ctx.shared.clock.now_secs();
                 Ok(v.clone())
             })??;
-            Ok(wire::json(StatusCode::OK, &vault_json(&cfg, &v)))
+            Ok(reply::json(StatusCode::OK, &vault_json(&cfg, &v)))
         }
         _ => Err(crate::arm::resources::method_not_allowed(ctx)),
     }
@@ -1043,11 +1051,11 @@ fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> ArmResult
         }
     };
     let key = name.to_ascii_lowercase();
-    let cfg = ctx.app.config.clone();
+    let cfg = ctx.shared.config.clone();
     let caller = claims.oid.clone();
-    let (created, v) = ctx.app.store.write(|st| -> Result<(bool, Vault), ArmError> {
-        let existing = st.vaults.get(&key).cloned();
-        let now = now_secs();
+    let (created, v) = ctx.shared.store.write(|st| -> Result<(bool, Vault), ArmError> {
+        let existing = st.table::<Vault>().get(&key).cloned();
+        let now = ctx.shared.clock.now_secs();
         match existing {
             Some(e) if e.deleted.is_some() => {
                 if !recover {
@@ -1063,7 +1071,7 @@ fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> ArmResult
                 if norm_location(&e.location) != norm_location(&location) {
                     return Err(ArmError::bad("BadRequest", format!("The deleted vault '{name}' is in location '{}', not '{location}'.", e.location)));
                 }
-                let v = st.vaults.get_mut(&key).ok_or_else(|| vault_not_found(rg, name))?;
+                let v = st.table_mut::<Vault>().get_mut(&key).ok_or_else(|| vault_not_found(rg, name))?;
                 v.deleted = None;
                 v.resource_group = rg.to_owned();
                 if let Some(t) = tags {
@@ -1087,7 +1095,7 @@ fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> ArmResult
                     return Err(ArmError::bad("LocationNotAvailableForResourceType", format!("The vault '{name}' exists in location '{}'; its location cannot be changed.", e.location)));
                 }
                 let new_props = apply_props(&props, Some(&e.props), true)?;
-                let v = st.vaults.get_mut(&key).ok_or_else(|| vault_not_found(rg, name))?;
+                let v = st.table_mut::<Vault>().get_mut(&key).ok_or_else(|| vault_not_found(rg, name))?;
                 v.props = new_props;
                 v.tags = tags.unwrap_or_default();
                 v.updated = now;
@@ -1121,13 +1129,13 @@ fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> ArmResult
                     updated: now,
                     deleted: None,
                 };
-                st.vaults.insert(key.clone(), v.clone());
+                st.table_mut::<Vault>().insert(key.clone(), v.clone());
                 Ok((true, v))
             }
         }
     })??;
     // Vault creation completes at once: answer the terminal state (provisioningState Succeeded).
-    Ok(wire::json(
+    Ok(reply::json(
         if created {
             StatusCode::CREATED
         } else {
@@ -1170,8 +1178,8 @@ fn access_policies(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, kind: &str) ->
     let policies = parse_policies(arr)?;
     let key = name.to_ascii_lowercase();
     let rg = rg_in.to_owned();
-    let v = ctx.app.store.write(|st| -> Result<Vault, ArmError> {
-        let v = st.vaults.get_mut(&key).filter(|v| {
+    let v = ctx.shared.store.write(|st| -> Result<Vault, ArmError> {
+        let v = st.table_mut::<Vault>().get_mut(&key).filter(|v| {
             v.deleted.is_none()
                 && v.subscription.eq_ignore_ascii_case(sub)
                 && v.resource_group.eq_ignore_ascii_case(&rg)
@@ -1221,10 +1229,10 @@ fn access_policies(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, kind: &str) ->
                 "A vault can have at most 1024 access policies.",
             ));
         }
-        v.updated = now_secs();
+        v.updated = ctx.shared.clock.now_secs();
         Ok(v.clone())
     })??;
-    Ok(wire::json(
+    Ok(reply::json(
         StatusCode::OK,
         &json!({
             "id": format!("{}/accessPolicies/{kind}", v.id()),
@@ -1234,6 +1242,11 @@ fn access_policies(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, kind: &str) ->
             "properties": {"accessPolicies": v.props.access_policies.iter().map(policy_json).collect::<Vec<_>>()},
         }),
     ))
+}
+
+/// Registers this service's tables.
+pub fn register_tables(schema: &mut crate::store::Schema) {
+    schema.table::<Vault>();
 }
 
 #[cfg(test)]

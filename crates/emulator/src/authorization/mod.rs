@@ -2,15 +2,18 @@
 //! built-in role definitions the emulator knows (the Key Vault roles plus Owner, Contributor,
 //! Reader and User Access Administrator).
 
+use crate::config::PersistedConfig;
+use crate::keyvault_management::Vault;
 use http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{ArmError, ArmResult, body_object, check_api_version, opt_obj, opt_str};
-use crate::auth::Claims;
-use crate::server::Ctx;
-use crate::store::{Record, State};
-use crate::wire;
+use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::request::{body_object, check_api_version, opt_obj, opt_str};
+use crate::context::Ctx;
+use crate::entra::tokens::Claims;
+use crate::reply;
+use crate::store::{Record, Tables};
 
 /// api-versions accepted for role assignments.
 pub const ASSIGNMENT_API_VERSIONS: &[&str] = &[
@@ -194,7 +197,9 @@ pub struct RoleAssignment {
     pub created: i64,
 }
 
-impl Record for RoleAssignment {}
+impl Record for RoleAssignment {
+    const TABLE: &'static str = "role_assignments";
+}
 
 fn assignment_json(sub: &str, a: &RoleAssignment) -> Value {
     json!({
@@ -256,7 +261,7 @@ pub fn handle(
     // Role definition ids name the scope's subscription (or ours at tenant scope).
     let sub = match scope_segs {
         [first, s, ..] if first.eq_ignore_ascii_case("subscriptions") => s.to_ascii_lowercase(),
-        _ => ctx.app.config.subscription().to_owned(),
+        _ => ctx.shared.config.subscription().to_owned(),
     };
     match tail {
         ["roledefinitions"] => {
@@ -279,7 +284,7 @@ pub fn handle(
                 })
                 .map(|r| definition_json(&scope, r))
                 .collect();
-            Ok(wire::json(StatusCode::OK, &json!({ "value": items })))
+            Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
         }
         ["roledefinitions", id] => {
             check_api_version(
@@ -294,7 +299,7 @@ pub fn handle(
                     "The specified role definition with ID '".to_owned() + id + "' does not exist.",
                 )
             })?;
-            Ok(wire::json(StatusCode::OK, &definition_json(&scope, r)))
+            Ok(reply::json(StatusCode::OK, &definition_json(&scope, r)))
         }
         ["roleassignments"] => {
             check_api_version(
@@ -303,7 +308,7 @@ pub fn handle(
                 ASSIGNMENT_API_VERSIONS,
             )?;
             if ctx.method != Method::GET {
-                return Err(super::resources::method_not_allowed(ctx));
+                return Err(crate::arm::resources::method_not_allowed(ctx));
             }
             list(ctx, &sub, &scope)
         }
@@ -346,8 +351,8 @@ fn list(ctx: &Ctx, sub: &str, scope: &str) -> ArmResult {
         Some(v.trim().trim_matches('\'').to_ascii_lowercase())
     };
     let at_scope = filter.eq_ignore_ascii_case("atScope()");
-    let items: Vec<Value> = ctx.app.store.read(|st| {
-        st.role_assignments
+    let items: Vec<Value> = ctx.shared.store.read(|st| {
+        st.table::<RoleAssignment>()
             .values()
             // Assignments at, above or (without atScope) below the scope, as ARM lists them.
             .filter(|a| {
@@ -361,7 +366,7 @@ fn list(ctx: &Ctx, sub: &str, scope: &str) -> ArmResult {
             .map(|a| assignment_json(sub, a))
             .collect()
     });
-    Ok(wire::json(StatusCode::OK, &json!({ "value": items })))
+    Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
 }
 
 fn one(ctx: &Ctx, claims: &Claims, sub: &str, scope: &str, name: &str) -> ArmResult {
@@ -370,9 +375,9 @@ fn one(ctx: &Ctx, claims: &Claims, sub: &str, scope: &str, name: &str) -> ArmRes
     match ctx.method {
         Method::GET => {
             let a = ctx
-                .app
+                .shared
                 .store
-                .read(|st| st.role_assignments.get(&key).cloned());
+                .read(|st| st.table::<RoleAssignment>().get(&key).cloned());
             let a = a.ok_or_else(|| {
                 ArmError::new(
                     StatusCode::NOT_FOUND,
@@ -380,17 +385,20 @@ fn one(ctx: &Ctx, claims: &Claims, sub: &str, scope: &str, name: &str) -> ArmRes
                     format!("The role assignment '{name}' is not found."),
                 )
             })?;
-            Ok(wire::json(StatusCode::OK, &assignment_json(sub, &a)))
+            Ok(reply::json(StatusCode::OK, &assignment_json(sub, &a)))
         }
         Method::DELETE => {
-            let a = ctx.app.store.write(|st| st.role_assignments.remove(&key))?;
+            let a = ctx
+                .shared
+                .store
+                .write(|st| st.table_mut::<RoleAssignment>().remove(&key))?;
             match a {
-                Some(a) => Ok(wire::json(StatusCode::OK, &assignment_json(sub, &a))),
-                None => Ok(wire::empty(StatusCode::NO_CONTENT)),
+                Some(a) => Ok(reply::json(StatusCode::OK, &assignment_json(sub, &a))),
+                None => Ok(reply::empty(StatusCode::NO_CONTENT)),
             }
         }
         Method::PUT => put(ctx, claims, sub, scope, name, &id, &key),
-        _ => Err(super::resources::method_not_allowed(ctx)),
+        _ => Err(crate::arm::resources::method_not_allowed(ctx)),
     }
 }
 
@@ -467,10 +475,11 @@ fn put(
         .nth(1)
     {
         let vault = rest.split('/').next().unwrap_or("");
-        let exists = ctx
-            .app
-            .store
-            .read(|st| st.vaults.get(vault).is_some_and(|v| v.deleted.is_none()));
+        let exists = ctx.shared.store.read(|st| {
+            st.table::<Vault>()
+                .get(vault)
+                .is_some_and(|v| v.deleted.is_none())
+        });
         if !exists {
             return Err(ArmError::new(
                 StatusCode::NOT_FOUND,
@@ -479,21 +488,21 @@ fn put(
             ));
         }
     }
-    let delay = ctx.app.faults.replication_delay_ms();
+    let delay = ctx.shared.timing.replication_delay_ms();
     let creator = claims.oid.clone();
     let scope_owned = scope.to_owned();
-    let res = ctx.app.store.write(|st| -> Result<(bool, RoleAssignment), ArmError> {
-        let exists = crate::directory::principal(st, &principal_id).is_some();
-        let replicated = crate::directory::is_replicated(st, &principal_id, delay);
+    let res = ctx.shared.store.write(|st| -> Result<(bool, RoleAssignment), ArmError> {
+        let exists = crate::graph::directory::principal(st, &principal_id).is_some();
+        let replicated = crate::graph::directory::is_replicated(st, &principal_id, delay, ctx.shared.clock.now_ms());
         // ARM looks the principal up in the directory unless principalType is given (which skips
         // the replication-sensitive lookup, as Azure documents).
         if !exists || (!replicated && principal_type.is_none()) {
             return Err(ArmError::bad(
                 "PrincipalNotFound",
-                format!("Principal {} does not exist in the directory {}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group. See https://aka.ms/docs-principaltype", principal_id.replace('-', ""), st.meta.get("config").map(|c| c.tenant_id.clone()).unwrap_or_default()),
+                format!("Principal {} does not exist in the directory {}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group. See https://aka.ms/docs-principaltype", principal_id.replace('-', ""), st.table::<PersistedConfig>().get("config").map(|c| c.tenant_id.clone()).unwrap_or_default()),
             ));
         }
-        if let Some(existing) = st.role_assignments.get(key) {
+        if let Some(existing) = st.table::<RoleAssignment>().get(key) {
             if existing.role_definition.eq_ignore_ascii_case(role.id)
                 && existing.principal_id.eq_ignore_ascii_case(&principal_id)
             {
@@ -504,7 +513,7 @@ fn put(
                 "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
             ));
         }
-        let dup = st.role_assignments.values().any(|a| {
+        let dup = st.table::<RoleAssignment>().values().any(|a| {
             a.scope.eq_ignore_ascii_case(&scope_owned)
                 && a.role_definition.eq_ignore_ascii_case(role.id)
                 && a.principal_id.eq_ignore_ascii_case(&principal_id)
@@ -522,13 +531,13 @@ fn put(
             principal_type: ptype,
             description: description.clone(),
             created_by: creator.clone(),
-            created: crate::config::now_secs(),
+            created: ctx.shared.clock.now_secs(),
         };
-        st.role_assignments.insert(key.to_owned(), a.clone());
+        st.table_mut::<RoleAssignment>().insert(key.to_owned(), a.clone());
         Ok((true, a))
     })??;
     let (created, a) = res;
-    Ok(wire::json(
+    Ok(reply::json(
         if created {
             StatusCode::CREATED
         } else {
@@ -539,8 +548,8 @@ fn put(
 }
 
 /// Data actions granted to `principal` on `resource` by role assignments.
-pub fn rbac_allows(st: &State, principal: &str, resource: &str, data_action: &str) -> bool {
-    st.role_assignments.values().any(|a| {
+pub fn rbac_allows(st: &Tables, principal: &str, resource: &str, data_action: &str) -> bool {
+    st.table::<RoleAssignment>().values().any(|a| {
         a.principal_id.eq_ignore_ascii_case(principal)
             && scope_covers(&a.scope, resource)
             && role(&a.role_definition).is_some_and(|r| {
@@ -552,10 +561,15 @@ pub fn rbac_allows(st: &State, principal: &str, resource: &str, data_action: &st
 }
 
 /// Removes role assignments scoped inside a deleted resource group.
-pub fn on_resource_group_deleted(st: &mut State, sub: &str, rg: &str) {
+pub fn on_resource_group_deleted(st: &mut Tables, sub: &str, rg: &str) {
     let prefix = format!("/subscriptions/{sub}/resourcegroups/{rg}");
-    st.role_assignments
+    st.table_mut::<RoleAssignment>()
         .retain(|_, a| !scope_covers(&prefix, &a.scope));
+}
+
+/// Registers this service's tables.
+pub fn register_tables(schema: &mut crate::store::Schema) {
+    schema.table::<RoleAssignment>();
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! The directory (Entra ID tenant): applications and service principals, shared by the token
 //! endpoint, Graph, managed identities, role assignments and Key Vault authorization.
 
+use crate::arm::resources::Subscription;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{PersistedConfig, now_ms, random_secret};
-use crate::store::{Record, State, Store};
-use crate::{EmulatorError, EmulatorOptions};
+use crate::config::{PersistedConfig, RequestedIds, random_secret};
+use crate::error::EmulatorError;
+use crate::store::{Record, Store, Tables};
 
 /// appId of the "Azure Container Instance Service" first-party application.
 pub const ACI_APP_ID: &str = "6bb8e274-af5d-4df2-98a3-4fd78b4cafd9";
@@ -31,6 +32,8 @@ pub struct Application {
 }
 
 impl Record for Application {
+    const TABLE: &'static str = "applications";
+
     fn dump(&self) -> serde_json::Value {
         serde_json::json!({
             "app_id": self.app_id, "object_id": self.object_id, "display_name": self.display_name,
@@ -73,16 +76,15 @@ pub struct Principal {
     pub created_ms: i64,
 }
 
-impl Record for Principal {}
+impl Record for Principal {
+    const TABLE: &'static str = "principals";
+}
 
 /// Loads or creates the persisted identity settings and seeds the directory.
-pub fn ensure_seeded(
-    store: &Store,
-    opts: &EmulatorOptions,
-) -> Result<PersistedConfig, EmulatorError> {
+pub fn ensure_seeded(store: &Store, opts: &RequestedIds) -> Result<PersistedConfig, EmulatorError> {
     let cfg = store.write(|st| {
         let mut cfg = st
-            .meta
+            .table::<PersistedConfig>()
             .get("config")
             .cloned()
             .unwrap_or_else(|| PersistedConfig {
@@ -108,7 +110,8 @@ pub fn ensure_seeded(
         if let Some(s) = &opts.client_secret {
             cfg.client_secret = s.clone();
         }
-        st.meta.insert("config", cfg.clone());
+        st.table_mut::<PersistedConfig>()
+            .insert("config", cfg.clone());
         seed(st, &cfg);
         cfg
     })?;
@@ -116,25 +119,26 @@ pub fn ensure_seeded(
 }
 
 /// Seeds the deployer and the known first-party applications (idempotent).
-pub fn seed(st: &mut State, cfg: &PersistedConfig) {
+pub fn seed(st: &mut Tables, cfg: &PersistedConfig) {
     // Seeded principals count as replicated long ago.
     let created = 0;
-    st.applications.insert(
+    let deployer_app_object_id = st
+        .table::<Application>()
+        .get(&cfg.client_id)
+        .map(|a| a.object_id.clone())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    st.table_mut::<Application>().insert(
         cfg.client_id.clone(),
         Application {
             app_id: cfg.client_id.clone(),
-            object_id: st
-                .applications
-                .get(&cfg.client_id)
-                .map(|a| a.object_id.clone())
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            object_id: deployer_app_object_id,
             display_name: "aci-cmk-emulator-deployer".to_owned(),
             first_party: false,
             client_secret: Some(cfg.client_secret.clone()),
         },
     );
-    if !st.principals.contains(&cfg.deployer_object_id) {
-        st.principals.insert(
+    if !st.table::<Principal>().contains(&cfg.deployer_object_id) {
+        st.table_mut::<Principal>().insert(
             cfg.deployer_object_id.clone(),
             Principal {
                 object_id: cfg.deployer_object_id.clone(),
@@ -150,17 +154,17 @@ pub fn seed(st: &mut State, cfg: &PersistedConfig) {
         );
     }
     let sub = cfg.subscription_id.to_ascii_lowercase();
-    if !st.subscriptions.contains(&sub) {
-        st.subscriptions.insert(
+    if !st.table::<Subscription>().contains(&sub) {
+        st.table_mut::<Subscription>().insert(
             sub.clone(),
-            crate::arm::resources::Subscription {
+            Subscription {
                 id: sub,
                 display_name: "aci-cmk emulator subscription".to_owned(),
             },
         );
     }
-    if !st.applications.contains(ACI_APP_ID) {
-        st.applications.insert(
+    if !st.table::<Application>().contains(ACI_APP_ID) {
+        st.table_mut::<Application>().insert(
             ACI_APP_ID,
             Application {
                 app_id: ACI_APP_ID.to_owned(),
@@ -174,34 +178,35 @@ pub fn seed(st: &mut State, cfg: &PersistedConfig) {
 }
 
 /// Finds the service principal of an application.
-pub fn principal_by_app_id<'a>(st: &'a State, app_id: &str) -> Option<&'a Principal> {
-    st.principals
+pub fn principal_by_app_id<'a>(st: &'a Tables, app_id: &str) -> Option<&'a Principal> {
+    st.table::<Principal>()
         .values()
         .find(|p| p.app_id.eq_ignore_ascii_case(app_id))
 }
 
 /// Finds a principal by object id (case-insensitive).
-pub fn principal<'a>(st: &'a State, object_id: &str) -> Option<&'a Principal> {
-    st.principals
+pub fn principal<'a>(st: &'a Tables, object_id: &str) -> Option<&'a Principal> {
+    st.table::<Principal>()
         .get(&object_id.to_ascii_lowercase())
-        .or_else(|| st.principals.get(object_id))
+        .or_else(|| st.table::<Principal>().get(object_id))
 }
 
 /// Whether a principal exists and has replicated (older than the replication delay).
-pub fn is_replicated(st: &State, object_id: &str, replication_delay_ms: u64) -> bool {
+pub fn is_replicated(st: &Tables, object_id: &str, replication_delay_ms: u64, now_ms: i64) -> bool {
     match principal(st, object_id) {
-        Some(p) => now_ms() - p.created_ms >= replication_delay_ms as i64,
+        Some(p) => now_ms - p.created_ms >= replication_delay_ms as i64,
         None => false,
     }
 }
 
 /// Creates an application with a secret and its service principal (admin API).
 pub fn create_app_principal(
-    st: &mut State,
+    st: &mut Tables,
     tenant: &str,
     display_name: &str,
     client_id: Option<String>,
     client_secret: Option<String>,
+    now_ms: i64,
 ) -> (Application, Principal) {
     let app_id = client_id
         .map(|c| c.to_ascii_lowercase())
@@ -213,7 +218,8 @@ pub fn create_app_principal(
         first_party: false,
         client_secret: Some(client_secret.unwrap_or_else(|| random_secret(30))),
     };
-    st.applications.insert(app_id.clone(), app.clone());
+    st.table_mut::<Application>()
+        .insert(app_id.clone(), app.clone());
     let p = match principal_by_app_id(st, &app_id) {
         Some(p) => p.clone(),
         None => {
@@ -226,11 +232,17 @@ pub fn create_app_principal(
                 app_owner_organization_id: tenant.to_owned(),
                 service_principal_names: vec![app_id.clone()],
                 alternative_names: vec![],
-                created_ms: now_ms(),
+                created_ms: now_ms,
             };
-            st.principals.insert(p.object_id.clone(), p.clone());
+            st.table_mut::<Principal>()
+                .insert(p.object_id.clone(), p.clone());
             p
         }
     };
     (app, p)
+}
+
+/// Registers this service's tables.
+pub fn register_tables(schema: &mut crate::store::Schema) {
+    schema.table::<Application>().table::<Principal>();
 }

@@ -3,23 +3,24 @@
 //! with header `X-IDENTITY-HEADER`. It serves the user-assigned identities the emulator hosts;
 //! `expires_on` and `expires_in` are strings.
 
-use axum::response::Response;
+use crate::managed_identity::UserAssignedIdentity;
+use crate::reply::Reply;
 use http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::auth::TOKEN_LIFETIME_SECS;
-use crate::server::Ctx;
-use crate::wire;
+use crate::context::Ctx;
+use crate::entra::tokens::TOKEN_LIFETIME_SECS;
+use crate::reply;
 
-fn msi_err(status: StatusCode, error: &str, desc: &str) -> Response {
-    wire::json(
+fn msi_err(status: StatusCode, error: &str, desc: &str) -> Reply {
+    reply::json(
         status,
         &json!({"error": error, "error_description": desc, "statusCode": status.as_u16(), "message": desc}),
     )
 }
 
 /// Handles `/msi/token`.
-pub async fn handle(ctx: &Ctx) -> Response {
+pub async fn handle(ctx: &Ctx) -> Reply {
     if ctx.method != Method::GET || ctx.segs.len() != 2 || !ctx.seg_lc(1).eq("token") {
         return msi_err(
             StatusCode::NOT_FOUND,
@@ -27,9 +28,11 @@ pub async fn handle(ctx: &Ctx) -> Response {
             "Use GET /msi/token.",
         );
     }
-    let expected = &ctx.app.config.ids.identity_header;
+    let expected = &ctx.shared.config.ids.identity_header;
     let got = ctx.header("x-identity-header");
-    if !got.is_some_and(|g| crate::entra::constant_time_eq(g.as_bytes(), expected.as_bytes())) {
+    if !got.is_some_and(|g| {
+        crate::entra::token_endpoint::constant_time_eq(g.as_bytes(), expected.as_bytes())
+    }) {
         return msi_err(
             StatusCode::UNAUTHORIZED,
             "invalid_request",
@@ -60,7 +63,7 @@ pub async fn handle(ctx: &Ctx) -> Response {
             "The resource query parameter is required.",
         );
     };
-    let Some(aud) = crate::entra::audience_for(ctx, resource) else {
+    let Some(aud) = crate::entra::token_endpoint::audience_for(ctx, resource) else {
         return msi_err(
             StatusCode::BAD_REQUEST,
             "invalid_resource",
@@ -70,8 +73,8 @@ pub async fn handle(ctx: &Ctx) -> Response {
     let client_id = ctx.q("client_id");
     let object_id = ctx.q("object_id").or_else(|| ctx.q("principal_id"));
     let res_id = ctx.q("mi_res_id").or_else(|| ctx.q("msi_res_id"));
-    let found = ctx.app.store.read(|st| {
-        st.identities
+    let found = ctx.shared.store.read(|st| {
+        st.table::<UserAssignedIdentity>()
             .values()
             .find(|i| {
                 client_id.is_some_and(|c| c.eq_ignore_ascii_case(&i.client_id))
@@ -88,12 +91,13 @@ pub async fn handle(ctx: &Ctx) -> Response {
         );
     };
     ctx.set_caller(&identity.principal_id);
-    let Ok((token, exp)) = ctx.app.tokens.issue(
-        &ctx.app.config,
+    let Ok((token, exp)) = ctx.shared.tokens.issue(
+        &ctx.shared.config,
         &aud,
         &identity.principal_id,
         &identity.client_id,
         Some(&identity.id),
+        &ctx.shared.clock,
     ) else {
         return msi_err(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -101,7 +105,7 @@ pub async fn handle(ctx: &Ctx) -> Response {
             "Token signing failed.",
         );
     };
-    wire::json(
+    reply::json(
         StatusCode::OK,
         &json!({
             "access_token": token,

@@ -14,7 +14,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::wire::Service;
+use crate::context::is_write;
+use crate::router::Service;
 
 fn one() -> f64 {
     1.0
@@ -101,7 +102,7 @@ pub struct FaultConfig {
     #[serde(default)]
     pub replication_delay_ms: u64,
     /// How long a new container group stays `Pending` (default
-    /// [`crate::aci::PROVISIONING_MS`]; 0 answers the PUT with the terminal state at once).
+    /// [`crate::timing::DEFAULT_ACI_PROVISIONING_MS`]; 0 answers the PUT with the terminal state at once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aci_provisioning_ms: Option<u64>,
 }
@@ -213,21 +214,6 @@ impl Faults {
         self.lock().config.clone()
     }
 
-    /// The directory replication delay in milliseconds.
-    pub fn replication_delay_ms(&self) -> u64 {
-        self.lock().config.replication_delay_ms
-    }
-
-    /// How long a new container group stays `Pending`, in milliseconds.
-    pub fn aci_provisioning_ms(&self) -> i64 {
-        self.lock()
-            .config
-            .aci_provisioning_ms
-            .map_or(crate::aci::PROVISIONING_MS, |ms| {
-                i64::try_from(ms).unwrap_or(i64::MAX)
-            })
-    }
-
     /// Decides what happens to a request.
     pub fn decide(
         &self,
@@ -242,7 +228,7 @@ impl Faults {
             return d;
         }
         let path_lc = path.to_ascii_lowercase();
-        let write = crate::wire::is_write(method);
+        let write = is_write(method);
         let Inner {
             config,
             rng,

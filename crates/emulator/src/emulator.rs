@@ -1,0 +1,315 @@
+//! The façade: [`Emulator::start`] with [`EmulatorOptions`], the [`RunningEmulator`] it
+//! answers and the [`ReadyInfo`] printed on the ready line.
+
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::admin::Admin;
+use crate::clock::Clock;
+use crate::config::{Config, RequestedIds};
+use crate::context::Shared;
+use crate::error::EmulatorError;
+use crate::server::faults::Faults;
+use crate::server::frontend::Frontend;
+use crate::server::request_log::RequestLog;
+use crate::server::{self, Serving, tls};
+use crate::store::Store;
+use crate::timing::Timing;
+
+/// Options for [`Emulator::start`]. Every identity value is generated when absent (and, with a
+/// state directory, remembered across restarts).
+#[derive(Debug, Clone, Default)]
+pub struct EmulatorOptions {
+    /// HTTPS port on 127.0.0.1 (and ::1 when available); 0 picks a free port.
+    pub port: u16,
+    /// Directory for the persistent state, certificates and signing key (files mode 0600).
+    /// `None` keeps everything in memory.
+    pub state_dir: Option<PathBuf>,
+    /// Tenant id.
+    pub tenant_id: Option<String>,
+    /// Subscription id.
+    pub subscription_id: Option<String>,
+    /// Deployer service principal's client (application) id.
+    pub client_id: Option<String>,
+    /// Deployer service principal's client secret.
+    pub client_secret: Option<String>,
+    /// Also run an HTTP CONNECT proxy (on a free 127.0.0.1 port) that tunnels `*.localhost`
+    /// names to the emulator, announced as `https_proxy` on the ready line.
+    pub connect_proxy: bool,
+}
+
+/// The values printed on the ready line, also returned by [`RunningEmulator::info`].
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ReadyInfo {
+    /// Always true.
+    pub ready: bool,
+    /// `https://localhost:{port}`.
+    pub arm_endpoint: String,
+    /// ARM token audience (`https://localhost:{port}`).
+    pub arm_audience: String,
+    /// `https://localhost:{port}/graph`.
+    pub graph_endpoint: String,
+    /// Graph token audience (the Graph endpoint).
+    pub graph_audience: String,
+    /// Entra authority host (`https://localhost:{port}`).
+    pub authority_host: String,
+    /// `vault.localhost:{port}`.
+    pub keyvault_dns_suffix: String,
+    /// Key Vault token audience (`https://vault.localhost:{port}`).
+    pub keyvault_audience: String,
+    /// App Service-style managed-identity endpoint.
+    pub managed_identity_endpoint: String,
+    /// Value to send in `X-IDENTITY-HEADER` to the managed-identity endpoint.
+    pub identity_header: String,
+    /// Tenant id.
+    pub tenant_id: String,
+    /// Subscription id.
+    pub subscription_id: String,
+    /// Deployer client id.
+    pub client_id: String,
+    /// Deployer client secret.
+    pub client_secret: String,
+    /// Path of the CA certificate (PEM) to trust.
+    pub ca_cert_pem_path: String,
+    /// Admin API base (loopback only, no Azure token).
+    pub admin_endpoint: String,
+    /// `http://127.0.0.1:{port}` of the CONNECT proxy, when enabled
+    /// ([`EmulatorOptions::connect_proxy`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub https_proxy: Option<String>,
+}
+
+impl std::fmt::Debug for ReadyInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadyInfo")
+            .field("arm_endpoint", &self.arm_endpoint)
+            .field("arm_audience", &self.arm_audience)
+            .field("graph_endpoint", &self.graph_endpoint)
+            .field("graph_audience", &self.graph_audience)
+            .field("authority_host", &self.authority_host)
+            .field("keyvault_dns_suffix", &self.keyvault_dns_suffix)
+            .field("keyvault_audience", &self.keyvault_audience)
+            .field("managed_identity_endpoint", &self.managed_identity_endpoint)
+            .field("identity_header", &"<redacted>")
+            .field("tenant_id", &self.tenant_id)
+            .field("subscription_id", &self.subscription_id)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("ca_cert_pem_path", &self.ca_cert_pem_path)
+            .field("admin_endpoint", &self.admin_endpoint)
+            .field("https_proxy", &self.https_proxy)
+            .finish()
+    }
+}
+
+/// Entry point.
+#[derive(Debug)]
+pub struct Emulator;
+
+/// A started emulator. Dropping it stops the server (and deletes its temporary CA file).
+pub struct RunningEmulator {
+    info: ReadyInfo,
+    ca_pem: String,
+    serving: Serving,
+    proxy_task: Option<tokio::task::JoinHandle<()>>,
+    temp_dir: Option<PathBuf>,
+    admin: Admin,
+}
+
+impl std::fmt::Debug for RunningEmulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningEmulator")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningEmulator {
+    /// The endpoints and identities (as on the ready line).
+    pub fn info(&self) -> &ReadyInfo {
+        &self.info
+    }
+
+    /// The CA certificate (PEM) clients must trust.
+    pub fn ca_cert_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// The admin operations: faults, the clock, dump, request log, reset, principals, test
+    /// tokens.
+    pub fn admin(&self) -> &Admin {
+        &self.admin
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (up to 1 s) and returns.
+    pub async fn shutdown(mut self) {
+        if let Some(p) = self.proxy_task.take() {
+            p.abort();
+        }
+        self.serving.graceful_shutdown().await;
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        self.serving.abort();
+        if let Some(p) = &self.proxy_task {
+            p.abort();
+        }
+        if let Some(dir) = self.temp_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, EmulatorError> {
+    let l = std::net::TcpListener::bind(addr).map_err(|e| EmulatorError::Bind {
+        addr: addr.to_string(),
+        message: e.to_string(),
+    })?;
+    l.set_nonblocking(true).map_err(|e| EmulatorError::Bind {
+        addr: addr.to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(l)
+}
+
+impl Emulator {
+    /// Starts an emulator and returns once it accepts connections.
+    pub async fn start(options: EmulatorOptions) -> Result<RunningEmulator, EmulatorError> {
+        if let Some(dir) = &options.state_dir {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| EmulatorError::Io(format!("create {}: {e}", dir.display())))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+            }
+        }
+        let dir = options.state_dir.clone();
+        // Key generation is CPU-bound: do it off the async threads, in parallel.
+        // Key creations take a pre-generated RSA-2048 key from a pool filled in the background.
+        crate::keyvault_data::crypto::warm_key_pool();
+        let tokens = crate::entra::tokens::TokenService::new(dir.as_deref());
+        let d2 = dir.clone();
+        let tls = tokio::task::spawn_blocking(move || tls::load_or_generate(d2.as_deref()));
+        let schema = crate::router::schema();
+        let store = match &dir {
+            Some(d) => Store::open(d, &schema)?,
+            None => Store::in_memory(&schema),
+        };
+        let clock = Clock::with_offset_ms(crate::config::clock_offset_ms(&store));
+        let ids = crate::graph::directory::ensure_seeded(
+            &store,
+            &RequestedIds {
+                tenant_id: options.tenant_id.clone(),
+                subscription_id: options.subscription_id.clone(),
+                client_id: options.client_id.clone(),
+                client_secret: options.client_secret.clone(),
+            },
+        )?;
+
+        let v4 = bind(SocketAddr::from((Ipv4Addr::LOCALHOST, options.port)))?;
+        let port = v4
+            .local_addr()
+            .map_err(|e| EmulatorError::Io(e.to_string()))?
+            .port();
+        let v6 = bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).ok();
+
+        // A key on disk loads at once (and any error surfaces here); a new key is generated in
+        // the background while the server already accepts connections.
+        if tokens.key_on_disk() {
+            tokens.ready().await?;
+        } else {
+            let t = tokens.clone();
+            tokio::spawn(async move {
+                if let Err(e) = t.ready().await {
+                    tracing::error!(error = %e, "token signing key generation failed");
+                }
+            });
+        }
+        let tls = tls.await.map_err(|e| EmulatorError::Tls(e.to_string()))??;
+
+        let (ca_path, temp_dir) = match &dir {
+            Some(d) => (d.join("ca.pem"), None),
+            None => {
+                let t =
+                    std::env::temp_dir().join(format!("aci-cmk-emulator-{}", uuid::Uuid::new_v4()));
+                std::fs::create_dir_all(&t)
+                    .map_err(|e| EmulatorError::Io(format!("create {}: {e}", t.display())))?;
+                let p = t.join("ca.pem");
+                std::fs::write(&p, tls.ca_cert_pem.as_bytes())
+                    .map_err(|e| EmulatorError::Io(format!("write {}: {e}", p.display())))?;
+                (p, Some(t))
+            }
+        };
+
+        let config = Config { port, ids };
+        let mut info = ReadyInfo {
+            ready: true,
+            arm_endpoint: config.base(),
+            arm_audience: config.base(),
+            graph_endpoint: config.graph_endpoint(),
+            graph_audience: config.graph_endpoint(),
+            authority_host: config.base(),
+            keyvault_dns_suffix: config.keyvault_dns_suffix(),
+            keyvault_audience: config.keyvault_audience(),
+            managed_identity_endpoint: config.msi_endpoint(),
+            identity_header: config.ids.identity_header.clone(),
+            tenant_id: config.ids.tenant_id.clone(),
+            subscription_id: config.ids.subscription_id.clone(),
+            client_id: config.ids.client_id.clone(),
+            client_secret: config.ids.client_secret.clone(),
+            ca_cert_pem_path: ca_path.to_string_lossy().into_owned(),
+            admin_endpoint: format!("{}/_admin", config.base()),
+            https_proxy: None,
+        };
+
+        let shared = Arc::new(Shared {
+            config,
+            store,
+            tokens,
+            clock,
+            timing: Timing::default(),
+        });
+        let frontend = Arc::new(Frontend {
+            shared,
+            faults: Faults::default(),
+            log: RequestLog::default(),
+            connections: Arc::new(tls::Connections::default()),
+        });
+        let serving = server::serve(
+            frontend.clone(),
+            std::iter::once(v4).chain(v6).collect(),
+            &tls,
+        )
+        .await?;
+        let proxy_task = if options.connect_proxy {
+            let l = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+                .await
+                .map_err(|e| EmulatorError::Bind {
+                    addr: "127.0.0.1:0".to_owned(),
+                    message: e.to_string(),
+                })?;
+            let addr = l
+                .local_addr()
+                .map_err(|e| EmulatorError::Io(e.to_string()))?;
+            info.https_proxy = Some(format!("http://{addr}"));
+            Some(tokio::spawn(server::proxy::run(l, port)))
+        } else {
+            None
+        };
+        tracing::info!(port, "emulator listening");
+        Ok(RunningEmulator {
+            info,
+            ca_pem: tls.ca_cert_pem,
+            serving,
+            proxy_task,
+            temp_dir,
+            admin: Admin::new(frontend),
+        })
+    }
+}

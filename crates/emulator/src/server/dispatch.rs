@@ -1,0 +1,286 @@
+//! Request dispatch: reads each HTTP request into a [`Ctx`], asks the router which service it
+//! is for, applies fault injection, bounds the body, calls the service (or the admin API), adds
+//! the service's standard headers, records the request log and turns the [`Reply`] into HTTP.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::response::Response;
+use http::{HeaderValue, StatusCode};
+
+use super::admin_api;
+use super::faults::Outcome;
+use super::frontend::Frontend;
+use super::headers::add_standard_headers;
+use super::request_log::LogEntry;
+use crate::admin::Admin;
+use crate::context::{Ctx, HttpParts, path_segments};
+use crate::reply::{self, Reply};
+use crate::router::{self, Service};
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The axum router: one fallback handler that does its own routing (ARM paths are
+/// case-insensitive and the Key Vault data plane is routed by host).
+pub fn router(frontend: Arc<Frontend>) -> Router {
+    Router::new().fallback(dispatch).with_state(frontend)
+}
+
+/// An error in the shape of the given service.
+fn service_error(
+    service: Service,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    request_id: &str,
+    now: &str,
+) -> Reply {
+    match service {
+        Service::Arm | Service::Admin => reply::arm_error(status, code, message),
+        Service::Graph => reply::graph_error(status, code, message, request_id, now),
+        Service::Keyvault => reply::kv_error(status, code, message, None),
+        Service::Token | Service::Msi => reply::entra_error(
+            status,
+            "temporarily_unavailable",
+            50196,
+            message,
+            request_id,
+            now,
+        ),
+    }
+}
+
+/// Turns a reply into an HTTP response.
+fn into_response(r: Reply) -> Response {
+    let mut resp = match &r.body {
+        Some(v) => {
+            let mut resp = Response::new(Body::from(serde_json::to_vec(v).unwrap_or_default()));
+            resp.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            );
+            resp
+        }
+        None => Response::new(Body::empty()),
+    };
+    *resp.status_mut() = r.status;
+    resp.headers_mut().extend(r.headers);
+    resp
+}
+
+async fn dispatch(
+    State(frontend): State<Arc<Frontend>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let start = Instant::now();
+    let shared = frontend.shared.clone();
+    let (parts, body) = req.into_parts();
+    let host = parts
+        .uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            parts
+                .headers
+                .get(http::header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    let path = parts.uri.path().to_owned();
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let segs = path_segments(&path);
+    let (service, vault) = router::classify(&host, &segs);
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let method = parts.method.clone();
+    let now = || shared.clock.now_rfc3339();
+
+    let mut fault_note = None;
+    let mut caller = None;
+    let resp: Reply = 'resp: {
+        if service == Service::Admin && !peer.ip().is_loopback() {
+            break 'resp reply::arm_error(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "The admin API is only served to loopback clients.",
+            );
+        }
+        if service != Service::Admin {
+            let sub = if segs
+                .first()
+                .is_some_and(|s| s.eq_ignore_ascii_case("subscriptions"))
+            {
+                segs.get(1).map(|s| s.to_ascii_lowercase())
+            } else {
+                None
+            };
+            let decision = frontend
+                .faults
+                .decide(service, &method, &path, sub.as_deref());
+            if !decision.delay.is_zero() {
+                tokio::time::sleep(decision.delay).await;
+            }
+            if let Some(outcome) = decision.outcome {
+                fault_note = Some(outcome.describe());
+                match outcome {
+                    Outcome::Throttle {
+                        retry_after_secs,
+                        retry_after_ms,
+                    } => {
+                        let mut r = service_error(
+                            service,
+                            StatusCode::TOO_MANY_REQUESTS,
+                            if service == Service::Keyvault {
+                                "Throttled"
+                            } else {
+                                "TooManyRequests"
+                            },
+                            "The request was throttled (injected fault). Retry after the delay in the Retry-After header.",
+                            &request_id,
+                            &now(),
+                        );
+                        reply::set_header(&mut r, "retry-after", &retry_after_secs.to_string());
+                        if let Some(ms) = retry_after_ms {
+                            reply::set_header(&mut r, "x-ms-retry-after-ms", &ms.to_string());
+                        }
+                        break 'resp r;
+                    }
+                    Outcome::Error { status } => {
+                        let status = StatusCode::from_u16(status)
+                            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                        let code = if status == StatusCode::SERVICE_UNAVAILABLE {
+                            "ServiceUnavailable"
+                        } else {
+                            "InternalServerError"
+                        };
+                        let mut r = service_error(
+                            service,
+                            status,
+                            code,
+                            "The service encountered an internal error (injected fault).",
+                            &request_id,
+                            &now(),
+                        );
+                        if status == StatusCode::SERVICE_UNAVAILABLE {
+                            reply::set_header(&mut r, "retry-after", "1");
+                        }
+                        break 'resp r;
+                    }
+                    Outcome::Drop => {
+                        frontend.connections.kill(&peer);
+                        break 'resp reply::empty(StatusCode::INTERNAL_SERVER_ERROR);
+                    }
+                }
+            }
+        }
+        let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+            Ok(b) => b,
+            Err(_) => {
+                break 'resp service_error(
+                    service,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    if service == Service::Keyvault {
+                        "BadParameter"
+                    } else {
+                        "RequestEntityTooLarge"
+                    },
+                    "The request body is too large or could not be read.",
+                    &request_id,
+                    &now(),
+                );
+            }
+        };
+        // Every service (the admin API too, to mint tokens) may need the signing key.
+        if let Err(e) = shared.tokens.ready().await {
+            break 'resp service_error(
+                service,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                &format!("The emulator is not ready: {e}"),
+                &request_id,
+                &now(),
+            );
+        }
+        let ctx = Ctx::from_http(
+            shared.clone(),
+            HttpParts {
+                method: method.clone(),
+                host: host.clone(),
+                path: path.clone(),
+                segs,
+                query,
+                headers: parts.headers,
+                body,
+                peer,
+                request_id: request_id.clone(),
+            },
+        );
+        let handled = std::panic::AssertUnwindSafe(async {
+            if service == Service::Admin {
+                admin_api::handle(&Admin::new(frontend.clone()), &ctx)
+            } else {
+                router::route(&ctx, service, vault.as_deref()).await
+            }
+        });
+        // A bug must not take the connection down without an answer: answer 500 instead.
+        let r = match futures::FutureExt::catch_unwind(handled).await {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::error!(service = service.as_str(), path = %path, "handler panicked");
+                service_error(
+                    service,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalServerError",
+                    "The emulator failed while handling this request.",
+                    &request_id,
+                    &now(),
+                )
+            }
+        };
+        caller = ctx.caller();
+        add_standard_headers(&ctx, service, r)
+    };
+    let mut resp = resp;
+    if resp.headers.get("x-ms-request-id").is_none() && service != Service::Graph {
+        reply::set_header(&mut resp, "x-ms-request-id", &request_id);
+    }
+    if service == Service::Arm && resp.headers.get("x-ms-correlation-request-id").is_none() {
+        reply::set_header(&mut resp, "x-ms-correlation-request-id", &request_id);
+    }
+    let status = resp.status.as_u16();
+    let duration_ms = start.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(
+        service = service.as_str(),
+        method = %method,
+        host = %host,
+        path = %path,
+        status,
+        duration_ms = format!("{duration_ms:.1}"),
+        caller = caller.as_deref().unwrap_or("-"),
+        fault = fault_note.as_deref().unwrap_or("-"),
+        "request"
+    );
+    if service != Service::Admin {
+        frontend.log.push(LogEntry {
+            time: now(),
+            service: service.as_str().to_owned(),
+            method: method.to_string(),
+            host,
+            path,
+            status,
+            caller_oid: caller,
+            duration_ms,
+            fault: fault_note,
+        });
+    }
+    into_response(resp)
+}

@@ -1,0 +1,164 @@
+//! The shared state store: the tables every service registers, behind one mutex, optionally
+//! backed by redb.
+//!
+//! Each service keeps its records in a [`Table`] it registers with [`Schema::table`]. A write
+//! goes through [`Store::write`]: the closure mutates the tables, every touched row is marked
+//! dirty, and before the closure's result is handed back (and so before the HTTP response is
+//! sent) the dirty rows are written to redb in **one** write transaction. A crash therefore
+//! never loses an acknowledged write. Without a state directory the store is purely in memory.
+//! The store knows no service: the router's schema lists the tables.
+
+mod table;
+mod tables;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+
+use crate::error::EmulatorError;
+
+pub use self::table::Record;
+pub use self::tables::{Schema, Tables};
+
+/// Errors of the persistence layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The redb database failed.
+    #[error("state database error: {0}")]
+    Db(String),
+    /// A row could not be (de)serialised.
+    #[error("state serialisation error: {0}")]
+    Serde(#[from] serde_json::Error),
+}
+
+impl From<StoreError> for EmulatorError {
+    fn from(e: StoreError) -> Self {
+        EmulatorError::Store(e.to_string())
+    }
+}
+
+fn db_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Db(e.to_string())
+}
+
+/// The state store shared by every service: a mutex around [`Tables`] plus an optional redb file.
+pub struct Store {
+    state: Mutex<Tables>,
+    db: Option<redb::Database>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("persistent", &self.db.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// An in-memory store with the tables of `schema`.
+    pub fn in_memory(schema: &Schema) -> Self {
+        Self {
+            state: Mutex::new(schema.build()),
+            db: None,
+        }
+    }
+
+    /// Opens (or creates) `state.redb` in `dir` and loads every table of `schema`.
+    pub fn open(dir: &Path, schema: &Schema) -> Result<Self, EmulatorError> {
+        let path = dir.join("state.redb");
+        let db = redb::Database::create(&path)
+            .map_err(|e| EmulatorError::Store(format!("open {}: {e}", path.display())))?;
+        crate::files::restrict_permissions(&path)?;
+        let mut state = schema.build();
+        {
+            let rtx = db
+                .begin_read()
+                .map_err(|e| EmulatorError::Store(e.to_string()))?;
+            for table in state.all_mut() {
+                let def: TableDefinition<'_, &str, &[u8]> = TableDefinition::new(table.name());
+                let t = match rtx.open_table(def) {
+                    Ok(t) => t,
+                    Err(redb::TableError::TableDoesNotExist(_)) => continue,
+                    Err(e) => return Err(EmulatorError::Store(e.to_string())),
+                };
+                let iter = t.iter().map_err(|e| EmulatorError::Store(e.to_string()))?;
+                for row in iter {
+                    let (k, v) = row.map_err(|e| EmulatorError::Store(e.to_string()))?;
+                    table.load(k.value(), v.value()).map_err(|e| {
+                        EmulatorError::Store(format!("table {}: {e}", table.name()))
+                    })?;
+                }
+            }
+        }
+        Ok(Self {
+            state: Mutex::new(state),
+            db: Some(db),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Tables> {
+        // A panic while holding the lock cannot leave a torn row behind (rows are replaced
+        // whole), so a poisoned mutex is safe to keep using.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs a read-only closure against the state.
+    pub fn read<R>(&self, f: impl FnOnce(&Tables) -> R) -> R {
+        let guard = self.lock();
+        f(&guard)
+    }
+
+    /// Runs a mutating closure and commits every row it touched in one transaction.
+    pub fn write<R>(&self, f: impl FnOnce(&mut Tables) -> R) -> Result<R, StoreError> {
+        let mut guard = self.lock();
+        let out = f(&mut guard);
+        self.commit(&mut guard)?;
+        Ok(out)
+    }
+
+    /// Clears every table, then runs `seed`, all in one transaction.
+    pub fn reset(&self, seed: impl FnOnce(&mut Tables)) -> Result<(), StoreError> {
+        let mut guard = self.lock();
+        for t in guard.all_mut() {
+            t.clear_all();
+        }
+        seed(&mut guard);
+        self.commit(&mut guard)
+    }
+
+    fn commit(&self, state: &mut Tables) -> Result<(), StoreError> {
+        let mut changes = Vec::new();
+        for t in state.all_mut() {
+            let dirty = t.take_dirty()?;
+            if !dirty.is_empty() {
+                changes.push((t.name(), dirty));
+            }
+        }
+        let Some(db) = &self.db else {
+            return Ok(());
+        };
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let tx = db.begin_write().map_err(db_err)?;
+        for (name, rows) in changes {
+            let def: TableDefinition<'_, &str, &[u8]> = TableDefinition::new(name);
+            let mut table = tx.open_table(def).map_err(db_err)?;
+            for (k, v) in rows {
+                match v {
+                    Some(bytes) => {
+                        table.insert(k.as_str(), bytes.as_slice()).map_err(db_err)?;
+                    }
+                    None => {
+                        table.remove(k.as_str()).map_err(db_err)?;
+                    }
+                }
+            }
+        }
+        tx.commit().map_err(db_err)?;
+        Ok(())
+    }
+}
