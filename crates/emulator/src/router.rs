@@ -56,7 +56,7 @@ pub fn schema() -> Schema {
     graph::directory::register_tables(&mut s);
     arm::resources::register_tables(&mut s);
     arm::lro::register_tables(&mut s);
-    keyvault_management::register_tables(&mut s);
+    keyvault_management::records::register_tables(&mut s);
     keyvault_data::register_tables(&mut s);
     managed_identity::register_tables(&mut s);
     authorization::register_tables(&mut s);
@@ -67,7 +67,7 @@ pub fn schema() -> Schema {
 
 /// Deletes (or soft-deletes) everything in a resource group: each provider's cascade.
 fn on_resource_group_deleted(st: &mut Tables, now_secs: i64, sub: &str, rg: &str) {
-    keyvault_management::on_resource_group_deleted(st, now_secs, sub, rg);
+    keyvault_management::retention::on_resource_group_deleted(st, now_secs, sub, rg);
     managed_identity::on_resource_group_deleted(st, sub, rg);
     authorization::on_resource_group_deleted(st, sub, rg);
     aci::on_resource_group_deleted(st, sub, rg);
@@ -198,7 +198,7 @@ async fn provider(
     }
     match ns {
         "microsoft.keyvault" => {
-            crate::keyvault_management::handle(ctx, claims, sub, rg, tail, orig)
+            crate::keyvault_management::handlers::handle(ctx, claims, sub, rg, tail, orig)
         }
         "microsoft.managedidentity" => managed_identity::handle(ctx, sub, rg, tail, orig),
         "microsoft.resources"

@@ -3,7 +3,7 @@
 //! Reader and User Access Administrator).
 
 use crate::config::PersistedConfig;
-use crate::keyvault_management::Vault;
+use crate::keyvault_management::records::Vault;
 use http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use http::StatusCode;
 
-use crate::keyvault_management::{Vault, cidr_contains};
+use crate::keyvault_management::records::{Vault, cidr_contains};
 use crate::store::Tables;
 
 /// Who calls Key Vault, and from where.

@@ -17,7 +17,7 @@ use self::crypto::WrapAlg;
 use crate::context::{Ctx, Shared};
 use crate::entra::bearer::bearer;
 use crate::entra::tokens::TokenError;
-use crate::keyvault_management::Vault;
+use crate::keyvault_management::records::Vault;
 use crate::reply;
 use crate::store::{Record, Tables};
 
