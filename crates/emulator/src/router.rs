@@ -57,7 +57,7 @@ pub fn schema() -> Schema {
     arm::resources::register_tables(&mut s);
     arm::lro::register_tables(&mut s);
     keyvault_management::records::register_tables(&mut s);
-    keyvault_data::register_tables(&mut s);
+    keyvault_data::records::register_tables(&mut s);
     managed_identity::register_tables(&mut s);
     authorization::register_tables(&mut s);
     aci::register_tables(&mut s);
@@ -79,7 +79,7 @@ pub async fn route(ctx: &Ctx, service: Service, vault: Option<&str>) -> Reply {
     match service {
         Service::Arm => arm(ctx).await,
         Service::Graph => graph::handlers::handle(ctx).await,
-        Service::Keyvault => keyvault_data::handle(ctx, vault.unwrap_or_default()).await,
+        Service::Keyvault => keyvault_data::handlers::handle(ctx, vault.unwrap_or_default()).await,
         Service::Token => entra::token_endpoint::handle(ctx).await,
         Service::Msi => entra::managed_identity_endpoint::handle(ctx).await,
         Service::Admin => finish(Err(not_found_route(ctx))),

@@ -11,8 +11,8 @@ use super::errors::{self, AciError, bad};
 use super::sealing::DataKey;
 use crate::context::Shared;
 use crate::graph::directory;
-use crate::keyvault_data as data;
 use crate::keyvault_data::access::Caller;
+use crate::keyvault_data::api as data;
 use crate::store::Tables;
 
 /// The algorithm the service wraps data keys with.

@@ -2,7 +2,7 @@
 //! scheduled purge date on the emulator's clock, or an explicit purge.
 
 use super::records::{DeletedInfo, Vault};
-use crate::keyvault_data::KeyRecord;
+use crate::keyvault_data::records::KeyRecord;
 use crate::store::Tables;
 
 /// Purges soft-deleted vaults whose retention has ended (and their keys).
