@@ -159,6 +159,14 @@ pub fn rfc3339(t: time::OffsetDateTime) -> String {
         .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
+/// RFC 3339 of a unix-milliseconds timestamp.
+pub fn rfc3339_ms(ms: i64) -> String {
+    match time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) {
+        Ok(t) => rfc3339(t),
+        Err(_) => rfc3339_secs(ms / 1000),
+    }
+}
+
 /// RFC 3339 of a unix-seconds timestamp.
 pub fn rfc3339_secs(secs: i64) -> String {
     match time::OffsetDateTime::from_unix_timestamp(secs) {

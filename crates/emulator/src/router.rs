@@ -9,7 +9,8 @@ use crate::arm::request::{authenticate_arm, not_found_route};
 use crate::arm::resources::check_subscription;
 use crate::arm::{self, resources};
 use crate::context::Ctx;
-use crate::deployments::{self, ResourceRouter};
+use crate::deployments;
+use crate::deployments::run::ResourceRouter;
 use crate::entra::tokens::Claims;
 use crate::reply::Reply;
 use crate::store::{Schema, Tables};
@@ -61,7 +62,7 @@ pub fn schema() -> Schema {
     managed_identity::register_tables(&mut s);
     authorization::register_tables(&mut s);
     aci::register_tables(&mut s);
-    deployments::register_tables(&mut s);
+    deployments::records::register_tables(&mut s);
     s
 }
 
@@ -71,7 +72,7 @@ fn on_resource_group_deleted(st: &mut Tables, now_secs: i64, sub: &str, rg: &str
     managed_identity::on_resource_group_deleted(st, sub, rg);
     authorization::on_resource_group_deleted(st, sub, rg);
     aci::on_resource_group_deleted(st, sub, rg);
-    deployments::on_resource_group_deleted(st, sub, rg);
+    deployments::records::on_resource_group_deleted(st, sub, rg);
 }
 
 /// Answers a request for a service other than the admin API (the server answers that one).
@@ -167,7 +168,13 @@ async fn arm_route(ctx: &Ctx, claims: &Claims, lc: &[&str]) -> ArmResult {
                         .get(7)
                         .map(String::as_str)
                         .filter(|_| !op.is_empty());
-                    deployments::operations_route(ctx, &sub, &ctx.segs[3], &ctx.segs[5], op)
+                    deployments::handlers::operations_route(
+                        ctx,
+                        &sub,
+                        &ctx.segs[3],
+                        &ctx.segs[5],
+                        op,
+                    )
                 }
                 ["providers"] => resources::list_providers(ctx, &sub),
                 ["providers", ns, tail @ ..] => {
@@ -210,7 +217,7 @@ async fn provider(
         }
         "microsoft.containerinstance" => aci::handle(ctx, sub, rg, tail, orig).await,
         "microsoft.resources" if tail.first() == Some(&"deployments") => {
-            deployments::handle(ctx, claims, sub, rg, tail, orig, &ArmRouter).await
+            deployments::handlers::handle(ctx, claims, sub, rg, tail, orig, &ArmRouter).await
         }
         _ => Err(ArmError::bad(
             "InvalidResourceNamespace",
