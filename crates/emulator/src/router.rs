@@ -61,7 +61,7 @@ pub fn schema() -> Schema {
     keyvault_data::records::register_tables(&mut s);
     managed_identity::register_tables(&mut s);
     authorization::register_tables(&mut s);
-    aci::register_tables(&mut s);
+    aci::records::register_tables(&mut s);
     deployments::records::register_tables(&mut s);
     s
 }
@@ -71,7 +71,7 @@ fn on_resource_group_deleted(st: &mut Tables, now_secs: i64, sub: &str, rg: &str
     keyvault_management::retention::on_resource_group_deleted(st, now_secs, sub, rg);
     managed_identity::on_resource_group_deleted(st, sub, rg);
     authorization::on_resource_group_deleted(st, sub, rg);
-    aci::on_resource_group_deleted(st, sub, rg);
+    aci::records::on_resource_group_deleted(st, sub, rg);
     deployments::records::on_resource_group_deleted(st, sub, rg);
 }
 
@@ -215,7 +215,7 @@ async fn provider(
         {
             arm::lro::handle(ctx, tail[0], &orig[1])
         }
-        "microsoft.containerinstance" => aci::handle(ctx, sub, rg, tail, orig).await,
+        "microsoft.containerinstance" => aci::handlers::handle(ctx, sub, rg, tail, orig).await,
         "microsoft.resources" if tail.first() == Some(&"deployments") => {
             deployments::handlers::handle(ctx, claims, sub, rg, tail, orig, &ArmRouter).await
         }

@@ -1,8 +1,7 @@
 //! The container group body as a client sends it: parsed and validated as Azure does it.
 
-use serde_json::{Map, Value};
-
 use super::errors::{AciError, bad};
+use serde_json::{Map, Value};
 
 /// One environment variable of a request.
 #[derive(Debug, Clone)]

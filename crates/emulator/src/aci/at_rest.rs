@@ -1,0 +1,142 @@
+//! A group's data at rest: its data key (unwrapped through the vault for a customer-managed
+//! key, or the service key), and environment values, commands and log lines sealed under it.
+
+use super::body::GroupSpec;
+use super::cmk::{self};
+use super::errors::{AciError, bad};
+use super::records::{ContainerGroupRecord, ContainerRecord, SealedEnv, ServiceKey};
+use super::sealing::{DataKey, b64, unb64};
+use crate::config::rfc3339;
+use crate::context::Ctx;
+
+/// The data key of a stored group: unwrapped through the vault as the acting principal, or
+/// opened with the service key.
+pub fn data_key(ctx: &Ctx, g: &ContainerGroupRecord) -> Result<DataKey, AciError> {
+    let wrapped = unb64(&g.wrapped_key).map_err(|m| bad("InternalServerError", m))?;
+    match &g.encryption {
+        Some(enc) => {
+            let access = ctx
+                .shared
+                .store
+                .read(|st| cmk::key_access(&ctx.shared, st, &enc.to_spec()))?;
+            access.unwrap(&ctx.shared, &wrapped)
+        }
+        None => {
+            let service = service_key(ctx)?;
+            let bytes = service
+                .open("service-key", &g.wrapped_key)
+                .map_err(|m| bad("InternalServerError", m))?;
+            DataKey::from_bytes(&bytes).map_err(|m| bad("InternalServerError", m))
+        }
+    }
+}
+
+pub fn service_key(ctx: &Ctx) -> Result<DataKey, AciError> {
+    let existing = ctx
+        .shared
+        .store
+        .read(|st| st.table::<ServiceKey>().get("default").cloned());
+    let stored = match existing {
+        Some(k) => k,
+        None => {
+            let fresh = DataKey::generate().map_err(|m| bad("InternalServerError", m))?;
+            let record = ServiceKey {
+                key: b64(fresh.bytes()),
+            };
+            ctx.shared
+                .store
+                .write(|st| {
+                    if st.table::<ServiceKey>().get("default").is_none() {
+                        st.table_mut::<ServiceKey>().insert("default", record);
+                    }
+                    st.table::<ServiceKey>().get("default").cloned()
+                })?
+                .ok_or_else(|| bad("InternalServerError", "the service key is missing"))?
+        }
+    };
+    let bytes = unb64(&stored.key).map_err(|m| bad("InternalServerError", m))?;
+    DataKey::from_bytes(&bytes).map_err(|m| bad("InternalServerError", m))
+}
+
+pub fn seal_str(key: &DataKey, aad: &str, s: &str) -> Result<String, AciError> {
+    key.seal(aad, s.as_bytes())
+        .map_err(|m| bad("InternalServerError", m))
+}
+
+pub fn log_line(
+    key: &DataKey,
+    aad: &str,
+    text: &str,
+    now: time::OffsetDateTime,
+) -> Result<String, AciError> {
+    let ts = rfc3339(now);
+    seal_str(key, aad, &format!("{ts} {text}"))
+}
+
+pub fn seal_containers(
+    key: &DataKey,
+    aad: &str,
+    spec: &GroupSpec,
+    previous: Option<&ContainerGroupRecord>,
+    now: time::OffsetDateTime,
+) -> Result<Vec<ContainerRecord>, AciError> {
+    let mut out = Vec::new();
+    for c in &spec.containers {
+        let env = c
+            .env
+            .iter()
+            .map(|e| {
+                Ok(SealedEnv {
+                    name: e.name.clone(),
+                    secure: e.secure,
+                    sealed_value: seal_str(key, aad, &e.value)?,
+                })
+            })
+            .collect::<Result<Vec<_>, AciError>>()?;
+        let sealed_command = if c.command.is_empty() {
+            None
+        } else {
+            Some(seal_str(
+                key,
+                aad,
+                &serde_json::to_string(&c.command).unwrap_or_default(),
+            )?)
+        };
+        let kept = previous.and_then(|p| p.containers.iter().find(|x| x.name == c.name));
+        let (mut sealed_logs, restart_count) = match kept {
+            Some(k) => (k.sealed_logs.clone(), k.restart_count),
+            None => (Vec::new(), 0),
+        };
+        let names: Vec<&str> = c.env.iter().map(|e| e.name.as_str()).collect();
+        sealed_logs.push(log_line(
+            key,
+            aad,
+            &format!("container {} started from image {}", c.name, c.image),
+            now,
+        )?);
+        sealed_logs.push(log_line(
+            key,
+            aad,
+            &format!(
+                "environment: {} (values are not logged)",
+                if names.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            ),
+            now,
+        )?);
+        out.push(ContainerRecord {
+            name: c.name.clone(),
+            image: c.image.clone(),
+            resources: c.resources.clone(),
+            ports: c.ports.clone(),
+            sealed_command,
+            env,
+            sealed_logs,
+            restart_count,
+        });
+    }
+    Ok(out)
+}

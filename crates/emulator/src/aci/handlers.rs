@@ -1,0 +1,449 @@
+//! The `Microsoft.ContainerInstance/containerGroups` routes: PUT (a long-running operation
+//! whose key access decides the outcome), GET, PATCH, DELETE, lists, restart / stop / start
+//! and container logs.
+
+use super::at_rest::{data_key, log_line, seal_containers, service_key};
+use super::body::{self, IdentitySpec};
+use super::cmk::{self};
+use super::errors::{self, AciError, bad};
+use super::records::{ContainerGroupRecord, RESOURCE_TYPE, StoredEncryption, group_id, group_key};
+use super::render::render_full;
+use super::sealing::{DataKey, b64};
+use crate::arm;
+use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::request::check_api_version;
+use crate::context::Ctx;
+use crate::reply;
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// api-versions accepted for container groups. Versions before 2019-12-01 are accepted so
+/// that the encryption rules can refuse them with a clear error.
+pub const API_VERSIONS: &[&str] = &[
+    "2018-10-01",
+    "2019-12-01",
+    "2020-11-01",
+    "2021-03-01",
+    "2021-07-01",
+    "2021-09-01",
+    "2021-10-01",
+    "2022-09-01",
+    "2022-10-01-preview",
+    "2023-02-01-preview",
+    "2023-05-01",
+    "2024-05-01-preview",
+    "2024-09-01-preview",
+    "2024-10-01-preview",
+    "2024-11-01-preview",
+    "2025-09-01",
+];
+
+pub fn not_found(rg: &str, name: &str) -> ArmError {
+    ArmError::new(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        format!("The Resource '{RESOURCE_TYPE}/{name}' under resource group '{rg}' was not found."),
+    )
+}
+
+/// Routes `…/providers/Microsoft.ContainerInstance/{tail}`.
+pub async fn handle(
+    ctx: &Ctx,
+    sub: &str,
+    rg: Option<&str>,
+    tail: &[&str],
+    orig: &[String],
+) -> ArmResult {
+    let api = check_api_version(ctx, RESOURCE_TYPE, API_VERSIONS)?;
+    let m = &ctx.method;
+    match (rg, tail) {
+        (_, ["containergroups"]) if m == Method::GET => list(ctx, sub, rg),
+        (Some(rg), ["containergroups", _]) => {
+            let name = &orig[1];
+            match *m {
+                Method::PUT => put(ctx, sub, rg, name, &api),
+                Method::GET => get(ctx, sub, rg, name),
+                Method::PATCH => patch(ctx, sub, rg, name),
+                Method::DELETE => delete(ctx, sub, rg, name),
+                _ => Err(arm::resources::method_not_allowed(ctx)),
+            }
+        }
+        (
+            Some(rg),
+            [
+                "containergroups",
+                _,
+                action @ ("restart" | "stop" | "start"),
+            ],
+        ) if m == Method::POST => lifecycle(ctx, sub, rg, &orig[1], action),
+        (Some(rg), ["containergroups", _, "containers", _, "logs"]) if m == Method::GET => {
+            logs(ctx, sub, rg, &orig[1], &orig[3])
+        }
+        _ => Err(ArmError::new(
+            StatusCode::NOT_FOUND,
+            "InvalidResourceType",
+            format!(
+                "The path '{}' is not emulated for namespace 'Microsoft.ContainerInstance'.",
+                ctx.path
+            ),
+        )),
+    }
+}
+
+pub fn list(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult {
+    let groups: Vec<ContainerGroupRecord> = ctx.shared.store.read(|st| {
+        st.table::<ContainerGroupRecord>()
+            .values()
+            .filter(|g| g.subscription.eq_ignore_ascii_case(sub))
+            .filter(|g| rg.is_none_or(|r| g.resource_group.eq_ignore_ascii_case(r)))
+            .cloned()
+            .collect()
+    });
+    // Lists carry no environment values: nothing to unwrap.
+    let items: Vec<Value> = groups.iter().map(|g| render_full(ctx, g, None)).collect();
+    Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
+}
+
+pub fn find(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> Result<ContainerGroupRecord, ArmError> {
+    let key = group_key(&group_id(sub, rg, name));
+    ctx.shared
+        .store
+        .read(|st| st.table::<ContainerGroupRecord>().get(&key).cloned())
+        .ok_or_else(|| not_found(rg, name))
+}
+
+pub fn check_identities(ctx: &Ctx, identity: Option<&IdentitySpec>) -> Result<(), AciError> {
+    let Some(identity) = identity else {
+        return Ok(());
+    };
+    for id in &identity.user_assigned {
+        let exists = ctx
+            .shared
+            .store
+            .read(|st| crate::managed_identity::find(st, id).is_some());
+        if !exists {
+            return Err(bad(
+                errors::IDENTITY_NOT_FOUND,
+                format!(
+                    "The user-assigned identity '{id}' listed in identity.userAssignedIdentities does not exist."
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResult {
+    if !body::valid_name(name) {
+        return Err(bad(
+            "InvalidContainerGroupName",
+            format!(
+                "The container group name '{name}' is invalid: use 1 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit."
+            ),
+        ));
+    }
+    let rg = ctx
+        .shared
+        .store
+        .read(|st| arm::resources::group_name(st, sub, rg_in))
+        .unwrap_or_else(|| rg_in.to_owned());
+    let id = group_id(sub, &rg, name);
+    let aad = group_key(&id);
+    let request = arm::request::body_object(ctx)?;
+    let spec = body::parse(&request)?;
+    cmk::check_rules(&spec, api)?;
+    check_identities(ctx, spec.identity.as_ref())?;
+
+    // A group whose provisioning failed holds no data key: a new PUT creates it afresh.
+    let previous = ctx
+        .shared
+        .store
+        .read(|st| st.table::<ContainerGroupRecord>().get(&aad).cloned())
+        .filter(|p| p.provisioning_state != "Failed");
+    if let Some(prev) = &previous {
+        let same = match (&prev.encryption, &spec.encryption) {
+            (Some(a), Some(b)) => a.same_as(b),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            return Err(ArmError::new(
+                StatusCode::CONFLICT,
+                errors::ENCRYPTION_IMMUTABLE,
+                format!(
+                    "The encryption properties of container group '{name}' cannot change: delete the group and create it again with the new encryptionProperties."
+                ),
+            ));
+        }
+    }
+
+    // The key: a new data key for a new group, the existing one for an update.
+    let keyed: Result<(DataKey, String), AciError> = match (&spec.encryption, &previous) {
+        (_, Some(prev)) => data_key(ctx, prev).map(|k| (k, prev.wrapped_key.clone())),
+        (Some(enc), None) => ctx
+            .shared
+            .store
+            .read(|st| cmk::key_access(&ctx.shared, st, enc))
+            .and_then(|access| access.new_data_key(&ctx.shared))
+            .map(|(k, wrapped)| (k, b64(&wrapped))),
+        (None, None) => {
+            let service = service_key(ctx)?;
+            let key = DataKey::generate().map_err(|m| bad("InternalServerError", m))?;
+            let wrapped = service
+                .seal("service-key", key.bytes())
+                .map_err(|m| bad("InternalServerError", m))?;
+            Ok((key, wrapped))
+        }
+    };
+
+    let now = ctx.shared.clock.now_ms();
+    let provisioning_ms = ctx.shared.timing.aci_provisioning_ms();
+    let (containers, wrapped_key, provisioning_state, error) = match keyed {
+        Ok((key, wrapped)) => (
+            seal_containers(&key, &aad, &spec, previous.as_ref(), ctx.shared.clock.now())?,
+            wrapped,
+            "Succeeded",
+            None,
+        ),
+        // Key access failures fail the provisioning, as ACI reports them: the group exists in
+        // state Failed with the error, and a PUT after fixing the access tries again.
+        Err(e) if previous.is_none() && spec.encryption.is_some() && is_key_error(&e) => (
+            Vec::new(),
+            String::new(),
+            "Failed",
+            Some(json!({"code": e.code, "message": e.message})),
+        ),
+        Err(e) => return Err(e),
+    };
+    let record = ContainerGroupRecord {
+        id: id.clone(),
+        subscription: sub.to_owned(),
+        resource_group: rg.clone(),
+        name: name.to_owned(),
+        location: spec.location.clone(),
+        tags: spec.tags.clone(),
+        zones: spec.zones.clone(),
+        identity_type: spec.identity.as_ref().map(|i| i.kind.clone()),
+        user_assigned: spec
+            .identity
+            .as_ref()
+            .map(|i| i.user_assigned.clone())
+            .unwrap_or_default(),
+        system_principal_id: spec
+            .identity
+            .as_ref()
+            .filter(|i| i.has_system_assigned())
+            .map(|_| {
+                previous
+                    .as_ref()
+                    .and_then(|p| p.system_principal_id.clone())
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+            }),
+        sku: spec.sku.clone().unwrap_or_else(|| "Standard".to_owned()),
+        os_type: spec.os_type.clone(),
+        restart_policy: spec.restart_policy.clone(),
+        ip_address: spec.ip_address.clone(),
+        containers,
+        encryption: spec.encryption.as_ref().map(StoredEncryption::from_spec),
+        wrapped_key,
+        provisioning_state: provisioning_state.to_owned(),
+        ready_at_ms: now + provisioning_ms,
+        state: if provisioning_state == "Succeeded" {
+            "Running".to_owned()
+        } else {
+            "Pending".to_owned()
+        },
+        error: error.clone(),
+        api_version: api.to_owned(),
+    };
+    let op = ctx.shared.store.write(|st| {
+        st.table_mut::<ContainerGroupRecord>()
+            .insert(aad.clone(), record.clone());
+        arm::lro::start(
+            st,
+            sub,
+            &id,
+            provisioning_ms,
+            provisioning_state,
+            error.clone(),
+            ctx.shared.clock.now_ms(),
+        )
+    })?;
+    let status = if previous.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let mut response = reply::json(status, &render_full(ctx, &record, None));
+    // When the operation is already over, the response is its terminal state: nothing to poll.
+    if provisioning_ms > 0 {
+        arm::lro::add_polling_headers(&mut response, &ctx.shared.config, &op);
+        reply::set_header(
+            &mut response,
+            "x-ms-retry-after-ms",
+            &provisioning_ms.to_string(),
+        );
+    }
+    Ok(response)
+}
+
+pub fn is_key_error(e: &AciError) -> bool {
+    [
+        errors::KEY_VAULT_NOT_FOUND,
+        errors::KEY_NOT_FOUND,
+        errors::KEY_NOT_USABLE,
+        errors::ACI_PRINCIPAL_NOT_FOUND,
+        errors::KEY_VAULT_ACCESS_DENIED,
+        errors::KEY_VAULT_FIREWALL,
+        "KeyVaultError",
+    ]
+    .contains(&e.code.as_str())
+}
+
+pub fn get(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
+    let g = find(ctx, sub, rg, name)?;
+    // Environment values are shown only when the data key can be unwrapped now.
+    let key = if g.provisioning_state == "Failed" {
+        Err(None)
+    } else {
+        data_key(ctx, &g).map_err(Some)
+    };
+    let body = match &key {
+        Ok(k) => render_full(ctx, &g, Some(k)),
+        Err(e) => {
+            let mut v = render_full(ctx, &g, None);
+            if let Some(e) = e
+                && let Some(events) = v["properties"]["instanceView"]["events"].as_array_mut()
+            {
+                events.push(json!({"name": "EncryptionKeyUnavailable", "type": "Warning", "count": 1, "message": e.message}));
+            }
+            v
+        }
+    };
+    Ok(reply::json(StatusCode::OK, &body))
+}
+
+pub fn patch(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
+    let request = arm::request::body_object(ctx)?;
+    if request.keys().any(|k| k != "tags") {
+        return Err(bad(
+            "InvalidRequestContent",
+            "A PATCH of a container group may only change its tags.",
+        ));
+    }
+    let tags = arm::request::opt_tags(&request)?.unwrap_or_default();
+    let key = group_key(&group_id(sub, rg, name));
+    let updated = ctx.shared.store.write(|st| {
+        let g = st.table_mut::<ContainerGroupRecord>().get_mut(&key)?;
+        g.tags = tags;
+        Some(g.clone())
+    })?;
+    let g = updated.ok_or_else(|| not_found(rg, name))?;
+    Ok(reply::json(StatusCode::OK, &render_full(ctx, &g, None)))
+}
+
+pub fn delete(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
+    let key = group_key(&group_id(sub, rg, name));
+    let gone = ctx
+        .shared
+        .store
+        .write(|st| st.table_mut::<ContainerGroupRecord>().remove(&key))?;
+    match gone {
+        Some(g) => Ok(reply::json(StatusCode::OK, &render_full(ctx, &g, None))),
+        None => Ok(reply::empty(StatusCode::NO_CONTENT)),
+    }
+}
+
+pub fn lifecycle(ctx: &Ctx, sub: &str, rg: &str, name: &str, action: &str) -> ArmResult {
+    let g = find(ctx, sub, rg, name)?;
+    if g.provisioning_state == "Failed" {
+        return Err(ArmError::new(
+            StatusCode::CONFLICT,
+            "ContainerGroupFailed",
+            format!(
+                "Container group '{name}' failed to provision and cannot {action}: fix the error and PUT it again."
+            ),
+        ));
+    }
+    let key = data_key(ctx, &g)?;
+    let aad = group_key(&g.id);
+    let mut updated = g.clone();
+    for c in &mut updated.containers {
+        let line = match action {
+            "restart" => {
+                c.restart_count += 1;
+                format!(
+                    "container {} restarted (restart {})",
+                    c.name, c.restart_count
+                )
+            }
+            "stop" => format!("container {} stopped", c.name),
+            _ => format!("container {} started from image {}", c.name, c.image),
+        };
+        c.sealed_logs
+            .push(log_line(&key, &aad, &line, ctx.shared.clock.now())?);
+    }
+    updated.state = if action == "stop" {
+        "Stopped".to_owned()
+    } else {
+        "Running".to_owned()
+    };
+    ctx.shared.store.write(|st| {
+        st.table_mut::<ContainerGroupRecord>()
+            .insert(aad.clone(), updated);
+    })?;
+    Ok(reply::empty(StatusCode::NO_CONTENT))
+}
+
+pub fn logs(ctx: &Ctx, sub: &str, rg: &str, name: &str, container: &str) -> ArmResult {
+    let g = find(ctx, sub, rg, name)?;
+    let c = g
+        .containers
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case(container))
+        .ok_or_else(|| {
+            ArmError::new(
+                StatusCode::NOT_FOUND,
+                "ContainerNotFound",
+                format!("Container '{container}' was not found in container group '{name}'."),
+            )
+        })?;
+    let key = data_key(ctx, &g)?;
+    let aad = group_key(&g.id);
+    let mut lines = c
+        .sealed_logs
+        .iter()
+        .map(|s| {
+            key.open_string(&aad, s)
+                .map_err(|m| bad("InternalServerError", m))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let timestamps = ctx
+        .q("timestamps")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if !timestamps {
+        lines = lines
+            .into_iter()
+            .map(|l| {
+                l.split_once(' ')
+                    .map(|(_, rest)| rest.to_owned())
+                    .unwrap_or(l)
+            })
+            .collect();
+    }
+    if let Some(tail) = ctx.q("tail") {
+        let n: usize = tail.parse().map_err(|_| {
+            bad(
+                "InvalidParameter",
+                format!("tail '{tail}' is not a number of lines."),
+            )
+        })?;
+        let skip = lines.len().saturating_sub(n);
+        lines.drain(..skip);
+    }
+    let mut content = lines.join("\n");
+    if !content.is_empty() {
+        content.push('\n');
+    }
+    Ok(reply::json(StatusCode::OK, &json!({ "content": content })))
+}

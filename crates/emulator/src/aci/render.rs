@@ -1,0 +1,145 @@
+//! A container group as ACI answers it: secure values never, plain values once unsealed,
+//! container states, and the identity block.
+
+use super::records::{ContainerGroupRecord, RESOURCE_TYPE, group_key};
+use super::sealing::DataKey;
+use crate::context::Ctx;
+use crate::store::Tables;
+use serde_json::{Value, json};
+
+/// The group as ARM shows it. With `key`, plain environment values and commands are opened;
+/// secure values are never returned.
+pub fn render(g: &ContainerGroupRecord, key: Option<&DataKey>, now: i64) -> Value {
+    let aad = group_key(&g.id);
+    let pending = now < g.ready_at_ms;
+    let provisioning = if pending {
+        "Pending"
+    } else {
+        g.provisioning_state.as_str()
+    };
+    let group_state = if pending || g.provisioning_state == "Failed" {
+        "Pending"
+    } else {
+        g.state.as_str()
+    };
+    let containers: Vec<Value> = g
+        .containers
+        .iter()
+        .map(|c| {
+            let env: Vec<Value> = c
+                .env
+                .iter()
+                .map(|e| {
+                    let value = (!e.secure)
+                        .then(|| key.and_then(|k| k.open_string(&aad, &e.sealed_value).ok()))
+                        .flatten();
+                    match value {
+                        Some(v) => json!({"name": e.name, "value": v}),
+                        None => json!({"name": e.name}),
+                    }
+                })
+                .collect();
+            let mut props = json!({
+                "image": c.image,
+                "resources": c.resources,
+                "ports": c.ports,
+                "environmentVariables": env,
+                "instanceView": {
+                    "restartCount": c.restart_count,
+                    "currentState": {"state": if group_state == "Running" { "Running" } else if group_state == "Stopped" { "Terminated" } else { "Waiting" }},
+                    "events": [],
+                },
+            });
+            if let (Some(sealed), Some(k)) = (&c.sealed_command, key)
+                && let Ok(cmd) = k.open_string(&aad, sealed)
+                && let Ok(cmd) = serde_json::from_str::<Value>(&cmd)
+            {
+                props["command"] = cmd;
+            }
+            json!({"name": c.name, "properties": props})
+        })
+        .collect();
+    let mut properties = json!({
+        "provisioningState": provisioning,
+        "sku": g.sku,
+        "osType": g.os_type,
+        "restartPolicy": g.restart_policy,
+        "containers": containers,
+        "instanceView": {"state": group_state, "events": []},
+    });
+    if let Some(ip) = &g.ip_address {
+        let mut ip = ip.clone();
+        ip["ip"] = json!("10.0.0.4");
+        properties["ipAddress"] = ip;
+    }
+    if let Some(e) = &g.encryption {
+        let mut enc = json!({
+            "vaultBaseUrl": format!("{}/", e.vault_base_url.trim_end_matches('/')),
+            "keyName": e.key_name,
+            "keyVersion": e.key_version,
+        });
+        if let Some(i) = &e.identity {
+            enc["identity"] = json!(i);
+        }
+        properties["encryptionProperties"] = enc;
+    }
+    if let (false, Some(err)) = (pending, &g.error) {
+        properties["error"] = err.clone();
+        properties["instanceView"]["events"] =
+            json!([{"name": "Failed", "type": "Warning", "count": 1, "message": err["message"]}]);
+    }
+    let mut out = json!({
+        "id": g.id,
+        "name": g.name,
+        "type": RESOURCE_TYPE,
+        "location": g.location,
+        "tags": g.tags,
+        "properties": properties,
+    });
+    if !g.zones.is_empty() {
+        out["zones"] = json!(g.zones);
+    }
+    if let Some(kind) = &g.identity_type {
+        let mut identity = json!({"type": kind, "tenantId": null});
+        if !g.user_assigned.is_empty() {
+            let map: serde_json::Map<String, Value> = g
+                .user_assigned
+                .iter()
+                .map(|id| (id.clone(), json!({})))
+                .collect();
+            identity["userAssignedIdentities"] = Value::Object(map);
+        }
+        if let Some(p) = &g.system_principal_id {
+            identity["principalId"] = json!(p);
+        }
+        out["identity"] = identity;
+    }
+    out
+}
+
+/// [`render`] with the identity block filled in.
+pub fn render_full(ctx: &Ctx, g: &ContainerGroupRecord, key: Option<&DataKey>) -> Value {
+    let mut v = render(g, key, ctx.shared.clock.now_ms());
+    let tenant = ctx.shared.config.tenant().to_owned();
+    ctx.shared
+        .store
+        .read(|st| fill_identities(st, &mut v, &tenant));
+    v
+}
+
+/// Fills the identity block of a rendered group with principal and client ids.
+pub fn fill_identities(st: &Tables, v: &mut Value, tenant: &str) {
+    if let Some(identity) = v.get_mut("identity") {
+        identity["tenantId"] = json!(tenant);
+        if let Some(map) = identity
+            .get_mut("userAssignedIdentities")
+            .and_then(Value::as_object_mut)
+        {
+            for (id, entry) in map.iter_mut() {
+                if let Some(i) = crate::managed_identity::find(st, id) {
+                    *entry = json!({"principalId": i.principal_id, "clientId": i.client_id});
+                }
+            }
+        }
+    }
+}
