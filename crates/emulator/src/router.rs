@@ -60,7 +60,7 @@ pub fn schema() -> Schema {
     keyvault_management::records::register_tables(&mut s);
     keyvault_data::records::register_tables(&mut s);
     managed_identity::register_tables(&mut s);
-    authorization::register_tables(&mut s);
+    authorization::records::register_tables(&mut s);
     aci::records::register_tables(&mut s);
     deployments::records::register_tables(&mut s);
     s
@@ -70,7 +70,7 @@ pub fn schema() -> Schema {
 fn on_resource_group_deleted(st: &mut Tables, now_secs: i64, sub: &str, rg: &str) {
     keyvault_management::retention::on_resource_group_deleted(st, now_secs, sub, rg);
     managed_identity::on_resource_group_deleted(st, sub, rg);
-    authorization::on_resource_group_deleted(st, sub, rg);
+    authorization::records::on_resource_group_deleted(st, sub, rg);
     aci::records::on_resource_group_deleted(st, sub, rg);
     deployments::records::on_resource_group_deleted(st, sub, rg);
 }
@@ -130,7 +130,7 @@ async fn arm_route(ctx: &Ctx, claims: &Claims, lc: &[&str]) -> ArmResult {
         if i >= 2 {
             check_subscription(ctx, lc[1])?;
         }
-        return authorization::handle(
+        return authorization::handlers::handle(
             ctx,
             claims,
             &ctx.segs[..i],

@@ -320,7 +320,7 @@ pub fn authorize(
             resource.push_str(k);
         }
         let ok = known
-            && crate::authorization::rbac_allows(
+            && crate::authorization::records::rbac_allows(
                 st,
                 &caller.object_id,
                 &resource,
