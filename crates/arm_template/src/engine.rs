@@ -235,7 +235,7 @@ impl Engine {
             return Err(TemplateError::invalid("No such resource."));
         };
         let mut body = Map::new();
-        for (k, v) in &r.raw {
+        for (k, v) in r.raw.iter() {
             if !TEMPLATE_KEYS.contains(&k.to_ascii_lowercase().as_str()) {
                 body.insert(k.clone(), v.clone());
             }

@@ -17,7 +17,7 @@ pub use crate::json::{get_ci, type_name};
 use crate::env::Env;
 use crate::expr::{self, Expr, StringKind};
 use crate::functions;
-use crate::limits::{BYTES_PER_STEP, Budget, Excess, cost};
+use crate::limits::{BYTES_PER_STEP, Budget, Excess, PARSE_BYTES_PER_STEP, cost};
 use crate::secure::{Secure, Val};
 
 /// What the evaluator asks of its surroundings.
@@ -146,6 +146,9 @@ pub(crate) fn eval_string_in(s: &str, env: &dyn Env) -> Result<Val, EvalError> {
             Ok(Val::plain(Value::String(l.into_owned())))
         }
         StringKind::Expression(src) => {
+            // Parsing is work too: a long expression evaluated in every copy of a loop.
+            env.budget()
+                .charge(1 + (src.len() / PARSE_BYTES_PER_STEP) as u64)?;
             let e = expr::parse(src, 1).map_err(syntax)?;
             eval_in(&e, env)
         }

@@ -4,6 +4,7 @@
 //! children and of extension scopes — and the deployment order computed ([`link`]).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -12,7 +13,9 @@ use crate::eval::{eval_in, eval_value_in, parse_string};
 use crate::expr::Expr;
 use crate::host::RunHost;
 use crate::json::{get_ci, type_name};
-use crate::limits::{Budget, MAX_COPY_COUNT, MAX_RESOURCES};
+use crate::limits::{
+    Budget, MAX_COPY_COUNT, MAX_EXPANDED_BYTES, MAX_RESOURCES, PARSE_BYTES_PER_STEP, measure_up_to,
+};
 use crate::resources::{Lookup, Resource, build_id, child_type_and_name, norm_id, order, resolve};
 use crate::secure::{Secure, Val};
 use crate::variables::Inputs;
@@ -22,6 +25,10 @@ pub(crate) struct Decl {
     label: String,
     symbolic: Option<String>,
     raw: Map<String, Value>,
+    /// `raw` without `copy`, as its instances hold it.
+    body: Arc<Map<String, Value>>,
+    /// The size of `raw`, in the units of the limits.
+    bytes: usize,
     /// Parent (type, name expression evaluated later) for nested children.
     parent: Option<(String, String)>,
     parent_index: Option<usize>,
@@ -75,10 +82,19 @@ pub(crate) fn flatten(
         if out.len() >= MAX_RESOURCES {
             return Err(too_many());
         }
+        let raw_value = Value::Object(raw);
+        let bytes = measure_up_to(&raw_value, MAX_EXPANDED_BYTES).map_err(|_| too_large())?;
+        let Value::Object(raw) = raw_value else {
+            return Err(too_large());
+        };
+        let mut body = raw.clone();
+        body.remove("copy");
         out.push(Decl {
             label: label.clone(),
             symbolic,
             raw: raw.clone(),
+            body: Arc::new(body),
+            bytes,
             parent: parent_info,
             parent_index: parent.map(|(_, pi)| pi),
         });
@@ -101,6 +117,12 @@ pub(crate) fn flatten(
         }
     }
     Ok(())
+}
+
+fn too_large() -> TemplateError {
+    TemplateError::invalid(format!(
+        "The template's resources, copy loops expanded, are larger than {MAX_EXPANDED_BYTES} bytes, the limit of a template."
+    ))
 }
 
 fn too_many() -> TemplateError {
@@ -178,6 +200,7 @@ pub(crate) fn expand(
 ) -> Result<Vec<Resource>, TemplateError> {
     let st = Static::new(inputs, budget);
     let mut resources: Vec<Resource> = Vec::new();
+    let mut expanded_bytes = 0usize;
     // Index of the first instance of each declaration (for nested children's parents).
     let mut first_of: Vec<usize> = Vec::new();
     for d in decls {
@@ -224,6 +247,13 @@ pub(crate) fn expand(
             .is_none_or(|n| n > MAX_RESOURCES as i64)
         {
             return Err(too_many());
+        }
+        expanded_bytes = expanded_bytes.saturating_add(
+            d.bytes
+                .saturating_mul(usize::try_from(count).unwrap_or(usize::MAX)),
+        );
+        if expanded_bytes > MAX_EXPANDED_BYTES {
+            return Err(too_large());
         }
         for i in 0..count {
             let r = instance(&st, &resources, d, copy_name.clone().map(|n| (n, i)))?;
@@ -333,13 +363,11 @@ fn instance(
     let location = get_ci(&d.raw, "location")
         .and_then(|l| st.eval(resources, l, copy.clone(), &what, "location").ok())
         .and_then(|v| v.value.as_str().map(str::to_owned));
-    let mut raw = d.raw.clone();
-    raw.remove("copy");
     Ok(Resource {
         label,
         symbolic: d.symbolic.clone(),
         copy,
-        raw,
+        raw: Arc::clone(&d.body),
         resource_type: ty,
         effective_type,
         name,
@@ -366,18 +394,25 @@ fn collect_strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
     }
 }
 
-/// `reference()` targets in a resource or output, with the api-version when given.
+/// `reference()` targets in a resource or output, with the api-version when given. Parsing
+/// is charged to the budget (a copy loop parses the same strings once per instance).
 fn reference_targets(
     st: &Static<'_>,
     resources: &[Resource],
-    v: &Value,
+    values: &[&Value],
     copy: Option<(String, i64)>,
-) -> Vec<(Val, Option<String>)> {
+    what: &str,
+) -> Result<Vec<(Val, Option<String>)>, TemplateError> {
     let mut out = Vec::new();
     let mut strings = Vec::new();
-    collect_strings(v, &mut strings);
+    for v in values {
+        collect_strings(v, &mut strings);
+    }
     let h = st.host(resources, copy);
     for s in strings {
+        st.budget
+            .charge(1 + (s.len() / PARSE_BYTES_PER_STEP) as u64)
+            .map_err(|e| TemplateError::invalid(format!("{} ({what})", e.message)))?;
         let Ok(Some(e)) = parse_string(s) else {
             continue;
         };
@@ -396,7 +431,7 @@ fn reference_targets(
             }
         });
     }
-    out
+    Ok(out)
 }
 
 /// What [`link`] finds: the order, and the resources outside the template `reference()`
@@ -446,19 +481,23 @@ pub(crate) fn link(
             }
         }
         // Implicit dependencies: reference() of a template resource, and the scope.
-        let mut body = r.raw.clone();
-        for k in [
-            "type",
-            "apiVersion",
-            "name",
-            "dependsOn",
-            "condition",
-            "copy",
-        ] {
-            body.remove(k);
-        }
-        for (target, api) in reference_targets(&st, resources, &Value::Object(body), r.copy.clone())
-        {
+        let body: Vec<&Value> = r
+            .raw
+            .iter()
+            .filter(|(k, _)| {
+                ![
+                    "type",
+                    "apiVersion",
+                    "name",
+                    "dependsOn",
+                    "condition",
+                    "copy",
+                ]
+                .contains(&k.as_str())
+            })
+            .map(|(_, v)| v)
+            .collect();
+        for (target, api) in reference_targets(&st, resources, &body, r.copy.clone(), &what)? {
             let text = target.value.as_str().unwrap_or_default();
             let found = lookup.find(text);
             if found.is_empty() {
@@ -488,7 +527,7 @@ pub(crate) fn link(
         r.depends_on = deps;
     }
     for o in outputs.values() {
-        for (target, api) in reference_targets(&st, resources, o, None) {
+        for (target, api) in reference_targets(&st, resources, &[o], None, "the outputs")? {
             let text = target.value.as_str().unwrap_or_default();
             if lookup.find(text).is_empty() && text.starts_with('/') {
                 external.push((text.to_owned(), api));

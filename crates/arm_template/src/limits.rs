@@ -6,7 +6,8 @@
 //! copy loops, 64 outputs, 24,576 characters in an expression) hold as in ARM. The others are
 //! the engine's own: the nesting of expressions, of JSON and of evaluation, the size of any
 //! one value, and an evaluation budget counted in steps (one per expression node, plus one per
-//! [`BYTES_PER_STEP`] bytes of every value produced).
+//! [`BYTES_PER_STEP`] bytes of every value produced and one per [`PARSE_BYTES_PER_STEP`]
+//! bytes of expression text parsed).
 
 use std::cell::Cell;
 
@@ -40,6 +41,10 @@ pub const MAX_JSON_DEPTH: usize = 128;
 /// Bytes of one value (strings' UTF-8 bytes, plus [`NODE_BYTES`] per array element or
 /// object member and each member name).
 pub const MAX_VALUE_BYTES: usize = 4 * 1024 * 1024;
+/// Bytes (in the units of [`MAX_VALUE_BYTES`]) of all resource definitions, copy loops
+/// expanded: ARM's limit is 4 MB of template text after expansion; this counts the same
+/// definitions generously, since its units weigh small elements more than their text.
+pub const MAX_EXPANDED_BYTES: usize = 16 * 1024 * 1024;
 /// What one array element or object member counts for in [`MAX_VALUE_BYTES`].
 pub const NODE_BYTES: usize = 16;
 /// Steps one evaluation may take: preparing a template, one resource body, validating the
@@ -47,6 +52,9 @@ pub const NODE_BYTES: usize = 16;
 pub const MAX_STEPS: u64 = 1_000_000;
 /// Bytes of produced value that cost one step.
 pub const BYTES_PER_STEP: usize = 64;
+/// Bytes of expression text whose parsing costs one step (each evaluation of a string parses
+/// it again, so a copy loop pays per instance).
+pub const PARSE_BYTES_PER_STEP: usize = 16;
 
 /// Why a value is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +80,11 @@ impl Excess {
 /// The size of `v` in the units of [`MAX_VALUE_BYTES`], or why it is refused. Iterative, and
 /// stops as soon as a limit is passed, so it costs at most what the limit allows.
 pub(crate) fn measure(v: &Value) -> Result<usize, Excess> {
+    measure_up_to(v, MAX_VALUE_BYTES)
+}
+
+/// [`measure`] with another size limit.
+pub(crate) fn measure_up_to(v: &Value, max_bytes: usize) -> Result<usize, Excess> {
     let mut bytes = 0usize;
     let mut stack: Vec<(&Value, usize)> = vec![(v, 1)];
     while let Some((v, depth)) = stack.pop() {
@@ -95,7 +108,7 @@ pub(crate) fn measure(v: &Value) -> Result<usize, Excess> {
             _ => 0,
         };
         bytes = bytes.saturating_add(own);
-        if bytes > MAX_VALUE_BYTES {
+        if bytes > max_bytes {
             return Err(Excess::Size);
         }
     }

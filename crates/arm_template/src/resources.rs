@@ -4,6 +4,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -19,8 +20,9 @@ pub struct Resource {
     pub symbolic: Option<String>,
     /// Copy loop name and index.
     pub copy: Option<(String, i64)>,
-    /// The template's resource object (template keys included).
-    pub(crate) raw: Map<String, Value>,
+    /// The template's resource object (template keys included, `copy` removed), shared by
+    /// the instances of a copy loop.
+    pub(crate) raw: Arc<Map<String, Value>>,
     /// Resource type as written (`Microsoft.KeyVault/vaults/accessPolicies`).
     pub resource_type: String,
     /// The type the request is routed as (differs for `…/providers/…` types).

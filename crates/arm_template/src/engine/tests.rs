@@ -497,3 +497,48 @@ fn worst_case_nesting_fits_a_1_mib_stack() {
         }
     }
 }
+
+/// A big resource in a copy loop: the old engine held a copy of its definition per instance
+/// (800 MB for a 1 MB definition) and parsed it once per instance.
+#[test]
+fn expanded_templates_larger_than_the_limit_are_refused() {
+    let big: Vec<Value> = (0..20_000)
+        .map(|i| json!(format!("item-{i:060}")))
+        .collect();
+    let t = json!({"resources": [{"type": "Microsoft.A/b", "apiVersion": "1",
+        "name": "[concat('r', copyIndex())]", "copy": {"name": "c", "count": 800},
+        "properties": {"list": big}}]});
+    let started = Instant::now();
+    let e = prepare(t, json!({})).expect_err("too large");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(
+        e.message.contains("the limit of a template"),
+        "{}",
+        e.message
+    );
+}
+
+/// Parsing is charged: a long expression in an 800-fold variable copy loop.
+#[test]
+fn parsing_counts_against_the_budget() {
+    let long = format!("[{}1]", " ".repeat(20_000));
+    let input: Map<String, Value> = (0..50).map(|i| (format!("k{i}"), json!(long))).collect();
+    let t = json!({"variables": {"copy": [{"name": "many", "count": 800, "input": input}]},
+                   "resources": []});
+    let started = Instant::now();
+    let e = prepare(t, json!({})).expect_err("too much parsing");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(e.message.contains("evaluation steps"), "{}", e.message);
+}
+
+/// The emulator holds an `&Engine` across `.await`s in spawned tasks.
+#[test]
+fn an_engine_is_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Engine>();
+    send_sync::<TemplateError>();
+}
