@@ -73,14 +73,15 @@ fn into_response(r: Reply) -> Response {
     resp
 }
 
-async fn dispatch(
-    State(frontend): State<Arc<Frontend>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request,
-) -> Response {
-    let start = Instant::now();
-    let shared = frontend.shared.clone();
-    let (parts, body) = req.into_parts();
+/// Host (with port), path, decoded query and path segments of a request.
+struct Target {
+    host: String,
+    path: String,
+    query: Vec<(String, String)>,
+    segs: Vec<String>,
+}
+
+fn target(parts: &http::request::Parts) -> Target {
     let host = parts
         .uri
         .authority()
@@ -94,19 +95,145 @@ async fn dispatch(
         })
         .unwrap_or_default();
     let path = parts.uri.path().to_owned();
-    let query: Vec<(String, String)> =
-        url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
-            .into_owned()
-            .collect();
+    let query = url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
     let segs = path_segments(&path);
-    let (service, vault) = router::classify(&host, &segs);
+    Target {
+        host,
+        path,
+        query,
+        segs,
+    }
+}
+
+/// Applies the fault rules to a request: waits out injected latency, then answers the
+/// injected fault (with a note for the request log), if one fires.
+async fn inject_fault(
+    frontend: &Frontend,
+    service: Service,
+    method: &http::Method,
+    t: &Target,
+    peer: SocketAddr,
+    request_id: &str,
+) -> Option<(Reply, String)> {
+    let sub = if t
+        .segs
+        .first()
+        .is_some_and(|s| s.eq_ignore_ascii_case("subscriptions"))
+    {
+        t.segs.get(1).map(|s| s.to_ascii_lowercase())
+    } else {
+        None
+    };
+    let decision = frontend
+        .faults
+        .decide(service, method, &t.path, sub.as_deref());
+    if !decision.delay.is_zero() {
+        tokio::time::sleep(decision.delay).await;
+    }
+    let outcome = decision.outcome?;
+    let note = outcome.describe();
+    let now = frontend.shared.clock.now_rfc3339();
+    let reply = match outcome {
+        Outcome::Throttle {
+            retry_after_secs,
+            retry_after_ms,
+        } => {
+            let mut r = service_error(
+                service,
+                StatusCode::TOO_MANY_REQUESTS,
+                if service == Service::Keyvault {
+                    "Throttled"
+                } else {
+                    "TooManyRequests"
+                },
+                "The request was throttled (injected fault). Retry after the delay in the Retry-After header.",
+                request_id,
+                &now,
+            );
+            reply::set_header(&mut r, "retry-after", &retry_after_secs.to_string());
+            if let Some(ms) = retry_after_ms {
+                reply::set_header(&mut r, "x-ms-retry-after-ms", &ms.to_string());
+            }
+            r
+        }
+        Outcome::Error { status } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let code = if status == StatusCode::SERVICE_UNAVAILABLE {
+                "ServiceUnavailable"
+            } else {
+                "InternalServerError"
+            };
+            let mut r = service_error(
+                service,
+                status,
+                code,
+                "The service encountered an internal error (injected fault).",
+                request_id,
+                &now,
+            );
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                reply::set_header(&mut r, "retry-after", "1");
+            }
+            r
+        }
+        Outcome::Drop => {
+            frontend.connections.kill(&peer);
+            reply::empty(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    };
+    Some((reply, note))
+}
+
+/// Calls the service (or the admin API); a panic answers 500 instead of dropping the
+/// connection without an answer.
+async fn answer(
+    frontend: &Arc<Frontend>,
+    ctx: &Ctx,
+    service: Service,
+    vault: Option<&str>,
+) -> Reply {
+    let handled = std::panic::AssertUnwindSafe(async {
+        if service == Service::Admin {
+            admin_api::handle(&Admin::new(frontend.clone()), ctx)
+        } else {
+            router::route(ctx, service, vault).await
+        }
+    });
+    match futures::FutureExt::catch_unwind(handled).await {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::error!(service = service.as_str(), path = %ctx.path, "handler panicked");
+            service_error(
+                service,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerError",
+                "The emulator failed while handling this request.",
+                &ctx.request_id,
+                &ctx.shared.clock.now_rfc3339(),
+            )
+        }
+    }
+}
+
+async fn dispatch(
+    State(frontend): State<Arc<Frontend>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let start = Instant::now();
+    let shared = frontend.shared.clone();
+    let (parts, body) = req.into_parts();
+    let t = target(&parts);
+    let (service, vault) = router::classify(&t.host, &t.segs);
     let request_id = uuid::Uuid::new_v4().to_string();
     let method = parts.method.clone();
     let now = || shared.clock.now_rfc3339();
 
     let mut fault_note = None;
     let mut caller = None;
-    let resp: Reply = 'resp: {
+    let mut resp: Reply = 'resp: {
         if service == Service::Admin && !peer.ip().is_loopback() {
             break 'resp reply::arm_error(
                 StatusCode::FORBIDDEN,
@@ -114,90 +241,26 @@ async fn dispatch(
                 "The admin API is only served to loopback clients.",
             );
         }
-        if service != Service::Admin {
-            let sub = if segs
-                .first()
-                .is_some_and(|s| s.eq_ignore_ascii_case("subscriptions"))
-            {
-                segs.get(1).map(|s| s.to_ascii_lowercase())
-            } else {
-                None
-            };
-            let decision = frontend
-                .faults
-                .decide(service, &method, &path, sub.as_deref());
-            if !decision.delay.is_zero() {
-                tokio::time::sleep(decision.delay).await;
-            }
-            if let Some(outcome) = decision.outcome {
-                fault_note = Some(outcome.describe());
-                match outcome {
-                    Outcome::Throttle {
-                        retry_after_secs,
-                        retry_after_ms,
-                    } => {
-                        let mut r = service_error(
-                            service,
-                            StatusCode::TOO_MANY_REQUESTS,
-                            if service == Service::Keyvault {
-                                "Throttled"
-                            } else {
-                                "TooManyRequests"
-                            },
-                            "The request was throttled (injected fault). Retry after the delay in the Retry-After header.",
-                            &request_id,
-                            &now(),
-                        );
-                        reply::set_header(&mut r, "retry-after", &retry_after_secs.to_string());
-                        if let Some(ms) = retry_after_ms {
-                            reply::set_header(&mut r, "x-ms-retry-after-ms", &ms.to_string());
-                        }
-                        break 'resp r;
-                    }
-                    Outcome::Error { status } => {
-                        let status = StatusCode::from_u16(status)
-                            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                        let code = if status == StatusCode::SERVICE_UNAVAILABLE {
-                            "ServiceUnavailable"
-                        } else {
-                            "InternalServerError"
-                        };
-                        let mut r = service_error(
-                            service,
-                            status,
-                            code,
-                            "The service encountered an internal error (injected fault).",
-                            &request_id,
-                            &now(),
-                        );
-                        if status == StatusCode::SERVICE_UNAVAILABLE {
-                            reply::set_header(&mut r, "retry-after", "1");
-                        }
-                        break 'resp r;
-                    }
-                    Outcome::Drop => {
-                        frontend.connections.kill(&peer);
-                        break 'resp reply::empty(StatusCode::INTERNAL_SERVER_ERROR);
-                    }
-                }
-            }
+        if service != Service::Admin
+            && let Some((r, note)) =
+                inject_fault(&frontend, service, &method, &t, peer, &request_id).await
+        {
+            fault_note = Some(note);
+            break 'resp r;
         }
-        let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-            Ok(b) => b,
-            Err(_) => {
-                break 'resp service_error(
-                    service,
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    if service == Service::Keyvault {
-                        "BadParameter"
-                    } else {
-                        "RequestEntityTooLarge"
-                    },
-                    "The request body is too large or could not be read.",
-                    &request_id,
-                    &now(),
-                );
-            }
+        let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+            break 'resp service_error(
+                service,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                if service == Service::Keyvault {
+                    "BadParameter"
+                } else {
+                    "RequestEntityTooLarge"
+                },
+                "The request body is too large or could not be read.",
+                &request_id,
+                &now(),
+            );
         };
         // Every service (the admin API too, to mint tokens) may need the signing key.
         if let Err(e) = shared.tokens.ready().await {
@@ -214,42 +277,20 @@ async fn dispatch(
             shared.clone(),
             HttpParts {
                 method: method.clone(),
-                host: host.clone(),
-                path: path.clone(),
-                segs,
-                query,
+                host: t.host.clone(),
+                path: t.path.clone(),
+                segs: t.segs,
+                query: t.query,
                 headers: parts.headers,
                 body,
                 peer,
                 request_id: request_id.clone(),
             },
         );
-        let handled = std::panic::AssertUnwindSafe(async {
-            if service == Service::Admin {
-                admin_api::handle(&Admin::new(frontend.clone()), &ctx)
-            } else {
-                router::route(&ctx, service, vault.as_deref()).await
-            }
-        });
-        // A bug must not take the connection down without an answer: answer 500 instead.
-        let r = match futures::FutureExt::catch_unwind(handled).await {
-            Ok(r) => r,
-            Err(_) => {
-                tracing::error!(service = service.as_str(), path = %path, "handler panicked");
-                service_error(
-                    service,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "InternalServerError",
-                    "The emulator failed while handling this request.",
-                    &request_id,
-                    &now(),
-                )
-            }
-        };
+        let r = answer(&frontend, &ctx, service, vault.as_deref()).await;
         caller = ctx.caller();
         add_standard_headers(&ctx, service, r)
     };
-    let mut resp = resp;
     if resp.headers.get("x-ms-request-id").is_none() && service != Service::Graph {
         reply::set_header(&mut resp, "x-ms-request-id", &request_id);
     }
@@ -261,8 +302,8 @@ async fn dispatch(
     tracing::info!(
         service = service.as_str(),
         method = %method,
-        host = %host,
-        path = %path,
+        host = %t.host,
+        path = %t.path,
         status,
         duration_ms = format!("{duration_ms:.1}"),
         caller = caller.as_deref().unwrap_or("-"),
@@ -274,8 +315,8 @@ async fn dispatch(
             time: now(),
             service: service.as_str().to_owned(),
             method: method.to_string(),
-            host,
-            path,
+            host: t.host,
+            path: t.path,
             status,
             caller_oid: caller,
             duration_ms,
