@@ -87,3 +87,8 @@ pub use crate::error::EmulatorError;
 pub use crate::router::Service;
 pub use crate::server::faults::{FaultAction, FaultConfig, FaultRule};
 pub use crate::server::request_log::LogEntry;
+
+/// The crate README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

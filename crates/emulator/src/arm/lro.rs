@@ -1,5 +1,5 @@
-//! Long-running operations for providers whose work is not finished when they answer (issue 4:
-//! container groups, deployments). An operation is stored in the state with the time at which
+//! Long-running operations for providers whose work is not finished when they answer (container
+//! groups, deployments). An operation is stored in the state with the time at which
 //! it reaches its final status; polling URLs answer as ARM does:
 //!
 //! - `GET /subscriptions/{sub}/providers/Microsoft.Resources/operationStatuses/{id}`
