@@ -77,7 +77,6 @@ pub(crate) mod reply;
 pub(crate) mod router;
 pub(crate) mod server;
 pub(crate) mod store;
-pub mod template;
 pub(crate) mod timing;
 
 pub use crate::admin::{Admin, AdminError, NewPrincipal, TokenRequest};

@@ -14,7 +14,7 @@ use crate::arm::request::check_api_version;
 use crate::context::Ctx;
 use crate::entra::tokens::Claims;
 use crate::reply;
-use crate::template::Engine;
+use aci_cmk_arm_template::Engine;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -4,7 +4,7 @@
 use crate::arm::error::ArmError;
 use crate::arm::resources::{ResourceGroup, Subscription};
 use crate::context::Ctx;
-use crate::template::{self, Scope, TemplateError};
+use aci_cmk_arm_template::{self as template, Scope, TemplateError};
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -59,42 +59,22 @@ pub fn lenient_json(body: &[u8]) -> Result<Value, ArmError> {
             "The request body is empty.",
         ));
     }
-    if let Ok(v) = serde_json::from_slice::<Value>(body) {
-        return Ok(v);
-    }
     let text = std::str::from_utf8(body).map_err(|_| {
         ArmError::bad(
             "InvalidRequestContent",
             "The request content is not valid UTF-8.",
         )
     })?;
-    json5::from_str::<Value>(text)
-        .map(normalize_numbers)
-        .map_err(|e| {
-            ArmError::bad(
-                "InvalidRequestContent",
-                format!("The request content was invalid and could not be deserialized: {e}"),
-            )
-        })
-}
-
-/// JSON5 numbers arrive as floats: integral ones become integers again.
-pub fn normalize_numbers(v: Value) -> Value {
-    match v {
-        Value::Number(n) => match n.as_f64() {
-            Some(f) if n.as_i64().is_none() && f.fract() == 0.0 && f.abs() < 9.0e15 => {
-                json!(f as i64)
-            }
-            _ => Value::Number(n),
-        },
-        Value::Array(a) => Value::Array(a.into_iter().map(normalize_numbers).collect()),
-        Value::Object(o) => Value::Object(
-            o.into_iter()
-                .map(|(k, v)| (k, normalize_numbers(v)))
-                .collect(),
-        ),
-        other => other,
-    }
+    // Depth-bounded: a body nested too deeply is refused before any recursive parser sees it.
+    template::parse_json_text(text).map_err(|e| {
+        ArmError::bad(
+            "InvalidRequestContent",
+            format!(
+                "The request content was invalid and could not be deserialized: {}",
+                e.message
+            ),
+        )
+    })
 }
 
 pub fn parse_request(ctx: &Ctx) -> Result<Request, ArmError> {
@@ -167,7 +147,7 @@ pub fn parse_request(ctx: &Ctx) -> Result<Request, ArmError> {
                 _ => p.clone(),
             }
         }
-        Some(Value::String(s)) => match json5::from_str::<Value>(s).map(normalize_numbers) {
+        Some(Value::String(s)) => match template::parse_json_text(s) {
             Ok(Value::Object(p)) => p,
             _ => {
                 return Err(ArmError::bad(

@@ -17,7 +17,7 @@ use crate::context::Ctx;
 use crate::entra::tokens::Claims;
 use crate::reply;
 use crate::reply::Reply;
-use crate::template::Engine;
+use aci_cmk_arm_template::Engine;
 use futures::future::BoxFuture;
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};

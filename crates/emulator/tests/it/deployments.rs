@@ -1,12 +1,12 @@
 //! Template deployments: the expression engine (parser, functions, errors with positions,
-//! cycles) through the public `template` API, and `Microsoft.Resources/deployments` over HTTPS
+//! cycles) through the `aci_cmk_arm_template` API, and `Microsoft.Resources/deployments` over HTTPS
 //! (deploy, validate, failures nested as ARM nests them, operations, delete, JSON with
 //! comments, refusals, secure parameters, container groups with a customer-managed key).
 
 use std::collections::BTreeMap;
 
-use aci_cmk_emulator::template::eval::{deterministic_guid, unique_string};
-use aci_cmk_emulator::template::{Engine, Scope, eval_standalone};
+use aci_cmk_arm_template::eval::{deterministic_guid, unique_string};
+use aci_cmk_arm_template::{Engine, Scope, eval_standalone};
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
