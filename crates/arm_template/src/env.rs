@@ -32,6 +32,8 @@ pub(crate) trait Env {
         api_version: Option<&str>,
         full: bool,
     ) -> Result<Value, EvalError>;
+    /// The deployment's time, which `utcNow()` answers.
+    fn utc_now(&self) -> time::OffsetDateTime;
     /// The work and nesting left to this evaluation.
     fn budget(&self) -> &Budget;
 }
@@ -74,6 +76,9 @@ impl Env for WithCopy<'_> {
     }
     fn reference(&self, t: &str, a: Option<&str>, f: bool) -> Result<Value, EvalError> {
         self.inner.reference(t, a, f)
+    }
+    fn utc_now(&self) -> time::OffsetDateTime {
+        self.inner.utc_now()
     }
     fn budget(&self) -> &Budget {
         self.inner.budget()

@@ -43,6 +43,8 @@ pub trait Host {
         api_version: Option<&str>,
         full: bool,
     ) -> Result<Value, EvalError>;
+    /// The deployment's time, which `utcNow()` answers.
+    fn utc_now(&self) -> time::OffsetDateTime;
     /// Whether the parameter `name` is secure (`secureString`, `secureObject`): an error of
     /// an expression that uses its value then names the parameter instead of quoting it.
     fn is_secure_parameter(&self, name: &str) -> bool {
@@ -87,6 +89,9 @@ impl Env for HostEnv<'_> {
     }
     fn subscription(&self) -> Value {
         self.host.subscription()
+    }
+    fn utc_now(&self) -> time::OffsetDateTime {
+        self.host.utc_now()
     }
     fn deployment(&self) -> Value {
         self.host.deployment()

@@ -62,6 +62,9 @@ impl Env for RunHost<'_> {
     fn subscription(&self) -> Value {
         self.inputs.scope.subscription_value()
     }
+    fn utc_now(&self) -> time::OffsetDateTime {
+        self.inputs.scope.deployed_at
+    }
     fn deployment(&self) -> Value {
         self.inputs.scope.deployment_value()
     }

@@ -42,6 +42,7 @@
 //!     location: "westeurope".to_owned(),
 //!     tags: BTreeMap::new(),
 //!     deployment_name: "example".to_owned(),
+//!     deployed_at: time::macros::datetime!(2026-12-01 12:00 UTC),
 //! };
 //! let engine = Engine::prepare(&template, &parameters, scope)?;
 //! let outputs = engine.outputs()?;

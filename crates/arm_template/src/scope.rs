@@ -1,5 +1,6 @@
-//! Where a deployment runs: the subscription, tenant, resource group and deployment name that
-//! `resourceGroup()`, `subscription()`, `tenant()` and `deployment()` answer.
+//! Where and when a deployment runs: the subscription, tenant, resource group, deployment name
+//! and time that `resourceGroup()`, `subscription()`, `tenant()`, `deployment()` and `utcNow()`
+//! answer.
 
 use std::collections::BTreeMap;
 
@@ -22,6 +23,9 @@ pub struct Scope {
     pub tags: BTreeMap<String, String>,
     /// Deployment name.
     pub deployment_name: String,
+    /// When the deployment runs: what `utcNow()` answers. The engine reads no clock of its own,
+    /// so a caller with its own notion of time (an emulator's clock) decides it.
+    pub deployed_at: time::OffsetDateTime,
 }
 
 impl Scope {

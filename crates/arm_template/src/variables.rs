@@ -328,6 +328,9 @@ impl Env for Prep<'_> {
     fn subscription(&self) -> Value {
         self.scope.subscription_value()
     }
+    fn utc_now(&self) -> time::OffsetDateTime {
+        self.scope.deployed_at
+    }
     fn deployment(&self) -> Value {
         self.scope.deployment_value()
     }

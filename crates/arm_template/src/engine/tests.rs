@@ -21,6 +21,7 @@ fn scope() -> Scope {
         location: "westeurope".to_owned(),
         tags: BTreeMap::new(),
         deployment_name: "dep1".to_owned(),
+        deployed_at: time::macros::datetime!(2026-12-01 12:00 UTC),
     }
 }
 

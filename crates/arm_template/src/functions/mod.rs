@@ -63,7 +63,7 @@ pub(crate) fn call(name: &str, a: &[Value], env: &dyn Env) -> Result<Val, EvalEr
         .or_else(|| logical::call(name, l, a))
         .or_else(|| deployment::call(name, l, a, env))
         .or_else(|| hash::call(name, l, a))
-        .or_else(|| date::call(name, l, a))
+        .or_else(|| date::call(name, l, a, env.utc_now()))
         .unwrap_or_else(|| Err(unknown(name, l)))
         .map(Val::plain)
 }

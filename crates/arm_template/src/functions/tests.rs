@@ -19,6 +19,7 @@ fn scope() -> Scope {
         location: "westeurope".to_owned(),
         tags: BTreeMap::new(),
         deployment_name: "dep1".to_owned(),
+        deployed_at: time::macros::datetime!(2026-12-01 12:00 UTC),
     }
 }
 
@@ -130,7 +131,11 @@ fn literals_escapes_and_scope_functions() {
         ev("[createObject('a', createArray(1, 2, 3)).a[1]]"),
         json!(2)
     );
-    assert_eq!(ev("[length(utcNow())]"), json!(16));
+    assert_eq!(
+        ev("[utcNow()]"),
+        json!("20261201T120000Z"),
+        "the scope's time, no clock"
+    );
     assert_eq!(ev("[length(newGuid())]"), json!(36));
 }
 

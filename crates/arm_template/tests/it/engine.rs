@@ -22,6 +22,7 @@ fn scope() -> Scope {
         location: "westeurope".to_owned(),
         tags: BTreeMap::new(),
         deployment_name: "dep1".to_owned(),
+        deployed_at: time::macros::datetime!(2026-12-01 12:00 UTC),
     }
 }
 
@@ -445,6 +446,9 @@ fn templates_as_text_and_lookups_as_the_emulator_uses_them() {
 struct TestHost;
 
 impl aci_cmk_arm_template::eval::Host for TestHost {
+    fn utc_now(&self) -> time::OffsetDateTime {
+        time::macros::datetime!(2026-12-01 12:00 UTC)
+    }
     fn parameter(&self, name: &str) -> Result<Value, aci_cmk_arm_template::eval::EvalError> {
         Ok(json!(format!("value-of-{name}")))
     }

@@ -198,6 +198,7 @@ pub fn scope_for(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> Result<Scope, Ar
         location: group.location,
         tags: group.tags,
         deployment_name: name.to_owned(),
+        deployed_at: ctx.shared.clock.now(),
     })
 }
 

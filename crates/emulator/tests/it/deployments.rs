@@ -27,6 +27,7 @@ fn scope() -> Scope {
         location: "westeurope".to_owned(),
         tags: BTreeMap::new(),
         deployment_name: "dep1".to_owned(),
+        deployed_at: time::macros::datetime!(2026-12-01 12:00 UTC),
     }
 }
 
@@ -1147,4 +1148,30 @@ async fn role_assignment_as_extension_resource() {
                 .contains("/vaults/kvrbac1/providers/Microsoft.Authorization/roleAssignments/")),
         "{ids:?}"
     );
+}
+
+/// `utcNow()` is the deployment's time on the emulator's clock, not the wall clock.
+#[tokio::test]
+async fn utc_now_follows_the_emulators_clock() {
+    let env = Env::start().await;
+    env.create_rg("rg-now").await;
+    env.advance(std::time::Duration::from_secs(400 * 86_400));
+    let expected = env
+        .emu
+        .admin()
+        .now()
+        .format(time::macros::format_description!("[year][month][day]"))
+        .expect("date");
+    let body = json!({"properties": {"mode": "Incremental", "template": {
+        "$schema": SCHEMA,
+        "contentVersion": "1.0.0.0",
+        "parameters": {"at": {"type": "string", "defaultValue": "[utcNow()]"}},
+        "resources": [],
+        "outputs": {"at": {"type": "string", "value": "[parameters('at')]"}}
+    }}});
+    let d = deploy(&env, "rg-now", "now", &body).await;
+    let at = d["properties"]["outputs"]["at"]["value"]
+        .as_str()
+        .expect("output");
+    assert!(at.starts_with(&expected), "{at} is not on {expected}");
 }
