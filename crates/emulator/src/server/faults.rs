@@ -102,7 +102,7 @@ pub struct FaultConfig {
     #[serde(default)]
     pub replication_delay_ms: u64,
     /// How long a new container group stays `Pending` (default
-    /// [`crate::timing::DEFAULT_ACI_PROVISIONING_MS`]; 0 answers the PUT with the terminal state at once).
+    /// 150 ms; 0 answers the PUT with the terminal state at once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aci_provisioning_ms: Option<u64>,
 }
