@@ -23,6 +23,7 @@ fn scope() -> Scope {
         location: "westeurope".into(),
         tags: BTreeMap::new(),
         deployment_name: "fuzz".into(),
+        deployed_at: time::macros::datetime!(2026-12-01 12:00 UTC),
     }
 }
 
