@@ -72,14 +72,13 @@ pub fn check_rules(spec: &GroupSpec, api_version: &str) -> Result<(), AciError> 
             ),
         ));
     }
-    if spec.sku.as_deref() != Some("Standard") {
+    // A missing sku is Standard, as Azure defaults it; only another sku is refused.
+    if spec.sku.as_deref().unwrap_or("Standard") != "Standard" {
         return Err(bad(
             errors::ENCRYPTION_NEEDS_STANDARD_SKU,
             format!(
-                "A customer-managed key needs properties.sku 'Standard'; the request has {}.",
-                spec.sku
-                    .as_deref()
-                    .map_or("no sku".to_owned(), |s| format!("'{s}'"))
+                "A customer-managed key needs properties.sku 'Standard'; the request has '{}'.",
+                spec.sku.as_deref().unwrap_or_default()
             ),
         ));
     }

@@ -47,7 +47,8 @@ pub fn from_key_vault(e: &KvError, principal: &str, vault: &str, key: &str) -> A
             ForbiddenReason::Firewall | ForbiddenReason::PublicNetworkDisabled => bad(
                 KEY_VAULT_FIREWALL,
                 format!(
-                    "Key vault '{vault}' refused {principal} at its firewall. The ACI first-party service principal cannot pass a vault firewall: use a user-assigned identity in encryptionProperties.identity (api-version 2022-09-01 or later) and set the vault's networkAcls.bypass to AzureServices. Key Vault said: {message}"
+                    "Key vault '{vault}' refused {} at its firewall. The ACI first-party service principal cannot pass a vault firewall: use a user-assigned identity in encryptionProperties.identity (api-version 2022-09-01 or later) and set the vault's networkAcls.bypass to AzureServices. Key Vault said: {message}",
+                    mid_sentence(principal)
                 ),
             ),
             ForbiddenReason::KeyDisabled
@@ -79,5 +80,14 @@ pub fn from_key_vault(e: &KvError, principal: &str, vault: &str, key: &str) -> A
             "KeyVaultError",
             format!("Key vault '{vault}' refused the request: {other}"),
         ),
+    }
+}
+
+/// A principal's description as it reads inside a sentence ("the ACI first-party …").
+fn mid_sentence(principal: &str) -> String {
+    let mut chars = principal.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
     }
 }

@@ -455,6 +455,21 @@ async fn network_protected_flow_needs_the_identity_and_trusted_services() {
         .as_deref(),
         Some("KeyVaultFirewallDenied")
     );
+    let failed = env
+        .arm(
+            Method::GET,
+            &group_path(&env, "rg-np", "cg-first-party"),
+            ACI_API,
+            None,
+        )
+        .await;
+    let message = failed.body["properties"]["error"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.starts_with("Key vault 'np-vault' refused the ACI first-party service principal ("),
+        "{message}"
+    );
     // The identity, a trusted service behind bypass AzureServices, can.
     let id = uai_id(&env, "rg-np", "cmk-id");
     let group = deploy(
@@ -540,14 +555,6 @@ async fn each_broken_rule_has_its_own_code() {
             "EncryptionRequiresStandardSku",
         ),
         (
-            "no sku",
-            ACI_API,
-            |b, _| {
-                b["properties"].as_object_mut().map(|p| p.remove("sku"));
-            },
-            "EncryptionRequiresStandardSku",
-        ),
-        (
             "identity not listed",
             ACI_API,
             |b, id| b["properties"]["encryptionProperties"]["identity"] = json!(id),
@@ -609,6 +616,15 @@ async fn each_broken_rule_has_its_own_code() {
         let got = deploy(&env, "rg-rules", &format!("cg-rule-{i}"), api, &body).await;
         assert_eq!(got.err().as_deref(), Some(code), "{what}");
     }
+    // Azure's own example omits sku with encryption: a missing sku is Standard.
+    let mut no_sku = good();
+    no_sku["properties"]
+        .as_object_mut()
+        .map(|p| p.remove("sku"));
+    let group = deploy(&env, "rg-rules", "cg-no-sku", ACI_API, &no_sku)
+        .await
+        .expect("a missing sku defaults to Standard");
+    assert_eq!(group["properties"]["sku"], "Standard");
     // A disabled key.
     set_key_enabled(&env, &cmk, false).await;
     assert_eq!(
