@@ -94,7 +94,7 @@ fn target(parts: &http::request::Parts) -> Target {
                 .map(str::to_owned)
         })
         .unwrap_or_default();
-    let path = parts.uri.path().to_owned();
+    let path = collapse_slashes(parts.uri.path());
     let query = url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
         .into_owned()
         .collect();
@@ -105,6 +105,56 @@ fn target(parts: &http::request::Parts) -> Target {
         query,
         segs,
     }
+}
+
+/// The path with each run of slashes collapsed into one, as Azure reads
+/// `//subscriptions/…` or `…/Microsoft.ContainerInstance//containerGroups/…` (clients send
+/// both), and Key Vault `//keys/…`.
+fn collapse_slashes(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c == '/' && out.ends_with('/') {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Whether a `Host` (or `:authority`) is a host name or IP address with an optional port and
+/// nothing else, so that no other text is reflected into the URLs the services answer.
+fn valid_host(host: &str) -> bool {
+    let (name, port) = if let Some(rest) = host.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((v6, tail)) if v6.parse::<std::net::Ipv6Addr>().is_ok() => match tail {
+                "" => return true,
+                t => return t.strip_prefix(':').is_some_and(valid_port),
+            },
+            _ => return false,
+        }
+    } else {
+        match host.rsplit_once(':') {
+            Some((n, p)) => (n, Some(p)),
+            None => (host, None),
+        }
+    };
+    // A fully qualified name may end with one dot; no other label is empty.
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let name_ok = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    name_ok && port.is_none_or(valid_port)
+}
+
+fn valid_port(p: &str) -> bool {
+    !p.is_empty()
+        && p.len() <= 5
+        && p.chars().all(|c| c.is_ascii_digit())
+        && p.parse::<u16>().is_ok()
 }
 
 /// Applies the fault rules to a request: waits out injected latency, then answers the
@@ -234,6 +284,13 @@ async fn dispatch(
     let mut fault_note = None;
     let mut caller = None;
     let mut resp: Reply = 'resp: {
+        if !valid_host(&t.host) {
+            break 'resp reply::arm_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidHostHeader",
+                "The Host header is not a valid host name or address with an optional port.",
+            );
+        }
         if service == Service::Admin && !peer.ip().is_loopback() {
             break 'resp reply::arm_error(
                 StatusCode::FORBIDDEN,
@@ -324,4 +381,51 @@ async fn dispatch(
         });
     }
     into_response(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{collapse_slashes, valid_host};
+
+    #[test]
+    fn hosts_are_names_or_addresses_with_a_port() {
+        for ok in [
+            "localhost",
+            "localhost:8443",
+            "v1.vault.localhost:8443",
+            "127.0.0.1:1",
+            "[::1]:443",
+            "[::1]",
+            "localhost.",
+        ] {
+            assert!(valid_host(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "v.vault.localhost:8443@evil.example",
+            "v.vault.localhost:8443/x",
+            "a b",
+            "host:",
+            "host:99999",
+            "host:12a",
+            "[::1",
+            "[nope]:1",
+            "[::1]x",
+            ".leading",
+            "a..b",
+        ] {
+            assert!(!valid_host(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn runs_of_slashes_collapse() {
+        assert_eq!(collapse_slashes("//subscriptions/s"), "/subscriptions/s");
+        assert_eq!(
+            collapse_slashes("/p/Microsoft.ContainerInstance//containerGroups/g"),
+            "/p/Microsoft.ContainerInstance/containerGroups/g"
+        );
+        assert_eq!(collapse_slashes("/keys/k/"), "/keys/k/");
+        assert_eq!(collapse_slashes("/"), "/");
+    }
 }

@@ -701,3 +701,75 @@ async fn oversized_bodies_are_refused_by_every_service() {
         }
     }
 }
+
+/// Azure reads `//subscriptions/…`, `…/Microsoft.ContainerInstance//containerGroups/…` and a
+/// vault's `//keys/…` as the single-slash paths (the JavaScript authorization client and the
+/// Azure CLI's generic-resource client send them).
+#[tokio::test]
+async fn doubled_slashes_route_as_single_ones() {
+    let env = Env::start().await;
+    let t = env.arm_token().await;
+    let url = format!(
+        "{}//subscriptions/{}/resourcegroups?api-version=2021-04-01",
+        env.info.arm_endpoint,
+        env.sub()
+    );
+    env.send(Method::GET, &url, Some(&t), None)
+        .await
+        .expect(200);
+    env.create_rg("rg-slash").await;
+    let url = format!(
+        "{}/subscriptions/{}/resourceGroups/rg-slash/providers/Microsoft.ContainerInstance//containerGroups?api-version=2023-05-01",
+        env.info.arm_endpoint,
+        env.sub()
+    );
+    let r = env.send(Method::GET, &url, Some(&t), None).await;
+    r.expect(200);
+    assert!(r.body["value"].is_array(), "{}", r.body);
+    let oid = env.deployer_oid().await;
+    env.create_vault(
+        "rg-slash",
+        "slash-vault",
+        json!({"accessPolicies": [env.policy(&oid, &["all"])]}),
+    )
+    .await
+    .expect(201);
+    let kt = env.kv_token().await;
+    env.kv(
+        &kt,
+        Method::POST,
+        "slash-vault",
+        "//keys/k/create",
+        Some(&json!({"kty": "RSA"})),
+    )
+    .await
+    .expect(200);
+    env.kv(&kt, Method::GET, "slash-vault", "//keys//k", None)
+        .await
+        .expect(200);
+}
+
+/// A `Host` that is not a host[:port] is refused before any service sees it, so nothing of it
+/// is reflected into key ids or other URLs.
+#[tokio::test]
+async fn a_host_that_is_not_host_and_port_is_refused() {
+    let env = Env::start().await;
+    let client = reqwest::Client::builder()
+        .tls_certs_only([
+            reqwest::Certificate::from_pem(env.emu.ca_cert_pem().as_bytes()).expect("CA"),
+        ])
+        .http1_only()
+        .build()
+        .expect("client");
+    let port = env.info.arm_endpoint.rsplit(':').next().expect("port");
+    let r = client
+        .get(format!("https://127.0.0.1:{port}/keys?api-version=7.5"))
+        .header("host", format!("v.vault.localhost:{port}@evil.example"))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "InvalidHostHeader");
+    assert!(!body.to_string().contains("evil.example"));
+}
