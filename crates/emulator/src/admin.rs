@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::arm::resources::Subscription;
 use crate::config::{ClockOffset, PersistedConfig};
 use crate::entra::tokens::{Claims, TOKEN_LIFETIME_SECS};
-use crate::server::faults::{FaultAction, FaultConfig};
+use crate::server::faults::FaultConfig;
 use crate::server::frontend::Frontend;
 use crate::server::request_log::LogEntry;
 
@@ -152,14 +152,12 @@ impl Admin {
 
     /// Replaces the fault configuration (and the services' timing it carries).
     pub fn set_faults(&self, config: FaultConfig) -> Result<(), AdminError> {
-        if config.rules.iter().any(
-            |r| matches!(r.action, FaultAction::Error { status } if !(500..=599).contains(&status)),
-        ) {
-            return Err(AdminError::invalid(
-                "rules",
-                "error faults must use a 5xx status",
-            ));
-        }
+        config
+            .validate()
+            .map_err(|(field, rule)| AdminError::Invalid {
+                field: "faults",
+                message: format!("{field} must be {rule}"),
+            })?;
         self.frontend
             .shared
             .timing

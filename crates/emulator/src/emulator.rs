@@ -21,7 +21,7 @@ use crate::timing::Timing;
 
 /// Options for [`Emulator::start`]. Every identity value is generated when absent (and, with a
 /// state directory, remembered across restarts).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EmulatorOptions {
     /// HTTPS port on 127.0.0.1 (and ::1 when available); 0 picks a free port.
     pub port: u16,
@@ -39,6 +39,25 @@ pub struct EmulatorOptions {
     /// Also run an HTTP CONNECT proxy (on a free 127.0.0.1 port) that tunnels `*.localhost`
     /// names to the emulator, announced as `https_proxy` on the ready line.
     pub connect_proxy: bool,
+    /// When set, every admin request must carry `Authorization: Bearer {admin_token}`
+    /// (otherwise 401). Unset, the admin API is open to loopback clients, for local use.
+    pub admin_token: Option<String>,
+}
+
+impl std::fmt::Debug for EmulatorOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
+        f.debug_struct("EmulatorOptions")
+            .field("port", &self.port)
+            .field("state_dir", &self.state_dir)
+            .field("tenant_id", &self.tenant_id)
+            .field("subscription_id", &self.subscription_id)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &redacted(&self.client_secret))
+            .field("connect_proxy", &self.connect_proxy)
+            .field("admin_token", &redacted(&self.admin_token))
+            .finish()
+    }
 }
 
 /// The values printed on the ready line, also returned by [`RunningEmulator::info`].
@@ -280,6 +299,7 @@ impl Emulator {
             faults: Faults::default(),
             log: RequestLog::default(),
             connections: Arc::new(tls::Connections::default()),
+            admin_token: options.admin_token.clone(),
         });
         let serving = server::serve(
             frontend.clone(),

@@ -34,6 +34,10 @@ struct Args {
     /// cannot resolve `*.localhost`); announced as `https_proxy` on the ready line.
     #[arg(long)]
     connect_proxy: bool,
+    /// Require this bearer token on every admin API call (unset: the admin API is open to
+    /// loopback clients).
+    #[arg(long, env = "ACI_CMK_EMULATOR_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
 }
 
 #[tokio::main]
@@ -55,6 +59,7 @@ async fn main() -> std::process::ExitCode {
         client_id: args.client_id,
         client_secret: args.client_secret,
         connect_proxy: args.connect_proxy,
+        admin_token: args.admin_token,
     };
     let emulator = match Emulator::start(opts).await {
         Ok(e) => e,

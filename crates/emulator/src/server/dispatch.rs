@@ -157,6 +157,47 @@ fn valid_port(p: &str) -> bool {
         && p.parse::<u16>().is_ok()
 }
 
+/// Why an admin request is refused, if it is: not from loopback; from a browser page (an
+/// `Origin` header: no page may drive the admin API); or without the admin token, when one is
+/// set. The path was decoded before it was classified, so `/%5Fadmin/…` is the admin API too.
+fn refuse_admin(frontend: &Frontend, headers: &http::HeaderMap, peer: SocketAddr) -> Option<Reply> {
+    if !peer.ip().is_loopback() {
+        return Some(reply::arm_error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "The admin API is only served to loopback clients.",
+        ));
+    }
+    if headers.contains_key(http::header::ORIGIN) {
+        return Some(reply::arm_error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "The admin API is not served to browser pages (the request has an Origin header).",
+        ));
+    }
+    let expected = frontend.admin_token.as_deref()?;
+    let given = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if crate::entra::token_endpoint::constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+        None
+    } else {
+        let mut r = reply::arm_error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "The admin API needs the emulator's admin token: Authorization: Bearer {token}.",
+        );
+        reply::set_header(
+            &mut r,
+            "www-authenticate",
+            "Bearer realm=\"aci-cmk-emulator-admin\"",
+        );
+        Some(r)
+    }
+}
+
 /// Applies the fault rules to a request: waits out injected latency, then answers the
 /// injected fault (with a note for the request log), if one fires.
 async fn inject_fault(
@@ -291,12 +332,10 @@ async fn dispatch(
                 "The Host header is not a valid host name or address with an optional port.",
             );
         }
-        if service == Service::Admin && !peer.ip().is_loopback() {
-            break 'resp reply::arm_error(
-                StatusCode::FORBIDDEN,
-                "Forbidden",
-                "The admin API is only served to loopback clients.",
-            );
+        if service == Service::Admin
+            && let Some(refusal) = refuse_admin(&frontend, &parts.headers, peer)
+        {
+            break 'resp refusal;
         }
         if service != Service::Admin
             && let Some((r, note)) =

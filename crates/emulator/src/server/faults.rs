@@ -107,6 +107,107 @@ pub struct FaultConfig {
     pub aci_provisioning_ms: Option<u64>,
 }
 
+/// Bounds of a fault configuration: beyond them a setting would stall every matching request
+/// (a refill rate near zero, a latency of hours) or overflow the time arithmetic.
+pub mod bounds {
+    /// Longest injected latency (fixed plus jitter), in milliseconds: one minute.
+    pub const MAX_LATENCY_MS: u64 = 60_000;
+    /// Longest `Retry-After`, in seconds: one hour.
+    pub const MAX_RETRY_AFTER_SECS: u64 = 3_600;
+    /// Slowest token-bucket refill, tokens per second (one token every 1,000 s).
+    pub const MIN_REFILL_PER_SEC: f64 = 0.001;
+    /// Fastest token-bucket refill, tokens per second.
+    pub const MAX_REFILL_PER_SEC: f64 = 1_000_000.0;
+    /// Longest replication delay or provisioning time, in milliseconds: one day.
+    pub const MAX_DELAY_MS: u64 = 86_400_000;
+}
+
+impl FaultConfig {
+    /// Checks every field against [`bounds`]; the error names the field at fault.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let field = |i: usize, name: &str| format!("rules[{i}].{name}");
+        if self.replication_delay_ms > bounds::MAX_DELAY_MS {
+            return Err((
+                "replication_delay_ms".to_owned(),
+                format!("at most {} (a day)", bounds::MAX_DELAY_MS),
+            ));
+        }
+        if self
+            .aci_provisioning_ms
+            .is_some_and(|ms| ms > bounds::MAX_DELAY_MS)
+        {
+            return Err((
+                "aci_provisioning_ms".to_owned(),
+                format!("at most {} (a day)", bounds::MAX_DELAY_MS),
+            ));
+        }
+        for (i, rule) in self.rules.iter().enumerate() {
+            if !(rule.rate.is_finite() && (0.0..=1.0).contains(&rule.rate)) {
+                return Err((field(i, "rate"), "a probability from 0 to 1".to_owned()));
+            }
+            match &rule.action {
+                FaultAction::Latency {
+                    fixed_ms,
+                    jitter_ms,
+                } => {
+                    if fixed_ms.saturating_add(*jitter_ms) > bounds::MAX_LATENCY_MS {
+                        return Err((
+                            field(i, "action.fixed_ms"),
+                            format!(
+                                "fixed_ms + jitter_ms at most {} (a minute)",
+                                bounds::MAX_LATENCY_MS
+                            ),
+                        ));
+                    }
+                }
+                FaultAction::Throttle { retry_after_secs } => {
+                    if *retry_after_secs > bounds::MAX_RETRY_AFTER_SECS {
+                        return Err((
+                            field(i, "action.retry_after_secs"),
+                            format!("at most {} (an hour)", bounds::MAX_RETRY_AFTER_SECS),
+                        ));
+                    }
+                }
+                FaultAction::TokenBucket {
+                    capacity,
+                    refill_per_sec,
+                    retry_after_secs,
+                } => {
+                    if *capacity == 0 {
+                        return Err((field(i, "action.capacity"), "at least 1".to_owned()));
+                    }
+                    if !(refill_per_sec.is_finite()
+                        && (bounds::MIN_REFILL_PER_SEC..=bounds::MAX_REFILL_PER_SEC)
+                            .contains(refill_per_sec))
+                    {
+                        return Err((
+                            field(i, "action.refill_per_sec"),
+                            format!(
+                                "from {} to {} tokens a second",
+                                bounds::MIN_REFILL_PER_SEC,
+                                bounds::MAX_REFILL_PER_SEC
+                            ),
+                        ));
+                    }
+                    if *retry_after_secs > bounds::MAX_RETRY_AFTER_SECS {
+                        return Err((
+                            field(i, "action.retry_after_secs"),
+                            format!("at most {} (an hour)", bounds::MAX_RETRY_AFTER_SECS),
+                        ));
+                    }
+                }
+                FaultAction::Error { status } => {
+                    if !(500..=599).contains(status) {
+                        return Err((field(i, "action.status"), "a 5xx status".to_owned()));
+                    }
+                }
+                FaultAction::Drop => {}
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The decided effect on one request.
 #[derive(Debug, Default)]
 pub struct Decision {

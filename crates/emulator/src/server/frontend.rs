@@ -9,7 +9,6 @@ use super::tls::Connections;
 use crate::context::Shared;
 
 /// The services' shared parts plus the server's own.
-#[derive(Debug)]
 pub struct Frontend {
     /// What every service shares.
     pub shared: Arc<Shared>,
@@ -19,4 +18,18 @@ pub struct Frontend {
     pub log: RequestLog,
     /// Live connections (for dropped-connection faults).
     pub connections: Arc<Connections>,
+    /// The bearer token every admin request must carry, when set.
+    pub admin_token: Option<String>,
+}
+
+impl std::fmt::Debug for Frontend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Frontend")
+            .field("shared", &self.shared)
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish_non_exhaustive()
+    }
 }

@@ -388,3 +388,133 @@ async fn ready_info_debug_redacts_secrets() {
     drop(env);
     assert!(!ca.exists(), "the temporary CA file is deleted on drop");
 }
+
+/// Every admin field is bounded: a value that would overflow a token's dates or stall every
+/// request (a refill near zero, a latency of hours) is a 400 naming the field, and changes
+/// nothing.
+#[tokio::test]
+async fn admin_input_is_bounded_and_named() {
+    let env = Env::start().await;
+    for (body, field) in [
+        (
+            json!({"aud": env.info.arm_audience, "ttl_secs": i64::MAX}),
+            "ttl_secs",
+        ),
+        (
+            json!({"aud": env.info.arm_audience, "nbf_offset_secs": i64::MAX}),
+            "nbf_offset_secs",
+        ),
+        (
+            json!({"aud": env.info.arm_audience, "ttl_secs": i64::MIN}),
+            "ttl_secs",
+        ),
+    ] {
+        let r = env.admin(Method::POST, "/tokens", Some(&body)).await;
+        r.expect_err(400, "BadRequest");
+        let m = r.body["error"]["message"].as_str().unwrap_or_default();
+        assert!(m.contains(field), "{m}");
+    }
+    let bucket = |refill: f64| json!({"rules": [{"action": {"type": "token_bucket", "capacity": 1, "refill_per_sec": refill}}]});
+    for (body, field) in [
+        (bucket(1e-300), "rules[0].action.refill_per_sec"),
+        (bucket(0.0), "rules[0].action.refill_per_sec"),
+        (
+            json!({"rules": [{"action": {"type": "latency", "fixed_ms": u64::MAX, "jitter_ms": 1}}]}),
+            "rules[0].action.fixed_ms",
+        ),
+        (
+            json!({"rules": [{"rate": 2.0, "action": {"type": "drop"}}]}),
+            "rules[0].rate",
+        ),
+        (
+            json!({"rules": [{"action": {"type": "throttle", "retry_after_secs": u64::MAX}}]}),
+            "rules[0].action.retry_after_secs",
+        ),
+        (
+            json!({"rules": [{"action": {"type": "token_bucket", "capacity": 0, "refill_per_sec": 1.0}}]}),
+            "rules[0].action.capacity",
+        ),
+        (
+            json!({"rules": [{"action": {"type": "error", "status": 404}}]}),
+            "rules[0].action.status",
+        ),
+        (
+            json!({"replication_delay_ms": u64::MAX}),
+            "replication_delay_ms",
+        ),
+    ] {
+        let r = env.admin(Method::PUT, "/faults", Some(&body)).await;
+        r.expect_err(400, "BadRequest");
+        let m = r.body["error"]["message"].as_str().unwrap_or_default();
+        assert!(m.contains(field), "{body}: {m}");
+    }
+    // Nothing was kept: requests still pass.
+    let r = env.admin(Method::GET, "/faults", None).await;
+    assert_eq!(r.body["rules"], json!([]));
+    env.arm(
+        Method::GET,
+        &format!("/subscriptions/{}/resourcegroups", env.sub()),
+        "2021-04-01",
+        None,
+    )
+    .await
+    .expect(200);
+}
+
+/// The admin API refuses browser pages (an `Origin` header) and, with an admin token set,
+/// every call without it — however the path is spelled (`/%5Fadmin/…` is decoded first).
+#[tokio::test]
+async fn the_admin_api_can_require_a_token_and_refuses_browser_pages() {
+    let env = Env::start().await;
+    let dump = format!("{}/dump", env.info.admin_endpoint);
+    let r = env
+        .http
+        .get(&dump)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(r.status(), 403, "a page may not drive the admin API");
+    env.admin(Method::GET, "/dump", None).await.expect(200);
+
+    let token = "admin-canary-7f3c";
+    let options = aci_cmk_emulator::EmulatorOptions {
+        admin_token: Some(token.to_owned()),
+        client_secret: Some("client-canary-91ab".to_owned()),
+        ..Default::default()
+    };
+    let debug = format!("{options:?}");
+    assert!(
+        !debug.contains(token) && !debug.contains("client-canary-91ab"),
+        "{debug}"
+    );
+    let env = Env::start_with(options).await;
+    let base = env.info.arm_endpoint.clone();
+    for path in ["/_admin/dump", "/%5Fadmin/dump", "/%5fADMIN/requests"] {
+        let r = env
+            .http
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(r.status(), 401, "{path} without the token");
+        let r = env
+            .http
+            .get(format!("{base}{path}"))
+            .bearer_auth("wrong")
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(r.status(), 401, "{path} with a wrong token");
+        let r = env
+            .http
+            .get(format!("{base}{path}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(r.status(), 200, "{path} with the token");
+    }
+    // In process, the façade is trusted.
+    assert!(env.emu.admin().dump().is_object());
+}
