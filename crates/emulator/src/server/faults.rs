@@ -123,7 +123,9 @@ pub mod bounds {
 }
 
 impl FaultConfig {
-    /// Checks every field against [`bounds`]; the error names the field at fault.
+    /// Checks every field against the bounds (a latency of at most a minute, a refill from
+    /// 0.001 to 1,000,000 tokens a second, `Retry-After` at most an hour, delays at most a
+    /// day, rates from 0 to 1, 5xx errors); the error names the field at fault.
     pub fn validate(&self) -> Result<(), (String, String)> {
         let field = |i: usize, name: &str| format!("rules[{i}].{name}");
         if self.replication_delay_ms > bounds::MAX_DELAY_MS {
