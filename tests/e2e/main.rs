@@ -4,4 +4,3 @@
 mod fleet;
 mod flows;
 mod lifecycle;
-mod secrets;

@@ -108,10 +108,11 @@ impl Evidence {
     }
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test]
 async fn no_canary_in_logs_errors_debug_reports_request_log_or_dump() {
-    // Everything on this thread (the SDK, and the emulator: a current-thread runtime runs its
-    // tasks here too) logs into `logs` at TRACE; `log` records are forwarded.
+    // Everything in this process (the SDK and the emulator, on every thread) logs into `logs`
+    // at TRACE; `log` records are forwarded. The test runs in a binary of its own, so no other
+    // test shares the subscriber (a thread-local one missed events under load).
     let logs = Buffer::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -119,7 +120,7 @@ async fn no_canary_in_logs_errors_debug_reports_request_log_or_dump() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
     let _ = tracing_log::LogTracer::init();
 
     let h = Harness::start_with_emulator_options(
@@ -240,7 +241,6 @@ async fn no_canary_in_logs_errors_debug_reports_request_log_or_dump() {
     );
     evidence.add("emulator dump", admin.dump().to_string());
 
-    drop(_guard);
     let lines = logs.text();
     assert!(
         lines.contains("TRACE") && lines.lines().count() > 100,
