@@ -6,7 +6,7 @@
 //! which rules out asserting the `Authorization` header in wiremock tests over loopback http;
 //! see `docs/adr/001-own-auth-and-retry-policies.md`.
 
-use crate::transport::is_loopback_host;
+use crate::loopback::is_loopback_host;
 use azure_core::{
     credentials::{AccessToken, TokenCredential, TokenRequestOptions},
     http::{

@@ -174,7 +174,7 @@ fn parse_endpoint(what: &str, value: &str) -> Result<Url> {
     let url = Url::parse(value).map_err(|e| {
         Error::Configuration(format!("the {what} endpoint {value:?} is not a URL: {e}"))
     })?;
-    let loopback_http = url.scheme() == "http" && crate::transport::is_loopback_host(&url);
+    let loopback_http = url.scheme() == "http" && crate::loopback::is_loopback_host(&url);
     if url.scheme() != "https" && !loopback_http {
         return Err(Error::Configuration(format!(
             "the {what} endpoint {value:?} must use https"

@@ -33,6 +33,7 @@ pub mod cloud;
 pub mod credentials;
 pub mod error;
 pub mod key_id;
+pub mod loopback;
 pub mod lro;
 pub mod names;
 pub mod pipeline;

@@ -1,6 +1,8 @@
 //! The one HTTP transport a process shares: a `reqwest` client on rustls, reused by every
 //! client and credential so that connections (and HTTP/2 sessions) are pooled.
 
+use crate::loopback::is_localhost_name;
+pub use crate::loopback::is_loopback_host;
 use crate::{Error, Result};
 use azure_core::http::Transport;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -9,7 +11,6 @@ use std::{
     sync::Arc,
     time::Duration,
 };
-use url::Url;
 
 /// Settings for [`HttpTransport::new`].
 #[derive(Clone, Debug)]
@@ -106,21 +107,6 @@ impl HttpTransport {
             ..Default::default()
         }
     }
-}
-
-/// Whether the URL's host is a loopback address or a `localhost` name.
-pub fn is_loopback_host(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => is_localhost_name(d),
-        None => false,
-    }
-}
-
-fn is_localhost_name(name: &str) -> bool {
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    name == "localhost" || name.ends_with(".localhost")
 }
 
 /// Resolves `localhost` names to loopback and everything else through the system resolver.
