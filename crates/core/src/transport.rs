@@ -136,6 +136,7 @@ impl Resolve for LocalhostResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use url::Url;
 
     #[test]
     fn loopback_hosts() {
