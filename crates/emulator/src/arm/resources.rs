@@ -192,7 +192,7 @@ pub fn group(ctx: &Ctx, sub: &str, rg: &str, cascade: GroupCascade) -> ArmResult
             })?;
             let tags = opt_tags(&body)?.unwrap_or_default();
             let managed_by = opt_str(&body, "managedBy", "managedBy")?;
-            let res = ctx.shared.store.write(|st| {
+            let res = ctx.shared.store.try_write(|st| {
                 if let Some(existing) = st.table::<ResourceGroup>().get(&key)
                     && crate::arm::request::norm_location(&existing.location) != crate::arm::request::norm_location(&location)
                 {

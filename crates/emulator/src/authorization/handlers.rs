@@ -318,7 +318,7 @@ pub fn put(
     let delay = ctx.shared.timing.replication_delay_ms();
     let creator = claims.oid.clone();
     let scope_owned = scope.to_owned();
-    let res = ctx.shared.store.write(|st| -> Result<(bool, RoleAssignment), ArmError> {
+    let res = ctx.shared.store.try_write(|st| -> Result<(bool, RoleAssignment), ArmError> {
         let exists = crate::graph::directory::principal(st, &principal_id).is_some();
         let replicated = crate::graph::directory::is_replicated(st, &principal_id, delay, ctx.shared.clock.now_ms());
         // ARM looks the principal up in the directory unless principalType is given (which skips

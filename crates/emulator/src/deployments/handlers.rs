@@ -213,7 +213,7 @@ pub fn delete(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
     let op = ctx
         .shared
         .store
-        .write(|st| -> Result<Option<lro::Operation>, ArmError> {
+        .try_write(|st| -> Result<Option<lro::Operation>, ArmError> {
             let Some(d) = st.table::<Deployment>().get(&k) else {
                 return Ok(None);
             };
@@ -251,7 +251,7 @@ pub fn delete(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
 
 pub fn cancel(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
     let k = key(sub, rg, name);
-    ctx.shared.store.write(|st| -> Result<(), ArmError> {
+    ctx.shared.store.try_write(|st| -> Result<(), ArmError> {
         let d = st.table_mut::<Deployment>().get_mut(&k).ok_or_else(|| not_found(rg, name))?;
         if d.visible_state(ctx.shared.clock.now_ms()) != "Running" {
             return Err(ArmError::new(

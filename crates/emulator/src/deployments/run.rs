@@ -64,17 +64,20 @@ pub async fn put(
         lro_id: String::new(),
         tags: req.tags.clone(),
     };
-    let existed = ctx.shared.store.write(|st| -> Result<bool, ArmError> {
-        let existed = match st.table::<Deployment>().get(&k) {
-            Some(d) if d.visible_state(ctx.shared.clock.now_ms()) == "Running" => {
-                return Err(active_conflict(d, "edit or replace"));
-            }
-            Some(_) => true,
-            None => false,
-        };
-        st.table_mut::<Deployment>().insert(k.clone(), record);
-        Ok(existed)
-    })??;
+    let existed = ctx
+        .shared
+        .store
+        .try_write(|st| -> Result<bool, ArmError> {
+            let existed = match st.table::<Deployment>().get(&k) {
+                Some(d) if d.visible_state(ctx.shared.clock.now_ms()) == "Running" => {
+                    return Err(active_conflict(d, "edit or replace"));
+                }
+                Some(_) => true,
+                None => false,
+            };
+            st.table_mut::<Deployment>().insert(k.clone(), record);
+            Ok(existed)
+        })??;
 
     // Resources outside the template that reference() reads.
     let externals: Vec<(String, Option<String>)> = engine.external_references().to_vec();
@@ -118,7 +121,7 @@ pub async fn put(
     let (d, op) =
         ctx.shared
             .store
-            .write(|st| -> Result<(Deployment, lro::Operation), ArmError> {
+            .try_write(|st| -> Result<(Deployment, lro::Operation), ArmError> {
                 let op = lro::start(
                     st,
                     sub,

@@ -393,7 +393,7 @@ async fn create_sp(ctx: &Ctx, _caller: &str) -> Reply {
         }
     };
     let tenant = ctx.shared.config.tenant().to_owned();
-    let res = ctx.shared.store.write(|st| {
+    let res = ctx.shared.store.try_write(|st| {
         let Some(app) = st.table::<Application>().get(&app_id).cloned() else {
             return Err((StatusCode::BAD_REQUEST, "Request_BadRequest", format!("The appId '{app_id}' of the service principal does not reference a valid application object.")));
         };

@@ -38,7 +38,7 @@ pub fn delete(
     let rec = ctx
         .shared
         .store
-        .write(|st| -> Result<KeyRecord, KvError> {
+        .try_write(|st| -> Result<KeyRecord, KvError> {
             let rec = st
                 .table_mut::<KeyRecord>()
                 .get_mut(&id)
@@ -131,7 +131,7 @@ pub fn recover(
     let rec = ctx
         .shared
         .store
-        .write(|st| -> Result<KeyRecord, KvError> {
+        .try_write(|st| -> Result<KeyRecord, KvError> {
             let rec = st
                 .table_mut::<KeyRecord>()
                 .get_mut(&id)

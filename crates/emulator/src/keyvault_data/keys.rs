@@ -143,7 +143,7 @@ pub async fn create(
     let rec = ctx
         .shared
         .store
-        .write(|st| -> Result<KeyRecord, KvError> {
+        .try_write(|st| -> Result<KeyRecord, KvError> {
             match st.table_mut::<KeyRecord>().get_mut(&id) {
                 Some(r) if r.deleted.is_some() => Err(KvError::DeletedButRecoverable(format!(
                     "Key {name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the key can only be recovered or purged."
@@ -214,7 +214,7 @@ pub fn update(
     let (rec, kv) = ctx
         .shared
         .store
-        .write(|st| -> Result<(KeyRecord, KeyVersion), KvError> {
+        .try_write(|st| -> Result<(KeyRecord, KeyVersion), KvError> {
             let rec = st
                 .table_mut::<KeyRecord>()
                 .get_mut(&id)

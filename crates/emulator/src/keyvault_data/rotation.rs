@@ -43,7 +43,7 @@ pub fn rotation_policy(
             let stored = o.clone();
             ctx.shared
                 .store
-                .write(|st| -> Result<(), KvError> {
+                .try_write(|st| -> Result<(), KvError> {
                     let rec = st.table_mut::<KeyRecord>().get_mut(&id).filter(|r| r.deleted.is_none()).ok_or_else(|| key_not_found(name))?;
                     rec.rotation_policy = Some(stored);
                     Ok(())

@@ -242,23 +242,26 @@ pub fn vault(ctx: &Ctx, claims: &Claims, sub: &str, rg_in: &str, name: &str) -> 
                 .cloned()
                 .unwrap_or_default();
             let tags = opt_tags(&body)?;
-            let v = ctx.shared.store.write(|st| -> Result<Vault, ArmError> {
-                let cur = match st.table::<Vault>().get(&key) {
-                    Some(v) if v.deleted.is_none() && same_place(v) => v.clone(),
-                    _ => return Err(vault_not_found(&rg, name)),
-                };
-                let new_props = apply_props(&props, Some(&cur.props), false)?;
-                let v = st
-                    .table_mut::<Vault>()
-                    .get_mut(&key)
-                    .ok_or_else(|| vault_not_found(&rg, name))?;
-                v.props = new_props;
-                if let Some(t) = tags {
-                    v.tags = t;
-                }
-                v.updated = ctx.shared.clock.now_secs();
-                Ok(v.clone())
-            })??;
+            let v = ctx
+                .shared
+                .store
+                .try_write(|st| -> Result<Vault, ArmError> {
+                    let cur = match st.table::<Vault>().get(&key) {
+                        Some(v) if v.deleted.is_none() && same_place(v) => v.clone(),
+                        _ => return Err(vault_not_found(&rg, name)),
+                    };
+                    let new_props = apply_props(&props, Some(&cur.props), false)?;
+                    let v = st
+                        .table_mut::<Vault>()
+                        .get_mut(&key)
+                        .ok_or_else(|| vault_not_found(&rg, name))?;
+                    v.props = new_props;
+                    if let Some(t) = tags {
+                        v.tags = t;
+                    }
+                    v.updated = ctx.shared.clock.now_secs();
+                    Ok(v.clone())
+                })??;
             Ok(reply::json(StatusCode::OK, &vault_json(&cfg, &v)))
         }
         _ => Err(crate::arm::resources::method_not_allowed(ctx)),
@@ -296,7 +299,7 @@ pub fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> ArmRe
     let key = name.to_ascii_lowercase();
     let cfg = ctx.shared.config.clone();
     let caller = claims.oid.clone();
-    let (created, v) = ctx.shared.store.write(|st| -> Result<(bool, Vault), ArmError> {
+    let (created, v) = ctx.shared.store.try_write(|st| -> Result<(bool, Vault), ArmError> {
         let existing = st.table::<Vault>().get(&key).cloned();
         let now = ctx.shared.clock.now_secs();
         match existing {
@@ -421,60 +424,63 @@ pub fn access_policies(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, kind: &str
     let policies = parse_policies(arr)?;
     let key = name.to_ascii_lowercase();
     let rg = rg_in.to_owned();
-    let v = ctx.shared.store.write(|st| -> Result<Vault, ArmError> {
-        let v = st.table_mut::<Vault>().get_mut(&key).filter(|v| {
-            v.deleted.is_none()
-                && v.subscription.eq_ignore_ascii_case(sub)
-                && v.resource_group.eq_ignore_ascii_case(&rg)
-        });
-        let Some(v) = v else {
-            return Err(vault_not_found(&rg, name));
-        };
-        for p in &policies {
-            let pos = v.props.access_policies.iter().position(|e| {
-                e.object_id.eq_ignore_ascii_case(&p.object_id)
-                    && e.tenant_id.eq_ignore_ascii_case(&p.tenant_id)
-                    && e.application_id == p.application_id
+    let v = ctx
+        .shared
+        .store
+        .try_write(|st| -> Result<Vault, ArmError> {
+            let v = st.table_mut::<Vault>().get_mut(&key).filter(|v| {
+                v.deleted.is_none()
+                    && v.subscription.eq_ignore_ascii_case(sub)
+                    && v.resource_group.eq_ignore_ascii_case(&rg)
             });
-            match (kind, pos) {
-                ("add", Some(i)) => {
-                    let e = &mut v.props.access_policies[i].permissions;
-                    merge_perm_lists(&mut e.keys, &p.permissions.keys);
-                    merge_perm_lists(&mut e.secrets, &p.permissions.secrets);
-                    merge_perm_lists(&mut e.certificates, &p.permissions.certificates);
-                    merge_perm_lists(&mut e.storage, &p.permissions.storage);
-                }
-                ("add" | "replace", None) => v.props.access_policies.push(p.clone()),
-                ("replace", Some(i)) => {
-                    v.props.access_policies[i].permissions = p.permissions.clone()
-                }
-                ("remove", Some(i)) => {
-                    let e = &mut v.props.access_policies[i].permissions;
-                    let all_given = p.permissions == Permissions::default();
-                    remove_perm_list(&mut e.keys, &p.permissions.keys);
-                    remove_perm_list(&mut e.secrets, &p.permissions.secrets);
-                    remove_perm_list(&mut e.certificates, &p.permissions.certificates);
-                    remove_perm_list(&mut e.storage, &p.permissions.storage);
-                    let empty = e.keys.is_empty()
-                        && e.secrets.is_empty()
-                        && e.certificates.is_empty()
-                        && e.storage.is_empty();
-                    if empty || all_given {
-                        v.props.access_policies.remove(i);
+            let Some(v) = v else {
+                return Err(vault_not_found(&rg, name));
+            };
+            for p in &policies {
+                let pos = v.props.access_policies.iter().position(|e| {
+                    e.object_id.eq_ignore_ascii_case(&p.object_id)
+                        && e.tenant_id.eq_ignore_ascii_case(&p.tenant_id)
+                        && e.application_id == p.application_id
+                });
+                match (kind, pos) {
+                    ("add", Some(i)) => {
+                        let e = &mut v.props.access_policies[i].permissions;
+                        merge_perm_lists(&mut e.keys, &p.permissions.keys);
+                        merge_perm_lists(&mut e.secrets, &p.permissions.secrets);
+                        merge_perm_lists(&mut e.certificates, &p.permissions.certificates);
+                        merge_perm_lists(&mut e.storage, &p.permissions.storage);
                     }
+                    ("add" | "replace", None) => v.props.access_policies.push(p.clone()),
+                    ("replace", Some(i)) => {
+                        v.props.access_policies[i].permissions = p.permissions.clone()
+                    }
+                    ("remove", Some(i)) => {
+                        let e = &mut v.props.access_policies[i].permissions;
+                        let all_given = p.permissions == Permissions::default();
+                        remove_perm_list(&mut e.keys, &p.permissions.keys);
+                        remove_perm_list(&mut e.secrets, &p.permissions.secrets);
+                        remove_perm_list(&mut e.certificates, &p.permissions.certificates);
+                        remove_perm_list(&mut e.storage, &p.permissions.storage);
+                        let empty = e.keys.is_empty()
+                            && e.secrets.is_empty()
+                            && e.certificates.is_empty()
+                            && e.storage.is_empty();
+                        if empty || all_given {
+                            v.props.access_policies.remove(i);
+                        }
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
-        }
-        if v.props.access_policies.len() > 1024 {
-            return Err(ArmError::bad(
-                "AccessPolicyLimitExceeded",
-                "A vault can have at most 1024 access policies.",
-            ));
-        }
-        v.updated = ctx.shared.clock.now_secs();
-        Ok(v.clone())
-    })??;
+            if v.props.access_policies.len() > 1024 {
+                return Err(ArmError::bad(
+                    "AccessPolicyLimitExceeded",
+                    "A vault can have at most 1024 access policies.",
+                ));
+            }
+            v.updated = ctx.shared.clock.now_secs();
+            Ok(v.clone())
+        })??;
     Ok(reply::json(
         StatusCode::OK,
         &json!({

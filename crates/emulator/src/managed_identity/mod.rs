@@ -171,7 +171,7 @@ fn one(ctx: &Ctx, sub: &str, rg_in: &str, name: &str) -> ArmResult {
             let tags = opt_tags(&body)?;
             let is_put = ctx.method == Method::PUT;
             let tenant = ctx.shared.config.tenant().to_owned();
-            let (created, i) = ctx.shared.store.write(|st| {
+            let (created, i) = ctx.shared.store.try_write(|st| {
                 if let Some(existing) = st.table_mut::<UserAssignedIdentity>().get_mut(&key) {
                     if let Some(t) = tags {
                         existing.tags = t;

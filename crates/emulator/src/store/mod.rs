@@ -2,11 +2,16 @@
 //! backed by redb.
 //!
 //! Each service keeps its records in a [`Table`] it registers with [`Schema::table`]. A write
-//! goes through [`Store::write`]: the closure mutates the tables, every touched row is marked
-//! dirty, and before the closure's result is handed back (and so before the HTTP response is
-//! sent) the dirty rows are written to redb in **one** write transaction. A crash therefore
-//! never loses an acknowledged write. Without a state directory the store is purely in memory.
-//! The store knows no service: the router's schema lists the tables.
+//! is a transaction: [`Store::try_write`]'s closure mutates the tables, each table remembers the
+//! rows it touched and their values from before, and then
+//! - the closure returned `Ok`: before its result is handed back (and so before the HTTP
+//!   response is sent) the touched rows are written to redb in **one** write transaction, so a
+//!   crash never loses an acknowledged write;
+//! - the closure returned `Err` (a refused request), panicked, or redb failed: every touched row
+//!   gets its value from before, in memory and so on disk — a refused request changes nothing.
+//!
+//! [`Store::write`] is the same for a closure that cannot refuse. Without a state directory the
+//! store is purely in memory. The store knows no service: the router's schema lists the tables.
 
 mod table;
 mod tables;
@@ -111,10 +116,32 @@ impl Store {
         f(&guard)
     }
 
-    /// Runs a mutating closure and commits every row it touched in one transaction.
+    /// Runs a mutating closure that cannot refuse and commits every row it touched in one
+    /// transaction (a closure that returns a `Result` goes through [`Store::try_write`]).
     pub fn write<R>(&self, f: impl FnOnce(&mut Tables) -> R) -> Result<R, StoreError> {
+        debug_assert!(
+            !std::any::type_name::<R>().starts_with("core::result::Result<"),
+            "a write whose closure can refuse goes through try_write, which rolls a refusal back"
+        );
         let mut guard = self.lock();
-        let out = f(&mut guard);
+        let out = run_or_roll_back(&mut guard, f);
+        self.commit(&mut guard)?;
+        Ok(out)
+    }
+
+    /// Runs a mutating closure: on `Ok` every row it touched is committed in one transaction, on
+    /// `Err` every row it touched gets its value from before (nothing of a refused request is
+    /// kept, in memory or on disk).
+    pub fn try_write<T, E>(
+        &self,
+        f: impl FnOnce(&mut Tables) -> Result<T, E>,
+    ) -> Result<Result<T, E>, StoreError> {
+        let mut guard = self.lock();
+        let out = run_or_roll_back(&mut guard, f);
+        if out.is_err() {
+            guard.roll_back();
+            return Ok(out);
+        }
         self.commit(&mut guard)?;
         Ok(out)
     }
@@ -129,17 +156,22 @@ impl Store {
         self.commit(&mut guard)
     }
 
+    /// Persists the touched rows; when that fails they are rolled back, so memory and disk
+    /// agree.
     fn commit(&self, state: &mut Tables) -> Result<(), StoreError> {
-        let mut changes = Vec::new();
-        for t in state.all_mut() {
-            let dirty = t.take_dirty()?;
-            if !dirty.is_empty() {
-                changes.push((t.name(), dirty));
-            }
+        let written = self.persist(state);
+        match &written {
+            Ok(()) => state.settle(),
+            Err(_) => state.roll_back(),
         }
+        written
+    }
+
+    fn persist(&self, state: &Tables) -> Result<(), StoreError> {
         let Some(db) = &self.db else {
             return Ok(());
         };
+        let changes = state.pending()?;
         if changes.is_empty() {
             return Ok(());
         }
@@ -162,3 +194,18 @@ impl Store {
         Ok(())
     }
 }
+
+/// Runs `f`; if it panics, the rows it touched get their values from before and the panic goes
+/// on (so a panicking handler leaves nothing half-written behind).
+fn run_or_roll_back<R>(state: &mut Tables, f: impl FnOnce(&mut Tables) -> R) -> R {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut *state))) {
+        Ok(out) => out,
+        Err(panic) => {
+            state.roll_back();
+            std::panic::resume_unwind(panic)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

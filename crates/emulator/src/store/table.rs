@@ -1,8 +1,9 @@
-//! One table of records: [`Record`] (what a row is), [`Table`] (rows by key, with the set of rows
-//! changed since the last commit) and [`AnyTable`], the object-safe view the store persists.
+//! One table of records: [`Record`] (what a row is), [`Table`] (rows by key, with each row's value
+//! before the write in progress touched it) and [`AnyTable`], the object-safe view the store
+//! persists and rolls back.
 
 use std::any::Any;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -19,23 +20,33 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Send + 'static {
     }
 }
 
-/// One table of rows keyed by a string, remembering which rows changed since the last commit.
+/// One table of rows keyed by a string. Every row touched since the last commit keeps its value
+/// from before (`None`: it did not exist), so the write can be committed (those rows persisted)
+/// or rolled back (those values restored).
 #[derive(Debug, Clone)]
 pub struct Table<T> {
     rows: BTreeMap<String, T>,
-    dirty: BTreeSet<String>,
+    before: BTreeMap<String, Option<T>>,
 }
 
 impl<T> Default for Table<T> {
     fn default() -> Self {
         Self {
             rows: BTreeMap::new(),
-            dirty: BTreeSet::new(),
+            before: BTreeMap::new(),
         }
     }
 }
 
 impl<T: Record> Table<T> {
+    /// Remembers `key`'s value before its first change in this write.
+    fn touch(&mut self, key: &str) {
+        if !self.before.contains_key(key) {
+            self.before
+                .insert(key.to_owned(), self.rows.get(key).cloned());
+        }
+    }
+
     /// Returns the row stored under `key`.
     pub fn get(&self, key: &str) -> Option<&T> {
         self.rows.get(key)
@@ -43,25 +54,27 @@ impl<T: Record> Table<T> {
 
     /// Returns the row stored under `key` for modification (the row is persisted on commit).
     pub fn get_mut(&mut self, key: &str) -> Option<&mut T> {
-        let row = self.rows.get_mut(key)?;
-        self.dirty.insert(key.to_owned());
-        Some(row)
+        if !self.rows.contains_key(key) {
+            return None;
+        }
+        self.touch(key);
+        self.rows.get_mut(key)
     }
 
     /// Inserts or replaces a row.
     pub fn insert(&mut self, key: impl Into<String>, value: T) -> Option<T> {
         let key = key.into();
-        self.dirty.insert(key.clone());
+        self.touch(&key);
         self.rows.insert(key, value)
     }
 
     /// Removes a row.
     pub fn remove(&mut self, key: &str) -> Option<T> {
-        let old = self.rows.remove(key);
-        if old.is_some() {
-            self.dirty.insert(key.to_owned());
+        if !self.rows.contains_key(key) {
+            return None;
         }
-        old
+        self.touch(key);
+        self.rows.remove(key)
     }
 
     /// Whether a row exists under `key`.
@@ -99,7 +112,12 @@ pub(crate) type DirtyRows = Vec<(String, Option<Vec<u8>>)>;
 /// Object-safe view of a table used by the persistence layer, the dump and the typed lookup.
 pub(crate) trait AnyTable: Send {
     fn name(&self) -> &'static str;
-    fn take_dirty(&mut self) -> Result<DirtyRows, serde_json::Error>;
+    /// The rows touched since the last commit, as they are now.
+    fn pending(&self) -> Result<DirtyRows, serde_json::Error>;
+    /// Forgets the values from before: the touched rows are committed.
+    fn settle(&mut self);
+    /// Restores every row touched since the last commit to its value from before.
+    fn roll_back(&mut self);
     fn load(&mut self, key: &str, bytes: &[u8]) -> Result<(), serde_json::Error>;
     fn clear_all(&mut self);
     fn dump(&self) -> serde_json::Value;
@@ -112,17 +130,29 @@ impl<T: Record> AnyTable for Table<T> {
         T::TABLE
     }
 
-    fn take_dirty(&mut self) -> Result<DirtyRows, serde_json::Error> {
-        let keys = std::mem::take(&mut self.dirty);
-        let mut out = Vec::with_capacity(keys.len());
-        for k in keys {
-            let bytes = match self.rows.get(&k) {
+    fn pending(&self) -> Result<DirtyRows, serde_json::Error> {
+        let mut out = Vec::with_capacity(self.before.len());
+        for k in self.before.keys() {
+            let bytes = match self.rows.get(k) {
                 Some(v) => Some(serde_json::to_vec(v)?),
                 None => None,
             };
-            out.push((k, bytes));
+            out.push((k.clone(), bytes));
         }
         Ok(out)
+    }
+
+    fn settle(&mut self) {
+        self.before.clear();
+    }
+
+    fn roll_back(&mut self) {
+        for (k, old) in std::mem::take(&mut self.before) {
+            match old {
+                Some(v) => self.rows.insert(k, v),
+                None => self.rows.remove(&k),
+            };
+        }
     }
 
     fn load(&mut self, key: &str, bytes: &[u8]) -> Result<(), serde_json::Error> {
@@ -132,9 +162,9 @@ impl<T: Record> AnyTable for Table<T> {
     }
 
     fn clear_all(&mut self) {
-        let keys: Vec<String> = self.rows.keys().cloned().collect();
-        self.rows.clear();
-        self.dirty.extend(keys);
+        for (k, v) in std::mem::take(&mut self.rows) {
+            self.before.entry(k).or_insert(Some(v));
+        }
     }
 
     fn dump(&self) -> serde_json::Value {

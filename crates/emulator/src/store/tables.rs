@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::table::{AnyTable, Record, Table};
+use super::table::{AnyTable, DirtyRows, Record, Table};
 
 /// The tables to create, as each service registers them (see the router's `schema`).
 #[derive(Default)]
@@ -76,6 +76,28 @@ impl Tables {
 
     pub(crate) fn all_mut(&mut self) -> impl Iterator<Item = &mut Box<dyn AnyTable>> {
         self.tables.values_mut()
+    }
+
+    /// Every touched row of every table, as it is now: `(table, rows)` for tables with changes.
+    pub(crate) fn pending(&self) -> Result<Vec<(&'static str, DirtyRows)>, serde_json::Error> {
+        let mut out = Vec::new();
+        for (name, t) in &self.tables {
+            let rows = t.pending()?;
+            if !rows.is_empty() {
+                out.push((*name, rows));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Commits in memory: every table forgets its values from before.
+    pub(crate) fn settle(&mut self) {
+        self.tables.values_mut().for_each(|t| t.settle());
+    }
+
+    /// Every touched row of every table gets its value from before.
+    pub(crate) fn roll_back(&mut self) {
+        self.tables.values_mut().for_each(|t| t.roll_back());
     }
 
     /// Serialises every table for the admin dump (secrets redacted).

@@ -14,6 +14,7 @@ mod keyvault;
 mod misc;
 mod persistence;
 mod robustness;
+mod rollback;
 mod sdk;
 mod tidy;
 mod transport;
