@@ -116,6 +116,8 @@ impl Admin {
         let shared = &self.frontend.shared;
         let ids = shared.config.ids.clone();
         let offset = shared.clock.offset_ms();
+        // A running deployment must not go on writing into the fresh state.
+        shared.background.abort_all();
         shared.store.reset(|st| {
             st.table_mut::<PersistedConfig>()
                 .insert("config", ids.clone());

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method};
 use serde_json::Value;
 
+use crate::background::BackgroundTasks;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::entra::tokens::TokenService;
@@ -27,6 +28,8 @@ pub struct Shared {
     pub clock: Clock,
     /// How long the services make clients wait.
     pub timing: Timing,
+    /// Work going on after its request was answered (running deployments).
+    pub background: BackgroundTasks,
 }
 
 impl std::fmt::Debug for Shared {
@@ -168,6 +171,11 @@ impl Ctx {
     /// A request header as a string.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body of a request made inside the emulator, as the value it was given.
+    pub fn in_process_body(&self) -> Option<&Value> {
+        self.json.as_ref()
     }
 
     /// The JSON body: the value of an in-process request, or the parsed bytes (a message for

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::admin::Admin;
+use crate::background::BackgroundTasks;
 use crate::clock::Clock;
 use crate::config::{Config, RequestedIds};
 use crate::context::Shared;
@@ -136,6 +137,7 @@ pub struct RunningEmulator {
     proxy_task: Option<tokio::task::JoinHandle<()>>,
     temp_dir: Option<PathBuf>,
     admin: Admin,
+    shared: Arc<Shared>,
 }
 
 impl std::fmt::Debug for RunningEmulator {
@@ -169,12 +171,15 @@ impl RunningEmulator {
             p.abort();
         }
         self.serving.graceful_shutdown().await;
+        // A deployment still running stops here; the next start marks it failed.
+        self.shared.background.stop_all().await;
     }
 }
 
 impl Drop for RunningEmulator {
     fn drop(&mut self) {
         self.serving.abort();
+        self.shared.background.abort_all();
         if let Some(p) = &self.proxy_task {
             p.abort();
         }
@@ -221,6 +226,8 @@ impl Emulator {
             None => Store::in_memory(&schema),
         };
         let clock = Clock::with_offset_ms(crate::config::clock_offset_ms(&store));
+        // Work a previous process left half done (a deployment it was running) is over.
+        crate::router::after_restart(&store, clock.now_ms())?;
         let ids = crate::graph::directory::ensure_seeded(
             &store,
             &RequestedIds {
@@ -293,6 +300,7 @@ impl Emulator {
             tokens,
             clock,
             timing: Timing::default(),
+            background: BackgroundTasks::default(),
         });
         let frontend = Arc::new(Frontend {
             shared,
@@ -329,6 +337,7 @@ impl Emulator {
             serving,
             proxy_task,
             temp_dir,
+            shared: frontend.shared.clone(),
             admin: Admin::new(frontend),
         })
     }

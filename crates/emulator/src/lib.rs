@@ -61,6 +61,7 @@ pub(crate) mod aci;
 pub(crate) mod admin;
 pub(crate) mod arm;
 pub(crate) mod authorization;
+pub(crate) mod background;
 pub(crate) mod clock;
 pub(crate) mod config;
 pub(crate) mod context;

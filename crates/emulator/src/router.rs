@@ -90,6 +90,9 @@ pub async fn route(ctx: &Ctx, service: Service, vault: Option<&str>) -> Reply {
 /// The ARM routes, for a template deployment's in-process resource requests.
 struct ArmRouter;
 
+/// The ARM routes as deployments see them (a deployment runs on after its PUT is answered).
+static ARM_ROUTER: ArmRouter = ArmRouter;
+
 impl ResourceRouter for ArmRouter {
     fn route<'a>(
         &'a self,
@@ -99,6 +102,15 @@ impl ResourceRouter for ArmRouter {
     ) -> futures::future::BoxFuture<'a, Reply> {
         Box::pin(async move { finish(arm_route(ctx, claims, lc).await) })
     }
+}
+
+/// Settles what a previous process left half done: each service marks its interrupted work
+/// (deployments left `Running`) as failed.
+pub fn after_restart(
+    store: &crate::store::Store,
+    now_ms: i64,
+) -> Result<(), crate::store::StoreError> {
+    store.write(|st| deployments::records::fail_interrupted(st, now_ms))
 }
 
 /// Handles an ARM request.
@@ -217,7 +229,7 @@ async fn provider(
         }
         "microsoft.containerinstance" => aci::handlers::handle(ctx, sub, rg, tail, orig).await,
         "microsoft.resources" if tail.first() == Some(&"deployments") => {
-            deployments::handlers::handle(ctx, claims, sub, rg, tail, orig, &ArmRouter).await
+            deployments::handlers::handle(ctx, claims, sub, rg, tail, orig, &ARM_ROUTER).await
         }
         _ => Err(ArmError::bad(
             "InvalidResourceNamespace",

@@ -84,7 +84,24 @@ pub fn start(
     op
 }
 
-/// Changes an operation's outcome (e.g. a provider learns it failed), finishing it now.
+/// Records an operation whose end is not known yet: `InProgress` until [`finish`] settles it.
+pub fn start_open(st: &mut Tables, subscription: &str, resource_id: &str, now: i64) -> Operation {
+    let op = Operation {
+        id: uuid::Uuid::new_v4().to_string(),
+        subscription: subscription.to_owned(),
+        resource_id: resource_id.to_owned(),
+        start_ms: now,
+        done_at_ms: i64::MAX,
+        final_status: "InProgress".to_owned(),
+        error: None,
+    };
+    st.table_mut::<Operation>()
+        .insert(op.id.clone(), op.clone());
+    op
+}
+
+/// Changes an operation's outcome (e.g. a provider learns it failed), finishing it at `now_ms`
+/// (or earlier, if it was due earlier).
 pub fn finish(st: &mut Tables, id: &str, final_status: &str, error: Option<Value>, now_ms: i64) {
     if let Some(op) = st.table_mut::<Operation>().get_mut(id) {
         op.final_status = final_status.to_owned();
@@ -128,11 +145,12 @@ fn not_found(id: &str) -> ArmError {
     )
 }
 
-/// `Retry-After: 1` (never 0), and `x-ms-retry-after-ms` with the time left, so clients that
-/// read it poll when the operation is done rather than a whole second later.
+/// `Retry-After: 1` (never 0), and `x-ms-retry-after-ms` with the time left (at most a second),
+/// so clients that read it poll when the operation is done rather than a whole second later.
 fn set_poll_delay(r: &mut Reply, op: &Operation, now_ms: i64) {
     reply::set_header(r, "retry-after", "1");
-    let left = (op.done_at_ms - now_ms).max(1);
+    // An operation whose end is not known yet (`done_at_ms` = i64::MAX) is polled each second.
+    let left = (op.done_at_ms.saturating_sub(now_ms)).clamp(1, 1000);
     reply::set_header(r, "x-ms-retry-after-ms", &left.to_string());
 }
 

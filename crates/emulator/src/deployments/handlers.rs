@@ -41,7 +41,7 @@ pub async fn handle(
     rg: Option<&str>,
     tail: &[&str],
     orig: &[String],
-    routes: &dyn ResourceRouter,
+    routes: &'static dyn ResourceRouter,
 ) -> ArmResult {
     let Some(rg_in) = rg else {
         return Err(ArmError::new(

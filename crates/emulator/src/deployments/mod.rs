@@ -1,12 +1,16 @@
 //! Microsoft.Resources/deployments at resource-group scope: template deployments.
 //!
-//! - `PUT …/resourcegroups/{rg}/providers/Microsoft.Resources/deployments/{name}` runs the
-//!   template (the `aci_cmk_arm_template` engine) inside the request: each resource goes through the same
-//!   ARM routing as a direct request (the private `arm::route`, with the caller's claims), so the same
+//! - `PUT …/resourcegroups/{rg}/providers/Microsoft.Resources/deployments/{name}` validates
+//!   the request, records the deployment `Running` with an operation to poll and answers 201
+//!   `Accepted` with `Azure-AsyncOperation` and `Location` at once; the template (the
+//!   `aci_cmk_arm_template` engine) then runs as a background task, independent of the request
+//!   (a client that hangs up does not stop it): each resource goes through the same ARM routing
+//!   as a direct request (the router's `ResourceRouter`, with the caller's claims), so the same
 //!   validation and CMK rules apply; a long-running sub-PUT is followed in-process through its
-//!   [`super::lro`] operation. The answer is 201 `Accepted` with `Azure-AsyncOperation` and
-//!   `Location`; the deployment (and its operation) shows `Running` for
-//!   [`COMPLETION_DELAY_MS`], then its terminal state.
+//!   operation. The terminal state shows [`records::COMPLETION_DELAY_MS`] after the run ends.
+//!   `POST …/cancel` stops the run before its next resource; a panic fails the deployment; a
+//!   deployment a stopped emulator left `Running` is `Failed` when the emulator starts again
+//!   ([`records::fail_interrupted`]).
 //! - `GET`/`HEAD`/`DELETE` the deployment, list (`$filter=provisioningState eq 'X'`, `$top`),
 //!   `POST …/validate`, `POST …/cancel`, and the deployment operations
 //!   (`GET /subscriptions/{sub}/resourcegroups/{rg}/deployments/{name}/operations[/{id}]`,
@@ -23,3 +27,6 @@ pub mod records;
 pub mod render;
 pub mod request;
 pub mod run;
+
+#[cfg(test)]
+mod tests;

@@ -151,3 +151,33 @@ pub fn active_conflict(d: &Deployment, verb: &str) -> ArmError {
 pub fn register_tables(schema: &mut crate::store::Schema) {
     schema.table::<Deployment>();
 }
+
+/// The error of a deployment whose run was cut short by the emulator stopping.
+pub fn interrupted_error() -> Value {
+    serde_json::json!({
+        "code": "DeploymentFailed",
+        "message": "The deployment was interrupted: the emulator stopped while it was running. Deploy it again.",
+        "details": [{"code": "DeploymentInterrupted", "message": "The emulator stopped while this deployment was running."}],
+    })
+}
+
+/// Marks every deployment a previous process left `Running` as `Failed` (its run is gone), and
+/// finishes its operation, so it can be re-deployed, deleted and polled to an end.
+pub fn fail_interrupted(st: &mut Tables, now_ms: i64) {
+    let running: Vec<String> = st
+        .table::<Deployment>()
+        .iter()
+        .filter(|(_, d)| d.state == "Running")
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in running {
+        let Some(d) = st.table_mut::<Deployment>().get_mut(&k) else {
+            continue;
+        };
+        d.state = "Failed".to_owned();
+        d.error = Some(interrupted_error());
+        d.done_at_ms = now_ms;
+        let lro_id = d.lro_id.clone();
+        crate::arm::lro::finish(st, &lro_id, "Failed", Some(interrupted_error()), now_ms);
+    }
+}

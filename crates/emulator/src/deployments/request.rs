@@ -78,7 +78,10 @@ pub fn lenient_json(body: &[u8]) -> Result<Value, ArmError> {
 }
 
 pub fn parse_request(ctx: &Ctx) -> Result<Request, ArmError> {
-    let body = lenient_json(&ctx.body)?;
+    let body = match ctx.in_process_body() {
+        Some(v) => v.clone(),
+        None => lenient_json(&ctx.body)?,
+    };
     let Value::Object(body) = body else {
         return Err(ArmError::bad(
             "InvalidRequestContent",

@@ -2,9 +2,7 @@
 //! the ARM routes in process (the router hands itself in as a [`ResourceRouter`]), with the
 //! deployer's claims, so the same validation and CMK rules apply as to a direct request.
 
-use super::records::{
-    COMPLETION_DELAY_MS, Deployment, DeploymentOperation, active_conflict, key, not_found,
-};
+use super::records::{COMPLETION_DELAY_MS, Deployment, DeploymentOperation, active_conflict, key};
 use super::render::{deployment_id, deployment_json, status_name};
 use super::request::{
     correlation_id, invalid_name, parse_request, scope_for, template_error, template_hash,
@@ -18,16 +16,21 @@ use crate::entra::tokens::Claims;
 use crate::reply;
 use crate::reply::Reply;
 use aci_cmk_arm_template::Engine;
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
+use std::panic::AssertUnwindSafe;
 
 pub const DEPLOYMENT_FAILED: &str = "At least one resource deployment operation failed. Please list deployment operations for details.";
 
+/// `PUT …/deployments/{name}`: validates the request, records the deployment `Running` with an
+/// operation to poll, answers 201/200 at once and runs the template in the background (as ARM
+/// does), independent of the request: a client that hangs up does not stop it.
 pub async fn put(
     ctx: &Ctx,
     claims: &Claims,
-    routes: &dyn ResourceRouter,
+    routes: &'static dyn ResourceRouter,
     sub: &str,
     rg: &str,
     name: &str,
@@ -37,12 +40,11 @@ pub async fn put(
     }
     let req = parse_request(ctx)?;
     let scope = scope_for(ctx, sub, rg, name)?;
-    let mut engine =
-        Engine::prepare(&req.template, &req.parameters, scope).map_err(template_error)?;
+    let engine = Engine::prepare(&req.template, &req.parameters, scope).map_err(template_error)?;
     let k = key(sub, rg, name);
     let id = deployment_id(sub, rg, name);
     let start = ctx.shared.clock.now_ms();
-    let record = Deployment {
+    let mut record = Deployment {
         id: id.clone(),
         subscription: sub.to_owned(),
         resource_group: rg.to_owned(),
@@ -64,92 +66,42 @@ pub async fn put(
         lro_id: String::new(),
         tags: req.tags.clone(),
     };
-    let existed = ctx
-        .shared
-        .store
-        .try_write(|st| -> Result<bool, ArmError> {
-            let existed = match st.table::<Deployment>().get(&k) {
-                Some(d) if d.visible_state(ctx.shared.clock.now_ms()) == "Running" => {
-                    return Err(active_conflict(d, "edit or replace"));
-                }
-                Some(_) => true,
-                None => false,
-            };
-            st.table_mut::<Deployment>().insert(k.clone(), record);
-            Ok(existed)
-        })??;
-
-    // Resources outside the template that reference() reads.
-    let externals: Vec<(String, Option<String>)> = engine.external_references().to_vec();
-    for (target, api) in externals {
-        let Some(api) = api else { continue };
-        let r = sub_request(ctx, claims, routes, Method::GET, &target, &api, None).await;
-        if r.status == StatusCode::OK {
-            engine.set_external(&target, r.body);
-        }
-    }
-
-    let (operations, output_resources, failed, canceled) =
-        run(ctx, claims, routes, &k, &mut engine).await;
-    let (state, error, outputs) = if canceled {
-        ("Canceled", None, None)
-    } else if !failed.is_empty() {
-        let details: Vec<Value> = failed
-            .iter()
-            .map(|e| json!({"code": e["code"], "message": e["message"]}))
-            .collect();
-        (
-            "Failed",
-            Some(
-                json!({"code": "DeploymentFailed", "message": DEPLOYMENT_FAILED, "details": details}),
-            ),
-            None,
-        )
-    } else {
-        match engine.outputs() {
-            Ok(o) => ("Succeeded", None, Some(Value::Object(o))),
-            Err(e) => (
-                "Failed",
-                Some(
-                    json!({"code": "DeploymentOutputEvaluationFailed", "message": "Unable to evaluate template outputs. Please see error details and deployment operations.", "details": [{"code": e.code, "message": e.message}]}),
-                ),
-                None,
-            ),
-        }
-    };
-    let done = ctx.shared.clock.now_ms() + COMPLETION_DELAY_MS;
-    let (d, op) =
+    let (existed, op) =
         ctx.shared
             .store
-            .try_write(|st| -> Result<(Deployment, lro::Operation), ArmError> {
-                let op = lro::start(
-                    st,
-                    sub,
-                    &id,
-                    COMPLETION_DELAY_MS,
-                    state,
-                    error.clone(),
-                    ctx.shared.clock.now_ms(),
-                );
-                let d = st
-                    .table_mut::<Deployment>()
-                    .get_mut(&k)
-                    .ok_or_else(|| not_found(rg, name))?;
-                let canceled_late = d.cancel_requested;
-                d.state = if canceled_late { "Canceled" } else { state }.to_owned();
-                d.error = if canceled_late { None } else { error.clone() };
-                d.outputs = if canceled_late { None } else { outputs.clone() };
-                d.done_at_ms = done;
-                d.operations = operations;
-                d.output_resources = output_resources;
-                d.lro_id = op.id.clone();
-                let d = d.clone();
-                if canceled_late {
-                    lro::finish(st, &op.id, "Canceled", None, ctx.shared.clock.now_ms());
-                }
-                Ok((d, op))
+            .try_write(|st| -> Result<(bool, Operation), ArmError> {
+                let existed = match st.table::<Deployment>().get(&k) {
+                    Some(d) if d.visible_state(ctx.shared.clock.now_ms()) == "Running" => {
+                        return Err(active_conflict(d, "edit or replace"));
+                    }
+                    Some(_) => true,
+                    None => false,
+                };
+                let op = lro::start_open(st, sub, &id, start);
+                record.lro_id = op.id.clone();
+                st.table_mut::<Deployment>()
+                    .insert(k.clone(), record.clone());
+                Ok((existed, op))
             })??;
-    let mut body = deployment_json(&d, ctx.shared.clock.now_ms());
+
+    let run = Run {
+        ctx: Ctx::internal(
+            ctx.shared.clone(),
+            Method::PUT,
+            ctx.host.clone(),
+            ctx.path.clone(),
+            Vec::new(),
+            None,
+            ctx.peer,
+        ),
+        claims: claims.clone(),
+        routes,
+        key: k,
+        lro_id: op.id.clone(),
+    };
+    ctx.shared.background.spawn(run.execute(engine));
+
+    let mut body = deployment_json(&record, ctx.shared.clock.now_ms());
     body["properties"]["provisioningState"] = json!("Accepted");
     let mut r = reply::json(
         if existed {
@@ -160,9 +112,141 @@ pub async fn put(
         &body,
     );
     lro::add_polling_headers(&mut r, &ctx.shared.config, &op);
-    let remaining = (d.done_at_ms - ctx.shared.clock.now_ms()).clamp(1, COMPLETION_DELAY_MS);
-    reply::set_header(&mut r, "x-ms-retry-after-ms", &remaining.to_string());
+    reply::set_header(
+        &mut r,
+        "x-ms-retry-after-ms",
+        &COMPLETION_DELAY_MS.to_string(),
+    );
     Ok(r)
+}
+
+/// A deployment running in the background: its own request context (no connection behind
+/// it), the deployer's claims, the ARM routes, and the records it settles.
+struct Run {
+    ctx: Ctx,
+    claims: Claims,
+    routes: &'static dyn ResourceRouter,
+    key: String,
+    lro_id: String,
+}
+
+impl Run {
+    /// Deploys the template and records the outcome; a panic in the engine or a provider fails
+    /// the deployment instead of leaving it `Running`.
+    async fn execute(self, engine: Engine) {
+        let outcome = AssertUnwindSafe(self.deploy(engine)).catch_unwind().await;
+        let outcome = outcome.unwrap_or_else(|_| Outcome::failed(json!({
+            "code": "InternalServerError",
+            "message": "The deployment failed with an internal error of the emulator (see its log).",
+        })));
+        self.settle(outcome);
+    }
+
+    async fn deploy(&self, mut engine: Engine) -> Outcome {
+        let (ctx, claims, routes) = (&self.ctx, &self.claims, self.routes);
+        // Resources outside the template that reference() reads.
+        let externals: Vec<(String, Option<String>)> = engine.external_references().to_vec();
+        for (target, api) in externals {
+            let Some(api) = api else { continue };
+            let r = sub_request(ctx, claims, routes, Method::GET, &target, &api, None).await;
+            if r.status == StatusCode::OK {
+                engine.set_external(&target, r.body);
+            }
+        }
+        let (operations, output_resources, failed, canceled) =
+            run(ctx, claims, routes, &self.key, &mut engine).await;
+        let mut outcome = if canceled {
+            Outcome::canceled()
+        } else if !failed.is_empty() {
+            let details: Vec<Value> = failed
+                .iter()
+                .map(|e| json!({"code": e["code"], "message": e["message"]}))
+                .collect();
+            Outcome::failed(
+                json!({"code": "DeploymentFailed", "message": DEPLOYMENT_FAILED, "details": details}),
+            )
+        } else {
+            match engine.outputs() {
+                Ok(o) => Outcome {
+                    state: "Succeeded",
+                    error: None,
+                    outputs: Some(Value::Object(o)),
+                    operations: Vec::new(),
+                    output_resources: Vec::new(),
+                },
+                Err(e) => Outcome::failed(
+                    json!({"code": "DeploymentOutputEvaluationFailed", "message": "Unable to evaluate template outputs. Please see error details and deployment operations.", "details": [{"code": e.code, "message": e.message}]}),
+                ),
+            }
+        };
+        outcome.operations = operations;
+        outcome.output_resources = output_resources;
+        outcome
+    }
+
+    /// Writes the terminal state (visible after [`COMPLETION_DELAY_MS`], so pollers see the
+    /// operation run) and finishes the operation. A cancel that arrived meanwhile wins; a
+    /// deployment deleted meanwhile (its resource group) is left alone.
+    fn settle(&self, outcome: Outcome) {
+        let shared = &self.ctx.shared;
+        let written = shared.store.write(|st| {
+            let now = shared.clock.now_ms();
+            let done = now + COMPLETION_DELAY_MS;
+            let Some(d) = st.table_mut::<Deployment>().get_mut(&self.key) else {
+                return;
+            };
+            let outcome = if d.cancel_requested {
+                Outcome {
+                    operations: outcome.operations,
+                    output_resources: outcome.output_resources,
+                    ..Outcome::canceled()
+                }
+            } else {
+                outcome
+            };
+            d.state = outcome.state.to_owned();
+            d.error = outcome.error.clone();
+            d.outputs = outcome.outputs;
+            d.done_at_ms = done;
+            d.operations = outcome.operations;
+            d.output_resources = outcome.output_resources;
+            lro::finish(st, &self.lro_id, outcome.state, outcome.error, done);
+        });
+        if let Err(e) = written {
+            tracing::error!(error = %e, deployment = %self.key, "recording the deployment's outcome failed");
+        }
+    }
+}
+
+/// How a deployment ended.
+struct Outcome {
+    state: &'static str,
+    error: Option<Value>,
+    outputs: Option<Value>,
+    operations: Vec<DeploymentOperation>,
+    output_resources: Vec<String>,
+}
+
+impl Outcome {
+    fn failed(error: Value) -> Self {
+        Self {
+            state: "Failed",
+            error: Some(error),
+            outputs: None,
+            operations: Vec::new(),
+            output_resources: Vec::new(),
+        }
+    }
+
+    fn canceled() -> Self {
+        Self {
+            state: "Canceled",
+            error: None,
+            outputs: None,
+            operations: Vec::new(),
+            output_resources: Vec::new(),
+        }
+    }
 }
 
 pub type RunResult = (Vec<DeploymentOperation>, Vec<String>, Vec<Value>, bool);
@@ -298,7 +382,8 @@ pub async fn deploy_one(
             let Some(op) = op else { break };
             let now = ctx.shared.clock.now_ms();
             if now < op.done_at_ms {
-                let wait = (op.done_at_ms - now).clamp(1, 60_000);
+                // Short naps, so a move of the emulator's clock is seen at once.
+                let wait = (op.done_at_ms - now).clamp(1, 100);
                 tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
                 continue;
             }

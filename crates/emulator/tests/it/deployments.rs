@@ -151,7 +151,7 @@ async fn deploys_identity_vault_and_access_policy_with_operations() {
     assert_eq!(p["outputs"]["password"], json!({"type": "SecureString"}));
     assert_eq!(
         p["outputs"]["vaultUri"]["value"],
-        json!(env.vault_url("kvdep1"))
+        json!(format!("{}/", env.vault_url("kvdep1")))
     );
     assert!(
         p["providers"].as_array().is_some_and(|a| a.len() == 2),
@@ -782,4 +782,193 @@ async fn utc_now_follows_the_emulators_clock() {
         .as_str()
         .expect("output");
     assert!(at.starts_with(&expected), "{at} is not on {expected}");
+}
+
+// ----- a deployment runs in the background -----
+
+/// A template of `n` plain container groups, deployed one after another.
+fn groups_template(n: usize) -> Value {
+    let resources: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({"type": "Microsoft.ContainerInstance/containerGroups", "apiVersion": "2023-05-01",
+                "name": format!("cg{i}"), "location": "[resourceGroup().location]",
+                "properties": {"osType": "Linux", "restartPolicy": "Never",
+                    "containers": [{"name": "app", "properties": {
+                        "image": "mcr.microsoft.com/azuredocs/aci-helloworld:latest",
+                        "resources": {"requests": {"cpu": 1, "memoryInGB": 1.5}}}}]}})
+        })
+        .collect();
+    json!({"properties": {"mode": "Incremental", "template": {
+        "$schema": SCHEMA, "contentVersion": "1.0.0.0", "resources": resources}}})
+}
+
+/// Each container group stays `Pending` for an hour of the emulator's clock, so a deployment of
+/// groups runs until the test moves the clock.
+async fn slow_provisioning(env: &Env) {
+    env.admin(
+        Method::PUT,
+        "/faults",
+        Some(&json!({"aci_provisioning_ms": 3_600_000})),
+    )
+    .await
+    .expect(200);
+}
+
+/// Polls the deployment (the run goes on in the background) until `done` holds.
+async fn wait_for(env: &Env, rg: &str, name: &str, done: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..3000 {
+        let g = env
+            .arm(Method::GET, &dep_path(env, rg, name), DEP_API, None)
+            .await;
+        if done(&g.body) {
+            return g.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the deployment never reached the expected state");
+}
+
+fn state(d: &Value) -> &str {
+    d["properties"]["provisioningState"].as_str().unwrap_or("")
+}
+
+fn groups_created(d: &Value) -> usize {
+    d["properties"]["outputResources"]
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
+#[tokio::test]
+async fn a_deployment_goes_on_after_its_client_hangs_up_and_a_cancel_stops_it() {
+    let env = Env::start().await;
+    env.create_rg("rg1").await;
+    slow_provisioning(&env).await;
+    // A client that gives up after 0.3 s: the PUT is answered before that, as ARM answers it.
+    let impatient = crate::common::client(env.emu.ca_cert_pem());
+    let t = env.arm_token().await;
+    let url = format!(
+        "{}{}?api-version={DEP_API}",
+        env.info.arm_endpoint,
+        dep_path(&env, "rg1", "six")
+    );
+    let r = impatient
+        .put(&url)
+        .bearer_auth(&t)
+        .json(&groups_template(6))
+        .timeout(std::time::Duration::from_millis(300))
+        .send()
+        .await
+        .expect("the PUT is answered at once");
+    assert_eq!(r.status(), 201);
+    drop(r);
+    // The run goes on: the first group is created and waits on the clock.
+    let cg0 = format!(
+        "/subscriptions/{}/resourceGroups/rg1/providers/Microsoft.ContainerInstance/containerGroups/cg0",
+        env.sub()
+    );
+    for _ in 0..3000 {
+        if env.arm(Method::GET, &cg0, "2023-05-01", None).await.status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let d = env
+        .arm(Method::GET, &dep_path(&env, "rg1", "six"), DEP_API, None)
+        .await;
+    assert_eq!(state(&d.body), "Running", "{}", d.body);
+    // Deleting a running deployment is refused; a cancel is taken.
+    env.arm(Method::DELETE, &dep_path(&env, "rg1", "six"), DEP_API, None)
+        .await
+        .expect_err(409, "DeploymentActive");
+    env.arm(
+        Method::POST,
+        &format!("{}/cancel", dep_path(&env, "rg1", "six")),
+        DEP_API,
+        None,
+    )
+    .await
+    .expect(204);
+    // The group being created finishes; the run stops before the next one.
+    env.advance(std::time::Duration::from_secs(3601));
+    let d = wait_for(&env, "rg1", "six", |d| state(d) != "Running").await;
+    assert_eq!(state(&d), "Canceled", "{d}");
+    assert_eq!(groups_created(&d), 1, "{d}");
+    let cg1 = cg0.replace("/cg0", "/cg1");
+    env.arm(Method::GET, &cg1, "2023-05-01", None)
+        .await
+        .expect(404);
+    // A canceled deployment can be deployed again, and runs to the end.
+    env.admin(Method::PUT, "/faults", Some(&json!({})))
+        .await
+        .expect(200);
+    env.arm(
+        Method::PUT,
+        &dep_path(&env, "rg1", "six"),
+        DEP_API,
+        Some(&groups_template(6)),
+    )
+    .await
+    .expect(200);
+    let d = wait_for(&env, "rg1", "six", |d| {
+        env.advance(std::time::Duration::from_millis(200));
+        state(d) != "Running"
+    })
+    .await;
+    assert_eq!(state(&d), "Succeeded", "{d}");
+    assert_eq!(groups_created(&d), 6, "{d}");
+}
+
+#[tokio::test]
+async fn a_deployment_a_stopped_emulator_left_running_is_failed_after_a_restart() {
+    let dir = std::env::temp_dir().join(format!("aci-cmk-emulator-test-{}", uuid::Uuid::new_v4()));
+    let opts = aci_cmk_emulator::EmulatorOptions {
+        state_dir: Some(dir.clone()),
+        ..Default::default()
+    };
+    {
+        let env = Env::start_with(opts.clone()).await;
+        env.create_rg("rg1").await;
+        slow_provisioning(&env).await;
+        env.arm(
+            Method::PUT,
+            &dep_path(&env, "rg1", "cut"),
+            DEP_API,
+            Some(&groups_template(2)),
+        )
+        .await
+        .expect(201);
+        let d = env
+            .arm(Method::GET, &dep_path(&env, "rg1", "cut"), DEP_API, None)
+            .await;
+        assert_eq!(state(&d.body), "Running");
+        env.emu.shutdown().await;
+    }
+    let env = Env::start_with(opts).await;
+    let d = env
+        .arm(Method::GET, &dep_path(&env, "rg1", "cut"), DEP_API, None)
+        .await;
+    assert_eq!(state(&d.body), "Failed", "{}", d.body);
+    assert_eq!(
+        d.body["properties"]["error"]["details"][0]["code"],
+        "DeploymentInterrupted"
+    );
+    // Neither re-deploying nor deleting is blocked by the interrupted run.
+    env.arm(
+        Method::PUT,
+        &dep_path(&env, "rg1", "cut"),
+        DEP_API,
+        Some(&groups_template(0)),
+    )
+    .await
+    .expect(200);
+    wait_for(&env, "rg1", "cut", |d| {
+        env.advance(std::time::Duration::from_millis(200));
+        state(d) == "Succeeded"
+    })
+    .await;
+    env.arm(Method::DELETE, &dep_path(&env, "rg1", "cut"), DEP_API, None)
+        .await
+        .expect(202);
+    drop(env);
+    let _ = std::fs::remove_dir_all(&dir);
 }
