@@ -132,7 +132,7 @@ pub fn authorize_and_unwrap(
     alg: &str,
     wrapped: &[u8],
 ) -> Result<Vec<u8>, KvError> {
-    let base = state.config.vault_uri(vault);
+    let base = state.config.vault_base_url(vault);
     crypto_op(
         state,
         caller,
@@ -159,7 +159,7 @@ pub fn get_public_key_and_wrap(
     alg: &str,
     plaintext: &[u8],
 ) -> Result<(String, Vec<u8>), KvError> {
-    let base = state.config.vault_uri(vault);
+    let base = state.config.vault_base_url(vault);
     let (pkcs8, kid) = authorized_key(
         state,
         caller,

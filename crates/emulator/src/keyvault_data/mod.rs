@@ -4,7 +4,8 @@
 //!
 //! [`records`] holds the key records; [`access`] decides who may do what; [`crypto`] does the
 //! RSA work; [`api`] is what other emulated services call in process; [`handlers`] routes the
-//! HTTP requests to [`keys`], [`deleted`], [`operations`] and [`rotation`], which read bodies
+//! HTTP requests to [`keys`], [`deleted`], [`operations`] and [`rotation`] (policies validated by
+//! [`rotation_policy`]), which read bodies
 //! with [`body`] and answer with [`render`].
 
 pub mod access;
@@ -18,6 +19,7 @@ pub mod operations;
 pub mod records;
 pub mod render;
 pub mod rotation;
+pub mod rotation_policy;
 
 #[cfg(test)]
 mod tests;

@@ -5,6 +5,7 @@ use super::api::authorized_vault;
 use super::api::key_not_found;
 use super::body::body_obj;
 use super::records::{KeyRecord, key_id};
+use super::rotation_policy::RotationPolicy;
 use crate::context::Ctx;
 use crate::reply;
 use crate::reply::Reply;
@@ -33,23 +34,24 @@ pub fn rotation_policy(
         }),
         Method::PUT => {
             ctx.shared.store.read(|st| authorized_vault(ctx, st, vault, caller, KeyOp::SetRotationPolicy, Some(name)))?;
-            let mut o = Value::Object(body_obj(ctx)?);
+            let policy = RotationPolicy::parse(&body_obj(ctx)?)?;
             let now = ctx.shared.clock.now_secs();
-            if let Some(a) = o.get_mut("attributes").and_then(Value::as_object_mut) {
-                a.insert("created".to_owned(), json!(now));
-                a.insert("updated".to_owned(), json!(now));
-            }
-            o["id"] = json!(policy_id);
-            let stored = o.clone();
-            ctx.shared
+            let stored = ctx
+                .shared
                 .store
-                .try_write(|st| -> Result<(), KvError> {
+                .try_write(|st| -> Result<Value, KvError> {
                     let rec = st.table_mut::<KeyRecord>().get_mut(&id).filter(|r| r.deleted.is_none()).ok_or_else(|| key_not_found(name))?;
-                    rec.rotation_policy = Some(stored);
-                    Ok(())
+                    let created = rec
+                        .rotation_policy
+                        .as_ref()
+                        .and_then(|p| p["attributes"]["created"].as_i64())
+                        .unwrap_or(now);
+                    let stored = policy.to_json(&policy_id, created, now);
+                    rec.rotation_policy = Some(stored.clone());
+                    Ok(stored)
                 })
                 .map_err(|e| KvError::Internal(e.to_string()))??;
-            Ok(reply::json(StatusCode::OK, &o))
+            Ok(reply::json(StatusCode::OK, &stored))
         }
         _ => Err(KvError::BadParameter("Only GET and PUT are supported on rotationpolicy.".to_owned())),
     }

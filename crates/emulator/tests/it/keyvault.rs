@@ -635,3 +635,130 @@ async fn firewall_and_public_network_access_with_trusted_service_bypass() {
     // That a trusted service (ACI with an encryption identity) passes only with the bypass is
     // asserted over the wire in `aci::network_protected_flow_needs_the_identity_and_trusted_services`.
 }
+
+#[tokio::test]
+async fn rotation_policies_are_validated_as_key_vault_does() {
+    let env = Env::start().await;
+    env.create_rg("rg").await;
+    let oid = env.deployer_oid().await;
+    env.create_vault(
+        "rg",
+        "rotpol1",
+        json!({"accessPolicies": [env.policy(&oid, &["all"])]}),
+    )
+    .await
+    .expect(201);
+    let t = env.kv_token().await;
+    env.kv(
+        &t,
+        Method::POST,
+        "rotpol1",
+        "/keys/k/create",
+        Some(&json!({"kty": "RSA"})),
+    )
+    .await
+    .expect(200);
+    let put = |body: serde_json::Value| {
+        let t = t.clone();
+        let env = &env;
+        async move {
+            env.kv(
+                &t,
+                Method::PUT,
+                "rotpol1",
+                "/keys/k/rotationpolicy",
+                Some(&body),
+            )
+            .await
+        }
+    };
+    // A valid policy, as the Azure CLI sends it (a null trigger field, lower-case action type).
+    let good = json!({"lifetimeActions": [
+        {"trigger": {"timeAfterCreate": "P90D", "timeBeforeExpiry": null}, "action": {"type": "rotate"}},
+        {"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "Notify"}}],
+        "attributes": {"expiryTime": "P1Y", "created": 1, "updated": 1}});
+    let r = put(good).await;
+    r.expect(200);
+    assert_eq!(r.body["lifetimeActions"][0]["action"]["type"], "Rotate");
+    assert_eq!(
+        r.body["lifetimeActions"][0]["trigger"],
+        json!({"timeAfterCreate": "P90D"})
+    );
+    assert_eq!(r.body["attributes"]["expiryTime"], "P1Y");
+    assert_ne!(r.body["attributes"]["created"], 1, "created is read-only");
+    let kept = env
+        .kv(&t, Method::GET, "rotpol1", "/keys/k/rotationpolicy", None)
+        .await;
+    for (what, body) in [
+        (
+            "lifetimeActions not an array",
+            json!({"lifetimeActions": "x"}),
+        ),
+        (
+            "an action that is not an object",
+            json!({"lifetimeActions": ["x"]}),
+        ),
+        (
+            "no trigger",
+            json!({"lifetimeActions": [{"action": {"type": "Rotate"}}]}),
+        ),
+        (
+            "an unknown action",
+            json!({"lifetimeActions": [{"trigger": {"timeAfterCreate": "P90D"}, "action": {"type": "Delete"}}]}),
+        ),
+        (
+            "not a duration",
+            json!({"lifetimeActions": [{"trigger": {"timeAfterCreate": "90 days"}, "action": {"type": "Rotate"}}]}),
+        ),
+        (
+            "a number for a duration",
+            json!({"lifetimeActions": [{"trigger": {"timeAfterCreate": 90}, "action": {"type": "Rotate"}}]}),
+        ),
+        (
+            "both triggers",
+            json!({"lifetimeActions": [{"trigger": {"timeAfterCreate": "P90D", "timeBeforeExpiry": "P30D"}, "action": {"type": "Rotate"}}]}),
+        ),
+        (
+            "neither trigger",
+            json!({"lifetimeActions": [{"trigger": {}, "action": {"type": "Rotate"}}]}),
+        ),
+        (
+            "under 7 days",
+            json!({"lifetimeActions": [{"trigger": {"timeAfterCreate": "P6D"}, "action": {"type": "Rotate"}}]}),
+        ),
+        (
+            "two rotations",
+            json!({"lifetimeActions": [
+            {"trigger": {"timeAfterCreate": "P90D"}, "action": {"type": "Rotate"}},
+            {"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "rotate"}}]}),
+        ),
+        (
+            "notify after create",
+            json!({"lifetimeActions": [{"trigger": {"timeAfterCreate": "P90D"}, "action": {"type": "Notify"}}]}),
+        ),
+        (
+            "expiry under 28 days",
+            json!({"lifetimeActions": [], "attributes": {"expiryTime": "P27D"}}),
+        ),
+        (
+            "rotation too close to expiry",
+            json!({"lifetimeActions": [{"trigger": {"timeAfterCreate": "P60D"}, "action": {"type": "Rotate"}}], "attributes": {"expiryTime": "P65D"}}),
+        ),
+        (
+            "attributes not an object",
+            json!({"lifetimeActions": [], "attributes": "P1Y"}),
+        ),
+    ] {
+        let r = put(body).await;
+        assert_eq!(r.status, 400, "{what}: {}", r.body);
+        assert_eq!(
+            r.body["error"]["code"], "BadParameter",
+            "{what}: {}",
+            r.body
+        );
+    }
+    let after = env
+        .kv(&t, Method::GET, "rotpol1", "/keys/k/rotationpolicy", None)
+        .await;
+    assert_eq!(after.body, kept.body, "a refused policy changes nothing");
+}
