@@ -90,13 +90,20 @@ impl Config {
         format!("https://vault.localhost:{}", self.port)
     }
 
-    /// The vaultUri of a vault (no trailing slash).
-    pub fn vault_uri(&self, vault: &str) -> String {
+    /// The base URL of a vault's data plane, without a trailing slash: key ids are built on it
+    /// (`{base}/keys/{name}/{version}`).
+    pub fn vault_base_url(&self, vault: &str) -> String {
         format!(
             "https://{}.vault.localhost:{}",
             vault.to_ascii_lowercase(),
             self.port
         )
+    }
+
+    /// A vault's `vaultUri` as Azure reports it: the lower-cased name, ending with a slash
+    /// (`https://{name}.vault.azure.net/`), so `vaultUri + "keys/…"` is a valid URL.
+    pub fn vault_uri(&self, vault: &str) -> String {
+        format!("{}/", self.vault_base_url(vault))
     }
 
     /// The token issuer `https://localhost:{port}/{tenant}/v2.0`.

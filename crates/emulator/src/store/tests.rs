@@ -45,7 +45,9 @@ fn a_refused_write_changes_nothing() {
     let store = Store::in_memory(&schema());
     seeded(&store);
     let before = rows(&store);
-    let out = store.try_write(touch_everything_then_refuse).expect("stored");
+    let out = store
+        .try_write(touch_everything_then_refuse)
+        .expect("stored");
     assert_eq!(out, Err("refused"));
     assert_eq!(rows(&store), before);
 }
@@ -63,7 +65,10 @@ fn an_accepted_write_is_kept_and_later_refusals_do_not_undo_it() {
         .expect("accepted");
     let after_ok = rows(&store);
     assert_eq!(after_ok["rows"]["added"], 9);
-    store.try_write(touch_everything_then_refuse).expect("stored").ok();
+    store
+        .try_write(touch_everything_then_refuse)
+        .expect("stored")
+        .ok();
     assert_eq!(rows(&store), after_ok);
 }
 
@@ -90,7 +95,10 @@ fn a_refused_write_is_not_on_disk_after_a_restart() {
     let before = {
         let store = Store::open(&dir, &schema()).expect("opens");
         seeded(&store);
-        store.try_write(touch_everything_then_refuse).expect("stored").ok();
+        store
+            .try_write(touch_everything_then_refuse)
+            .expect("stored")
+            .ok();
         // A later accepted write must not carry the refused rows along.
         store
             .write(|st| {

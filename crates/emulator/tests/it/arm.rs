@@ -391,7 +391,7 @@ async fn vault_lifecycle_policies_soft_delete_and_purge_protection() {
         .await;
     r.expect(201);
     let p = &r.body["properties"];
-    assert_eq!(p["vaultUri"], env.vault_url("life1"));
+    assert_eq!(p["vaultUri"], format!("{}/", env.vault_url("life1")));
     assert_eq!(p["provisioningState"], "Succeeded");
     assert_eq!(
         p["networkAcls"]["ipRules"],
@@ -811,4 +811,40 @@ async fn role_assignments_at_vault_scope() {
     env.arm(Method::GET, &ra(n1), RA_API, None)
         .await
         .expect(404);
+}
+
+#[tokio::test]
+async fn vault_uri_is_lower_case_and_ends_with_a_slash() {
+    let env = Env::start().await;
+    env.create_rg("rg").await;
+    let oid = env.deployer_oid().await;
+    let r = env
+        .create_vault(
+            "rg",
+            "MixedCase1",
+            json!({"accessPolicies": [env.policy(&oid, &["all"])]}),
+        )
+        .await;
+    r.expect(201);
+    let uri = r.body["properties"]["vaultUri"]
+        .as_str()
+        .expect("vaultUri")
+        .to_owned();
+    assert_eq!(uri, format!("{}/", env.vault_url("mixedcase1")));
+    // Code that appends a path to the vaultUri reaches the vault.
+    let t = env.kv_token().await;
+    let created = env
+        .send(
+            Method::POST,
+            &format!("{uri}keys/k1/create?api-version=7.5"),
+            Some(&t),
+            Some(&json!({"kty": "RSA"})),
+        )
+        .await;
+    created.expect(200);
+    assert!(
+        created.body["key"]["kid"]
+            .as_str()
+            .is_some_and(|k| k.starts_with(&format!("{uri}keys/k1/")))
+    );
 }
