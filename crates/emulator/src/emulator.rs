@@ -16,6 +16,7 @@ use crate::error::EmulatorError;
 use crate::server::faults::Faults;
 use crate::server::frontend::Frontend;
 use crate::server::request_log::RequestLog;
+use crate::server::tls::ConnectionLimits;
 use crate::server::{self, Serving, tls};
 use crate::store::Store;
 use crate::timing::Timing;
@@ -43,6 +44,8 @@ pub struct EmulatorOptions {
     /// When set, every admin request must carry `Authorization: Bearer {admin_token}`
     /// (otherwise 401). Unset, the admin API is open to loopback clients, for local use.
     pub admin_token: Option<String>,
+    /// The cap on open connections and the header-read timeout.
+    pub limits: ConnectionLimits,
 }
 
 impl std::fmt::Debug for EmulatorOptions {
@@ -57,6 +60,7 @@ impl std::fmt::Debug for EmulatorOptions {
             .field("client_secret", &redacted(&self.client_secret))
             .field("connect_proxy", &self.connect_proxy)
             .field("admin_token", &redacted(&self.admin_token))
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -204,6 +208,7 @@ fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, EmulatorError> {
 impl Emulator {
     /// Starts an emulator and returns once it accepts connections.
     pub async fn start(options: EmulatorOptions) -> Result<RunningEmulator, EmulatorError> {
+        options.limits.validate()?;
         if let Some(dir) = &options.state_dir {
             std::fs::create_dir_all(dir)
                 .map_err(|e| EmulatorError::Io(format!("create {}: {e}", dir.display())))?;
@@ -306,13 +311,14 @@ impl Emulator {
             shared,
             faults: Faults::default(),
             log: RequestLog::default(),
-            connections: Arc::new(tls::Connections::default()),
+            connections: Arc::new(tls::Connections::with_max(options.limits.max_connections)),
             admin_token: options.admin_token.clone(),
         });
         let serving = server::serve(
             frontend.clone(),
             std::iter::once(v4).chain(v6).collect(),
             &tls,
+            options.limits,
         )
         .await?;
         let proxy_task = if options.connect_proxy {

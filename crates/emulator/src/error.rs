@@ -21,4 +21,12 @@ pub enum EmulatorError {
         /// The OS error.
         message: String,
     },
+    /// An option is out of its range.
+    #[error("invalid option {option}: {message}")]
+    InvalidOption {
+        /// The option at fault.
+        option: &'static str,
+        /// What it must be.
+        message: String,
+    },
 }

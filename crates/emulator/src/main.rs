@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use aci_cmk_emulator::{Emulator, EmulatorOptions};
+use aci_cmk_emulator::{ConnectionLimits, Emulator, EmulatorOptions};
 use clap::Parser;
 
 /// Local emulator of the Azure surfaces used by aci-cmk.
@@ -38,6 +38,12 @@ struct Args {
     /// loopback clients).
     #[arg(long, env = "ACI_CMK_EMULATOR_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// Most connections open at once; one more is closed as soon as it is accepted.
+    #[arg(long, default_value_t = ConnectionLimits::default().max_connections)]
+    max_connections: usize,
+    /// Seconds a client may take to send a request's headers before its connection is closed.
+    #[arg(long, default_value_t = ConnectionLimits::default().header_read_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_read_timeout_secs: u64,
 }
 
 #[tokio::main]
@@ -60,6 +66,10 @@ async fn main() -> std::process::ExitCode {
         client_secret: args.client_secret,
         connect_proxy: args.connect_proxy,
         admin_token: args.admin_token,
+        limits: ConnectionLimits {
+            max_connections: args.max_connections,
+            header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout_secs),
+        },
     };
     let emulator = match Emulator::start(opts).await {
         Ok(e) => e,

@@ -58,6 +58,7 @@ pub async fn serve(
     frontend: Arc<Frontend>,
     listeners: Vec<std::net::TcpListener>,
     tls: &tls::TlsMaterial,
+    limits: tls::ConnectionLimits,
 ) -> Result<Serving, EmulatorError> {
     let server_cfg = tls::server_config(tls)?;
     let handle = axum_server::Handle::new();
@@ -66,13 +67,18 @@ pub async fn serve(
     for listener in listeners {
         let app = dispatch::router(frontend.clone());
         let connections = frontend.connections.clone();
-        let server = axum_server::from_tcp_rustls(listener, rustls_cfg.clone())
+        let mut server = axum_server::from_tcp_rustls(listener, rustls_cfg.clone())
             .map(|a| {
                 a.acceptor(tls::KillableAcceptor {
                     registry: connections,
                 })
             })
             .handle(handle.clone());
+        server
+            .http_builder()
+            .http1()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout);
         tasks.push(tokio::spawn(async move {
             if let Err(e) = server
                 .serve(app.into_make_service_with_connect_info::<SocketAddr>())

@@ -156,13 +156,29 @@ pub fn server_config(m: &TlsMaterial) -> Result<Arc<rustls::ServerConfig>, Emula
     Ok(Arc::new(cfg))
 }
 
-/// Per-connection kill switches, keyed by the peer address, used to drop connections.
-#[derive(Debug, Default)]
+/// The live connections: a kill switch per connection, keyed by the peer address (to drop
+/// connections), and the cap on how many may be open at once.
+#[derive(Debug)]
 pub struct Connections {
     map: Mutex<HashMap<SocketAddr, Arc<AtomicBool>>>,
+    max: usize,
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Self::with_max(ConnectionLimits::default().max_connections)
+    }
 }
 
 impl Connections {
+    /// A registry that admits at most `max` connections at once.
+    pub fn with_max(max: usize) -> Self {
+        Self {
+            map: Mutex::new(HashMap::new()),
+            max,
+        }
+    }
+
     /// Marks the connection from `peer` to be dropped at its next read or write.
     pub fn kill(&self, peer: &SocketAddr) {
         let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
@@ -171,13 +187,15 @@ impl Connections {
         }
     }
 
-    fn register(&self, peer: SocketAddr) -> Arc<AtomicBool> {
+    /// Admits a connection from `peer`, or `None` when the cap is reached.
+    fn register(&self, peer: SocketAddr) -> Option<Arc<AtomicBool>> {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= self.max {
+            return None;
+        }
         let flag = Arc::new(AtomicBool::new(false));
-        self.map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(peer, flag.clone());
-        flag
+        map.insert(peer, flag.clone());
+        Some(flag)
     }
 
     fn unregister(&self, peer: &SocketAddr) {
@@ -262,11 +280,16 @@ impl<S> axum_server::accept::Accept<TcpStream, S> for KillableAcceptor {
 
     fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
         let _ = stream.set_nodelay(true);
-        let peer = stream.peer_addr().ok();
-        let kill = match peer {
-            Some(p) => self.registry.register(p),
-            None => Arc::new(AtomicBool::new(false)),
+        let Ok(peer) = stream.peer_addr() else {
+            return std::future::ready(Err(std::io::Error::other("the peer left")));
         };
+        let Some(kill) = self.registry.register(peer) else {
+            // Over the cap: the connection is closed at once (dropping the stream), so idle or
+            // slow connections cannot exhaust the process's file descriptors.
+            tracing::warn!(%peer, max = self.registry.max, "connection refused: too many open connections");
+            return std::future::ready(Err(std::io::Error::other("too many open connections")));
+        };
+        let peer = Some(peer);
         std::future::ready(Ok((
             KillableStream {
                 inner: stream,
@@ -276,5 +299,45 @@ impl<S> axum_server::accept::Accept<TcpStream, S> for KillableAcceptor {
             },
             service,
         )))
+    }
+}
+
+/// How many connections the server keeps open at once, and how long a client may take to send
+/// a request's headers (a slower connection is closed, as a front door closes a slow-loris).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Connections open at once; one more is closed as soon as it is accepted.
+    pub max_connections: usize,
+    /// Longest time to receive a request's headers (HTTP/1.1), also while a kept-alive
+    /// connection waits for its next request.
+    pub header_read_timeout: std::time::Duration,
+}
+
+impl ConnectionLimits {
+    /// Checks the limits: at least one connection, and a header-read timeout of 1 ms to an hour.
+    pub fn validate(&self) -> Result<(), EmulatorError> {
+        if self.max_connections == 0 {
+            return Err(EmulatorError::InvalidOption {
+                option: "max_connections",
+                message: "at least 1".to_owned(),
+            });
+        }
+        let t = self.header_read_timeout;
+        if t < std::time::Duration::from_millis(1) || t > std::time::Duration::from_secs(3600) {
+            return Err(EmulatorError::InvalidOption {
+                option: "header_read_timeout",
+                message: "from 1 ms to an hour".to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            header_read_timeout: std::time::Duration::from_secs(30),
+        }
     }
 }

@@ -8,6 +8,7 @@ mod auth;
 mod binary;
 mod clock;
 mod common;
+mod connections;
 mod deployments;
 mod graph;
 mod keyvault;
