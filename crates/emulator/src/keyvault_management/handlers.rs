@@ -6,6 +6,7 @@ use super::records::{Permissions, Vault, valid_vault_name};
 use super::render::{deleted_json, policy_json, vault_json};
 use super::retention::{expire_deleted, purge_vault, soft_delete};
 use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::paging::list_reply;
 use crate::arm::request::{
     body_object, check_api_version, norm_location, opt_arr, opt_obj, opt_str, opt_tags,
 };
@@ -68,14 +69,14 @@ pub fn handle(
         (None, ["checknameavailability"]) if m == Method::POST => check_name(ctx),
         (_, ["vaults"]) if m == Method::GET => list(ctx, sub, rg),
         (None, ["deletedvaults"]) if m == Method::GET => {
-            let items: Vec<Value> = ctx.shared.store.read(|st| {
+            let items: Vec<Vault> = ctx.shared.store.read(|st| {
                 st.table::<Vault>()
                     .values()
                     .filter(|v| v.deleted.is_some() && v.subscription.eq_ignore_ascii_case(sub))
-                    .map(deleted_json)
+                    .cloned()
                     .collect()
             });
-            Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
+            list_reply(ctx, items, |v| v.name.to_ascii_lowercase(), deleted_json)
         }
         (None, ["locations", _, "deletedvaults", _]) if m == Method::GET => {
             let v = find_deleted(ctx, sub, &orig[1], &orig[3])?;
@@ -139,22 +140,24 @@ pub fn check_name(ctx: &Ctx) -> ArmResult {
     ))
 }
 
+/// `GET …/providers/Microsoft.KeyVault/vaults` at subscription or resource-group scope, paged
+/// by `$top` in id order.
 pub fn list(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult {
-    let top = ctx
-        .q("$top")
-        .and_then(|t| t.parse::<usize>().ok())
-        .unwrap_or(usize::MAX);
     let cfg = &ctx.shared.config;
-    let items: Vec<Value> = ctx.shared.store.read(|st| {
+    let items: Vec<Vault> = ctx.shared.store.read(|st| {
         st.table::<Vault>()
             .values()
             .filter(|v| v.deleted.is_none() && v.subscription.eq_ignore_ascii_case(sub))
             .filter(|v| rg.is_none_or(|r| v.resource_group.eq_ignore_ascii_case(r)))
-            .take(top)
-            .map(|v| vault_json(cfg, v))
+            .cloned()
             .collect()
     });
-    Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
+    list_reply(
+        ctx,
+        items,
+        |v| v.id().to_ascii_lowercase(),
+        |v| vault_json(cfg, v),
+    )
 }
 
 pub fn find_deleted(ctx: &Ctx, sub: &str, loc: &str, name: &str) -> Result<Vault, ArmError> {

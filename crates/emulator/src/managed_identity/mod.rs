@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::paging::list_reply;
 use crate::arm::request::{body_object, check_api_version, opt_str, opt_tags};
 use crate::context::Ctx;
 use crate::graph::directory::{Principal, PrincipalKind};
@@ -116,20 +117,15 @@ pub fn handle(ctx: &Ctx, sub: &str, rg: Option<&str>, tail: &[&str], orig: &[Str
             if ctx.method != Method::GET {
                 return Err(crate::arm::resources::method_not_allowed(ctx));
             }
-            let rg_lc = rg.map(str::to_ascii_lowercase);
-            let items: Vec<Value> = ctx.shared.store.read(|st| {
+            let items: Vec<UserAssignedIdentity> = ctx.shared.store.read(|st| {
                 st.table::<UserAssignedIdentity>()
                     .values()
                     .filter(|i| i.subscription.eq_ignore_ascii_case(sub))
-                    .filter(|i| {
-                        rg_lc
-                            .as_ref()
-                            .is_none_or(|r| i.resource_group.eq_ignore_ascii_case(r))
-                    })
-                    .map(identity_json)
+                    .filter(|i| rg.is_none_or(|r| i.resource_group.eq_ignore_ascii_case(r)))
+                    .cloned()
                     .collect()
             });
-            Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
+            list_reply(ctx, items, |i| i.id.to_ascii_lowercase(), identity_json)
         }
         (Some(rg), ["userassignedidentities", _]) => one(ctx, sub, rg, &orig[1]),
         _ => Err(ArmError::new(

@@ -11,6 +11,7 @@ mod common;
 mod deployments;
 mod graph;
 mod keyvault;
+mod lists;
 mod misc;
 mod persistence;
 mod robustness;
