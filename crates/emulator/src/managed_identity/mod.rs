@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::generic_resources::{GenericResource, ListScope};
 use crate::arm::paging::list_reply;
 use crate::arm::request::{body_object, check_api_version, opt_str, opt_tags};
 use crate::context::Ctx;
@@ -255,6 +256,23 @@ pub fn on_resource_group_deleted(st: &mut Tables, sub: &str, rg: &str) {
             .remove(&i.id.to_ascii_lowercase());
         st.table_mut::<Principal>().remove(&i.principal_id);
     }
+}
+
+/// The identities of a subscription, as the generic resource list shows them.
+pub fn generic_resources(st: &Tables, scope: &ListScope<'_>) -> Vec<GenericResource> {
+    st.table::<UserAssignedIdentity>()
+        .values()
+        .filter(|i| i.subscription.eq_ignore_ascii_case(scope.subscription))
+        .map(|i| GenericResource {
+            id: i.id.clone(),
+            name: i.name.clone(),
+            resource_type: "Microsoft.ManagedIdentity/userAssignedIdentities".to_owned(),
+            resource_group: i.resource_group.clone(),
+            location: i.location.clone(),
+            tags: i.tags.clone(),
+            ..GenericResource::default()
+        })
+        .collect()
 }
 
 /// Registers this service's tables.

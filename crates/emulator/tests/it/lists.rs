@@ -459,3 +459,281 @@ async fn a_bad_top_or_skiptoken_is_a_typed_400() {
             .expect_err(400, "InvalidSkipToken");
     }
 }
+
+// ----- item 18: the generic resource list -----
+
+/// `GET …/resources` at subscription scope (`rg` None) or in a resource group, with an optional
+/// `$filter`, at `api`.
+async fn resources(
+    env: &Env,
+    rg: Option<&str>,
+    filter: Option<&str>,
+    api: &str,
+) -> crate::common::Resp {
+    let base = match rg {
+        Some(rg) => format!("{}/resources", env.rg_path(rg)),
+        None => format!("/subscriptions/{}/resources", env.sub()),
+    };
+    let path = match filter {
+        Some(f) => format!("{base}?$filter={}", crate::common::enc(f)),
+        None => base,
+    };
+    env.arm(Method::GET, &path, api, None).await
+}
+
+fn names_of(r: &crate::common::Resp) -> BTreeSet<String> {
+    r.expect(200);
+    r.body["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .map(|i| i["name"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
+}
+
+#[tokio::test]
+async fn generic_resource_list_serves_every_resource_type_with_filters() {
+    let env = Env::start().await;
+    env.create_rg("rg-1").await;
+    env.create_rg("rg-2").await;
+    let vault_a = env
+        .create_vault("rg-1", "gv-a", json!({}))
+        .await
+        .body
+        .clone();
+    let path_a = env.vault_path("rg-1", "gv-a");
+    env.arm(
+        Method::PATCH,
+        &path_a,
+        KV_API,
+        Some(&json!({"tags": {"env": "prod"}})),
+    )
+    .await
+    .expect(200);
+    env.create_vault("rg-2", "gv-b", json!({}))
+        .await
+        .expect(201);
+    env.create_vault("rg-2", "gv-gone", json!({}))
+        .await
+        .expect(201);
+    env.arm(
+        Method::DELETE,
+        &env.vault_path("rg-2", "gv-gone"),
+        KV_API,
+        None,
+    )
+    .await
+    .expect(200);
+    let uai = create_identity(&env, "rg-1", "id-x", json!({"env": "dev"})).await;
+    let mut body = group_body();
+    body["identity"] = json!({"type": "UserAssigned", "userAssignedIdentities": {uai.clone(): {}}});
+    let cg_path = format!(
+        "{}/providers/Microsoft.ContainerInstance/containerGroups/cg-x",
+        env.rg_path("rg-1")
+    );
+    let r = env.arm(Method::PUT, &cg_path, ACI_API, Some(&body)).await;
+    assert!(r.status == 200 || r.status == 201, "{}", r.body);
+
+    let vaults = "resourceType eq 'Microsoft.KeyVault/vaults'";
+    // The Azure CLI's and the Python SDK's query, at every published api-version.
+    for api in [
+        "2015-11-01",
+        "2019-10-01",
+        "2021-04-01",
+        "2022-09-01",
+        "2024-03-01",
+        "2025-04-01",
+    ] {
+        let r = resources(&env, None, Some(vaults), api).await;
+        assert_eq!(names_of(&r), set(&["gv-a", "gv-b"]), "{api}");
+        let r = resources(
+            &env,
+            None,
+            Some(&format!("{vaults} and name eq 'gv-a'")),
+            api,
+        )
+        .await;
+        assert_eq!(names_of(&r), set(&["gv-a"]), "{api}");
+    }
+    // The item: GenericResourceExpanded's fields, nothing of the vault's properties.
+    let r = resources(
+        &env,
+        None,
+        Some("name eq 'GV-A' and resourceType eq 'microsoft.keyvault/VAULTS'"),
+        "2015-11-01",
+    )
+    .await;
+    assert_eq!(
+        r.body["value"],
+        json!([{
+            "id": vault_a["id"],
+            "name": "gv-a",
+            "type": "Microsoft.KeyVault/vaults",
+            "location": "westeurope",
+            "tags": {"env": "prod"},
+        }])
+    );
+    // Resource-group scope, no filter: every type.
+    let r = resources(&env, Some("rg-1"), None, "2021-04-01").await;
+    assert_eq!(names_of(&r), set(&["gv-a", "id-x", "cg-x"]));
+    let types: BTreeSet<&str> = r.body["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .filter_map(|i| i["type"].as_str())
+        .collect();
+    assert_eq!(
+        types,
+        BTreeSet::from([
+            "Microsoft.KeyVault/vaults",
+            "Microsoft.ManagedIdentity/userAssignedIdentities",
+            "Microsoft.ContainerInstance/containerGroups",
+        ])
+    );
+    let group = r.body["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .find(|i| i["name"] == "cg-x")
+        .expect("the group")
+        .clone();
+    assert_eq!(group["identity"]["type"], "UserAssigned");
+    assert_eq!(group["identity"]["tenantId"], env.tenant());
+    let entry = group["identity"]["userAssignedIdentities"]
+        .as_object()
+        .and_then(|m| m.values().next())
+        .expect("the identity");
+    assert!(
+        entry["principalId"].is_string() && entry["clientId"].is_string(),
+        "{group}"
+    );
+    assert!(group.get("properties").is_none(), "no properties: {group}");
+    let r = resources(&env, Some("RG-2"), None, "2021-04-01").await;
+    assert_eq!(
+        names_of(&r),
+        set(&["gv-b"]),
+        "a deleted vault is not listed"
+    );
+    // By type at resource-group scope, and the other types by type.
+    let r = resources(&env, Some("rg-2"), Some(vaults), "2021-04-01").await;
+    assert_eq!(names_of(&r), set(&["gv-b"]));
+    let r = resources(
+        &env,
+        None,
+        Some("resourceType eq 'Microsoft.ManagedIdentity/userAssignedIdentities'"),
+        "2021-04-01",
+    )
+    .await;
+    assert_eq!(names_of(&r), set(&["id-x"]));
+    let r = resources(
+        &env,
+        None,
+        Some("resourceType eq 'Microsoft.ContainerInstance/containerGroups'"),
+        "2021-04-01",
+    )
+    .await;
+    assert_eq!(names_of(&r), set(&["cg-x"]));
+    // Tags: by name, by name and value (case-insensitively); the items come without tags.
+    let r = resources(&env, None, Some("tagName eq 'ENV'"), "2021-04-01").await;
+    assert_eq!(names_of(&r), set(&["gv-a", "id-x"]));
+    assert!(
+        r.body["value"]
+            .as_array()
+            .expect("value")
+            .iter()
+            .all(|i| i.get("tags").is_none()),
+        "{}",
+        r.body
+    );
+    let r = resources(
+        &env,
+        None,
+        Some("tagName eq 'env' and tagValue eq 'PROD'"),
+        "2021-04-01",
+    )
+    .await;
+    assert_eq!(names_of(&r), set(&["gv-a"]));
+    let r = resources(
+        &env,
+        None,
+        Some("name eq 'nothing-by-this-name'"),
+        "2021-04-01",
+    )
+    .await;
+    assert_eq!(names_of(&r), BTreeSet::new());
+    // A resource group that does not exist.
+    resources(&env, Some("rg-none"), None, "2021-04-01")
+        .await
+        .expect_err(404, "ResourceGroupNotFound");
+}
+
+#[tokio::test]
+async fn generic_resource_list_pages_and_refuses_what_it_cannot_read() {
+    let env = Env::start().await;
+    env.create_rg("rg").await;
+    let mut all = Vec::new();
+    for v in ["pg-c", "pg-a", "pg-b"] {
+        let r = env.create_vault("rg", v, json!({})).await;
+        all.push(r.body["id"].as_str().expect("id").to_owned());
+    }
+    all.push(create_identity(&env, "rg", "pg-id", json!({})).await);
+    all.push(create_group(&env, "rg", "pg-cg").await);
+    let sub_path = format!("/subscriptions/{}/resources", env.sub());
+    for top in [1, 2, 10] {
+        exactly_once(&walk(&env, &sub_path, "2021-04-01", top).await, &all);
+        exactly_once(
+            &walk(
+                &env,
+                &format!("{}/resources", env.rg_path("rg")),
+                "2015-11-01",
+                top,
+            )
+            .await,
+            &all,
+        );
+    }
+    // The filter stays in the nextLink: every page is filtered.
+    let filtered = format!(
+        "{sub_path}?$filter={}",
+        crate::common::enc("resourceType eq 'Microsoft.KeyVault/vaults'")
+    );
+    exactly_once(&walk(&env, &filtered, "2015-11-01", 1).await, &all[..3]);
+    // What the list cannot read is refused, not ignored.
+    for bad in [
+        "location eq 'westeurope'",
+        "name ne 'pg-a'",
+        "name eq 'pg-a' or name eq 'pg-b'",
+        "substringof('pg', name)",
+        "tagValue eq 'x'",
+        "resourceType eq 'Microsoft.KeyVault/vaults' and",
+        "name eq 'unclosed",
+    ] {
+        let r = resources(&env, None, Some(bad), "2021-04-01").await;
+        r.expect_err(400, "InvalidFilterInQueryString");
+        assert!(
+            r.body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(bad)),
+            "{}",
+            r.body
+        );
+    }
+    env.arm(
+        Method::GET,
+        &format!("{sub_path}?$top=0"),
+        "2021-04-01",
+        None,
+    )
+    .await
+    .expect_err(400, "InvalidTopInQueryString");
+    env.arm(Method::GET, &sub_path, "2014-04-01", None)
+        .await
+        .expect_err(400, "InvalidApiVersionParameter");
+    env.arm(Method::POST, &sub_path, "2021-04-01", Some(&json!({})))
+        .await
+        .expect(405);
+}
