@@ -1,7 +1,9 @@
 //! The `Microsoft.KeyVault` routes: vaults (PUT, PATCH, GET, DELETE, lists), access policies
-//! (add, replace, remove), deleted vaults (get, list, purge) and name availability.
+//! (add, replace, remove), deleted vaults (get, list, purge), name availability, and the
+//! managed-HSM paths ([`super::managed_hsm`]: empty lists, not emulated).
 
 use super::body::{apply_props, invalid_name, parse_policies};
+use super::managed_hsm;
 use super::records::{Permissions, Vault, valid_vault_name};
 use super::render::{deleted_json, policy_json, vault_json};
 use super::retention::{expire_deleted, purge_vault, soft_delete};
@@ -86,6 +88,15 @@ pub fn handle(
             purge(ctx, sub, &orig[1], &orig[3])
         }
         (None, ["locations", _, "operationresults", _]) => Ok(reply::empty(StatusCode::OK)),
+        (_, ["managedhsms"]) | (None, ["deletedmanagedhsms"]) if m == Method::GET => {
+            managed_hsm::empty_list(ctx)
+        }
+        (_, ["managedhsms", ..]) | (None, ["deletedmanagedhsms", ..]) => {
+            managed_hsm::not_emulated(ctx, orig.get(1).map(String::as_str))
+        }
+        (None, ["locations", _, "deletedmanagedhsms", ..]) => {
+            managed_hsm::not_emulated(ctx, orig.get(3).map(String::as_str))
+        }
         (Some(rg), ["vaults", _]) => vault(ctx, claims, sub, rg, &orig[1]),
         (Some(rg), ["vaults", _, "accesspolicies", kind]) if m == Method::PUT => {
             access_policies(ctx, sub, rg, &orig[1], kind)

@@ -737,3 +737,68 @@ async fn generic_resource_list_pages_and_refuses_what_it_cannot_read() {
         .await
         .expect(405);
 }
+
+// ----- item 21: managed HSMs (not emulated) list empty -----
+
+#[tokio::test]
+async fn managed_hsm_lists_answer_empty() {
+    let env = Env::start().await;
+    env.create_rg("rg").await;
+    env.create_vault("rg", "not-an-hsm", json!({}))
+        .await
+        .expect(201);
+    let sub = env.sub().to_owned();
+    for api in [KV_API, "2023-07-01", "2025-05-01"] {
+        for path in [
+            format!("/subscriptions/{sub}/providers/Microsoft.KeyVault/deletedManagedHSMs"),
+            format!("/subscriptions/{sub}/providers/Microsoft.KeyVault/managedHSMs"),
+            format!(
+                "/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.KeyVault/managedHSMs"
+            ),
+            format!("/subscriptions/{sub}/providers/Microsoft.KeyVault/managedHSMs?$top=5"),
+        ] {
+            let r = env.arm(Method::GET, &path, api, None).await;
+            r.expect(200);
+            assert_eq!(r.body, json!({"value": []}), "{path}");
+        }
+    }
+    env.arm(
+        Method::GET,
+        &format!("/subscriptions/{sub}/providers/Microsoft.KeyVault/deletedManagedHSMs?$top=x"),
+        KV_API,
+        None,
+    )
+    .await
+    .expect_err(400, "InvalidTopInQueryString");
+    // One HSM: none exists; creating one is plainly not emulated.
+    let hsm = format!(
+        "/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.KeyVault/managedHSMs/hsm1"
+    );
+    env.arm(Method::GET, &hsm, KV_API, None)
+        .await
+        .expect_err(404, "ResourceNotFound");
+    let r = env
+        .arm(
+            Method::PUT,
+            &hsm,
+            KV_API,
+            Some(&json!({"location": "westeurope", "sku": {"family": "B", "name": "Standard_B1"}, "properties": {}})),
+        )
+        .await;
+    r.expect_err(404, "InvalidResourceType");
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not emulated")),
+        "{}",
+        r.body
+    );
+    env.arm(
+        Method::GET,
+        &format!("/subscriptions/{sub}/providers/Microsoft.KeyVault/locations/westeurope/deletedManagedHSMs/hsm1"),
+        KV_API,
+        None,
+    )
+    .await
+    .expect_err(404, "ResourceNotFound");
+}
