@@ -1,10 +1,12 @@
 //! The router: which service a request is for (by host and path), the ARM routes to each
-//! resource provider, the tables every service registers, and the cascade when a resource
-//! group is deleted. Adding a service means its folder plus its lines here.
+//! resource provider, the tables every service registers, the resources each offers to the
+//! generic resource list, and the cascade when a resource group is deleted. Adding a service
+//! means its folder plus its lines here.
 
 use http::StatusCode;
 
 use crate::arm::error::{ArmError, ArmResult, finish};
+use crate::arm::generic_resources::{self, ResourceLister};
 use crate::arm::request::{authenticate_arm, not_found_route};
 use crate::arm::resources::check_subscription;
 use crate::arm::{self, resources};
@@ -65,6 +67,13 @@ pub fn schema() -> Schema {
     deployments::records::register_tables(&mut s);
     s
 }
+
+/// Every service's resources, as the generic resource list (`…/resources`) shows them.
+const GENERIC_RESOURCES: &[ResourceLister] = &[
+    keyvault_management::render::generic_resources,
+    managed_identity::generic_resources,
+    aci::render::generic_resources,
+];
 
 /// Deletes (or soft-deletes) everything in a resource group: each provider's cascade.
 fn on_resource_group_deleted(st: &mut Tables, now_secs: i64, sub: &str, rg: &str) {
@@ -165,6 +174,12 @@ async fn arm_route(ctx: &Ctx, claims: &Claims, lc: &[&str]) -> ArmResult {
                 [] => resources::get_subscription(ctx, &sub),
                 ["locations"] => resources::list_locations(ctx, &sub),
                 ["resourcegroups"] => resources::list_groups(ctx, &sub),
+                ["resources"] => generic_resources::list(ctx, &sub, None, GENERIC_RESOURCES),
+                ["resourcegroups", _, "resources"] => {
+                    let rg = &ctx.segs[3];
+                    resources::require_group(ctx, &sub, rg)?;
+                    generic_resources::list(ctx, &sub, Some(rg), GENERIC_RESOURCES)
+                }
                 ["resourcegroups", _] => {
                     resources::group(ctx, &sub, &ctx.segs[3], on_resource_group_deleted)
                 }

@@ -11,11 +11,12 @@ use super::render::render_full;
 use super::sealing::{DataKey, b64};
 use crate::arm;
 use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::paging::list_reply;
 use crate::arm::request::check_api_version;
 use crate::context::Ctx;
 use crate::reply;
 use http::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// api-versions accepted for container groups. Versions before 2019-12-01 are accepted so
 /// that the encryption rules can refuse them with a clear error.
@@ -90,6 +91,8 @@ pub async fn handle(
     }
 }
 
+/// `GET …/providers/Microsoft.ContainerInstance/containerGroups` at subscription or
+/// resource-group scope, paged by `$top` in id order.
 pub fn list(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult {
     let groups: Vec<ContainerGroupRecord> = ctx.shared.store.read(|st| {
         st.table::<ContainerGroupRecord>()
@@ -100,8 +103,12 @@ pub fn list(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult {
             .collect()
     });
     // Lists carry no environment values: nothing to unwrap.
-    let items: Vec<Value> = groups.iter().map(|g| render_full(ctx, g, None)).collect();
-    Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
+    list_reply(
+        ctx,
+        groups,
+        |g| group_key(&g.id),
+        |g| render_full(ctx, g, None),
+    )
 }
 
 pub fn find(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> Result<ContainerGroupRecord, ArmError> {

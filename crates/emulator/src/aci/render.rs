@@ -1,8 +1,10 @@
 //! A container group as ACI answers it: secure values never, plain values once unsealed,
-//! container states, and the identity block.
+//! container states, and the identity block; and the groups as the generic resource list shows
+//! them.
 
 use super::records::{ContainerGroupRecord, RESOURCE_TYPE, group_key};
 use super::sealing::DataKey;
+use crate::arm::generic_resources::{GenericResource, ListScope};
 use crate::context::Ctx;
 use crate::store::Tables;
 use serde_json::{Value, json};
@@ -99,22 +101,54 @@ pub fn render(g: &ContainerGroupRecord, key: Option<&DataKey>, now: i64) -> Valu
     if !g.zones.is_empty() {
         out["zones"] = json!(g.zones);
     }
-    if let Some(kind) = &g.identity_type {
-        let mut identity = json!({"type": kind, "tenantId": null});
-        if !g.user_assigned.is_empty() {
-            let map: serde_json::Map<String, Value> = g
-                .user_assigned
-                .iter()
-                .map(|id| (id.clone(), json!({})))
-                .collect();
-            identity["userAssignedIdentities"] = Value::Object(map);
-        }
-        if let Some(p) = &g.system_principal_id {
-            identity["principalId"] = json!(p);
-        }
+    if let Some(identity) = identity_block(g) {
         out["identity"] = identity;
     }
     out
+}
+
+/// The group's `identity` block before [`fill_identities`] (tenant and ids not filled in).
+fn identity_block(g: &ContainerGroupRecord) -> Option<Value> {
+    let kind = g.identity_type.as_ref()?;
+    let mut identity = json!({"type": kind, "tenantId": null});
+    if !g.user_assigned.is_empty() {
+        let map: serde_json::Map<String, Value> = g
+            .user_assigned
+            .iter()
+            .map(|id| (id.clone(), json!({})))
+            .collect();
+        identity["userAssignedIdentities"] = Value::Object(map);
+    }
+    if let Some(p) = &g.system_principal_id {
+        identity["principalId"] = json!(p);
+    }
+    Some(identity)
+}
+
+/// The container groups of a subscription, as the generic resource list shows them (with
+/// their identity block).
+pub fn generic_resources(st: &Tables, scope: &ListScope<'_>) -> Vec<GenericResource> {
+    st.table::<ContainerGroupRecord>()
+        .values()
+        .filter(|g| g.subscription.eq_ignore_ascii_case(scope.subscription))
+        .map(|g| {
+            let identity = identity_block(g).map(|block| {
+                let mut v = json!({ "identity": block });
+                fill_identities(st, &mut v, scope.tenant);
+                v["identity"].take()
+            });
+            GenericResource {
+                id: g.id.clone(),
+                name: g.name.clone(),
+                resource_type: RESOURCE_TYPE.to_owned(),
+                resource_group: g.resource_group.clone(),
+                location: g.location.clone(),
+                tags: g.tags.clone(),
+                identity,
+                ..GenericResource::default()
+            }
+        })
+        .collect()
 }
 
 /// [`render`] with the identity block filled in.

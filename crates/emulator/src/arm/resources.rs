@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::paging::{self, PageRequest, list_reply};
 use crate::arm::request::{body_object, check_api_version, opt_str, opt_tags};
 use crate::context::Ctx;
 use crate::reply;
@@ -282,14 +283,14 @@ pub fn list_groups(ctx: &Ctx, sub: &str) -> ArmResult {
     if ctx.method != Method::GET {
         return Err(method_not_allowed(ctx));
     }
-    let items: Vec<Value> = ctx.shared.store.read(|st| {
+    let items: Vec<ResourceGroup> = ctx.shared.store.read(|st| {
         st.table::<ResourceGroup>()
             .values()
             .filter(|g| g.subscription.eq_ignore_ascii_case(sub))
-            .map(rg_json)
+            .cloned()
             .collect()
     });
-    Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
+    list_reply(ctx, items, |g| rg_key(&g.subscription, &g.name), rg_json)
 }
 
 fn subscription_json(ctx: &Ctx, sub: &Subscription) -> Value {
@@ -312,17 +313,16 @@ fn subscription_json(ctx: &Ctx, sub: &Subscription) -> Value {
 /// `GET /subscriptions`.
 pub fn list_subscriptions(ctx: &Ctx) -> ArmResult {
     check_api_version(ctx, "subscriptions", SUBSCRIPTION_API_VERSIONS)?;
-    let items: Vec<Value> = ctx.shared.store.read(|st| {
-        st.table::<Subscription>()
-            .values()
-            .map(|s| subscription_json(ctx, s))
-            .collect()
-    });
+    let req = PageRequest::from_ctx(ctx)?;
+    let items: Vec<Subscription> = ctx
+        .shared
+        .store
+        .read(|st| st.table::<Subscription>().values().cloned().collect());
     let n = items.len();
-    Ok(reply::json(
-        StatusCode::OK,
-        &json!({"value": items, "count": {"type": "Total", "value": n}}),
-    ))
+    let page = paging::cut(&req, items, |s| s.id.clone());
+    let mut body = paging::body(ctx, page, |s| subscription_json(ctx, s));
+    body.insert("count".to_owned(), json!({"type": "Total", "value": n}));
+    Ok(reply::json_value(StatusCode::OK, Value::Object(body)))
 }
 
 /// `GET /subscriptions/{sub}`.
@@ -346,10 +346,8 @@ pub fn get_subscription(ctx: &Ctx, sub: &str) -> ArmResult {
 pub fn list_tenants(ctx: &Ctx) -> ArmResult {
     check_api_version(ctx, "subscriptions", SUBSCRIPTION_API_VERSIONS)?;
     let t = ctx.shared.config.tenant();
-    Ok(reply::json(
-        StatusCode::OK,
-        &json!({"value": [{"id": format!("/tenants/{t}"), "tenantId": t, "tenantCategory": "Home", "displayName": "aci-cmk emulator tenant", "defaultDomain": "emulator.localhost", "domains": ["emulator.localhost"]}]}),
-    ))
+    let tenant = json!({"id": format!("/tenants/{t}"), "tenantId": t, "tenantCategory": "Home", "displayName": "aci-cmk emulator tenant", "defaultDomain": "emulator.localhost", "domains": ["emulator.localhost"]});
+    list_reply(ctx, vec![tenant], |_| t.to_owned(), Value::clone)
 }
 
 /// `GET /subscriptions/{sub}/locations`.
@@ -364,25 +362,28 @@ pub fn list_locations(ctx: &Ctx, sub: &str) -> ArmResult {
         "northeurope",
         "uksouth",
     ];
-    let items: Vec<Value> = locs
-        .iter()
-        .map(|l| json!({"id": format!("/subscriptions/{sub}/locations/{l}"), "name": l, "displayName": l, "regionalDisplayName": l, "metadata": {"regionType": "Physical"}}))
-        .collect();
-    Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
+    list_reply(
+        ctx,
+        locs.to_vec(),
+        |l| (*l).to_owned(),
+        |l| json!({"id": format!("/subscriptions/{sub}/locations/{l}"), "name": l, "displayName": l, "regionalDisplayName": l, "metadata": {"regionType": "Physical"}}),
+    )
 }
 
 /// `GET /subscriptions/{sub}/providers`.
 pub fn list_providers(ctx: &Ctx, sub: &str) -> ArmResult {
     check_api_version(ctx, "Microsoft.Resources/providers", RG_API_VERSIONS)?;
-    let items: Vec<Value> = [
+    let namespaces = vec![
         "Microsoft.KeyVault",
         "Microsoft.ManagedIdentity",
         "Microsoft.Authorization",
-    ]
-    .iter()
-    .map(|ns| provider_json(sub, ns))
-    .collect();
-    Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
+    ];
+    list_reply(
+        ctx,
+        namespaces,
+        |ns| ns.to_ascii_lowercase(),
+        |ns| provider_json(sub, ns),
+    )
 }
 
 fn provider_json(sub: &str, ns: &str) -> Value {

@@ -4,6 +4,7 @@
 use super::records::{RoleAssignment, scope_covers};
 use super::roles::{ROLES, RoleDefinition, role};
 use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::paging::list_reply;
 use crate::arm::request::{body_object, check_api_version, opt_obj, opt_str};
 use crate::config::PersistedConfig;
 use crate::context::Ctx;
@@ -102,16 +103,20 @@ pub fn handle(
                 (k.trim().eq_ignore_ascii_case("roleName"))
                     .then(|| v.trim().trim_matches('\'').to_owned())
             });
-            let items: Vec<Value> = ROLES
+            let items: Vec<&RoleDefinition> = ROLES
                 .iter()
                 .filter(|r| {
                     name_filter
                         .as_ref()
                         .is_none_or(|n| r.name.eq_ignore_ascii_case(n))
                 })
-                .map(|r| definition_json(&scope, r))
                 .collect();
-            Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
+            list_reply(
+                ctx,
+                items,
+                |r| r.id.to_owned(),
+                |r| definition_json(&scope, r),
+            )
         }
         ["roledefinitions", id] => {
             check_api_version(
@@ -156,6 +161,8 @@ pub fn handle(
     }
 }
 
+/// `GET {scope}/providers/Microsoft.Authorization/roleAssignments` (`$filter` `atScope()` or
+/// `principalId eq '…'`), paged by `$top` in id order.
 pub fn list(ctx: &Ctx, sub: &str, scope: &str) -> ArmResult {
     let filter = ctx.q("$filter").unwrap_or("").trim().to_owned();
     let principal = if filter.is_empty() || filter.eq_ignore_ascii_case("atScope()") {
@@ -178,7 +185,7 @@ pub fn list(ctx: &Ctx, sub: &str, scope: &str) -> ArmResult {
         Some(v.trim().trim_matches('\'').to_ascii_lowercase())
     };
     let at_scope = filter.eq_ignore_ascii_case("atScope()");
-    let items: Vec<Value> = ctx.shared.store.read(|st| {
+    let items: Vec<RoleAssignment> = ctx.shared.store.read(|st| {
         st.table::<RoleAssignment>()
             .values()
             // Assignments at, above or (without atScope) below the scope, as ARM lists them.
@@ -190,10 +197,15 @@ pub fn list(ctx: &Ctx, sub: &str, scope: &str) -> ArmResult {
                     .as_ref()
                     .is_none_or(|p| a.principal_id.eq_ignore_ascii_case(p))
             })
-            .map(|a| assignment_json(sub, a))
+            .cloned()
             .collect()
     });
-    Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
+    list_reply(
+        ctx,
+        items,
+        |a| a.id.to_ascii_lowercase(),
+        |a| assignment_json(sub, a),
+    )
 }
 
 pub fn one(ctx: &Ctx, claims: &Claims, sub: &str, scope: &str, name: &str) -> ArmResult {

@@ -1,7 +1,9 @@
 //! The deployment routes: get, head, list, delete, cancel, validate and the deployment
 //! operations; a PUT is handed to [`super::run`].
 
-use super::records::{COMPLETION_DELAY_MS, Deployment, active_conflict, get, key, not_found};
+use super::records::{
+    COMPLETION_DELAY_MS, Deployment, DeploymentOperation, active_conflict, get, key, not_found,
+};
 use super::render::{deployment_id, deployment_json, operation_json};
 use super::request::{
     correlation_id, invalid_name, parse_request, scope_for, template_error, template_hash,
@@ -10,6 +12,7 @@ use super::request::{
 use super::run::{ResourceRouter, put};
 use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::lro;
+use crate::arm::paging::{descending_key, list_reply};
 use crate::arm::request::check_api_version;
 use crate::context::Ctx;
 use crate::entra::tokens::Claims;
@@ -137,16 +140,7 @@ pub fn list(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult {
             Some(v.trim().trim_matches('\'').to_owned())
         }
     };
-    let top = match ctx.q("$top") {
-        None => usize::MAX,
-        Some(t) => t.parse::<usize>().map_err(|_| {
-            ArmError::bad(
-                "InvalidTop",
-                format!("The $top value '{t}' is not a number."),
-            )
-        })?,
-    };
-    let mut items: Vec<Deployment> = ctx.shared.store.read(|st| {
+    let items: Vec<Deployment> = ctx.shared.store.read(|st| {
         st.table::<Deployment>()
             .values()
             .filter(|d| {
@@ -163,14 +157,13 @@ pub fn list(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult {
             .collect()
     });
     // Newest first, as ARM lists them.
-    items.sort_by_key(|d| std::cmp::Reverse(d.start_ms));
     let now_ms = ctx.shared.clock.now_ms();
-    let values: Vec<Value> = items
-        .iter()
-        .take(top)
-        .map(|d| deployment_json(d, now_ms))
-        .collect();
-    Ok(reply::json(StatusCode::OK, &json!({ "value": values })))
+    list_reply(
+        ctx,
+        items,
+        |d| descending_key(d.start_ms, &d.name),
+        |d| deployment_json(d, now_ms),
+    )
 }
 
 pub fn operations(ctx: &Ctx, sub: &str, rg: &str, name: &str, op: Option<&str>) -> ArmResult {
@@ -194,17 +187,14 @@ pub fn operations(ctx: &Ctx, sub: &str, rg: &str, name: &str, op: Option<&str>) 
             })?;
         return Ok(reply::json(StatusCode::OK, &operation_json(&d, o)));
     }
-    let top = ctx
-        .q("$top")
-        .and_then(|t| t.parse::<usize>().ok())
-        .unwrap_or(usize::MAX);
-    let items: Vec<Value> = d
-        .operations
-        .iter()
-        .take(top)
-        .map(|o| operation_json(&d, o))
-        .collect();
-    Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
+    // In the order the engine ran them.
+    let ops: Vec<(usize, &DeploymentOperation)> = d.operations.iter().enumerate().collect();
+    list_reply(
+        ctx,
+        ops,
+        |(i, _)| format!("{i:08}"),
+        |(_, o)| operation_json(&d, o),
+    )
 }
 
 pub fn delete(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {

@@ -1,11 +1,14 @@
 //! The `Microsoft.KeyVault` routes: vaults (PUT, PATCH, GET, DELETE, lists), access policies
-//! (add, replace, remove), deleted vaults (get, list, purge) and name availability.
+//! (add, replace, remove), deleted vaults (get, list, purge), name availability, and the
+//! managed-HSM paths ([`super::managed_hsm`]: empty lists, not emulated).
 
 use super::body::{apply_props, invalid_name, parse_policies};
+use super::managed_hsm;
 use super::records::{Permissions, Vault, valid_vault_name};
 use super::render::{deleted_json, policy_json, vault_json};
 use super::retention::{expire_deleted, purge_vault, soft_delete};
 use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::paging::list_reply;
 use crate::arm::request::{
     body_object, check_api_version, norm_location, opt_arr, opt_obj, opt_str, opt_tags,
 };
@@ -68,14 +71,14 @@ pub fn handle(
         (None, ["checknameavailability"]) if m == Method::POST => check_name(ctx),
         (_, ["vaults"]) if m == Method::GET => list(ctx, sub, rg),
         (None, ["deletedvaults"]) if m == Method::GET => {
-            let items: Vec<Value> = ctx.shared.store.read(|st| {
+            let items: Vec<Vault> = ctx.shared.store.read(|st| {
                 st.table::<Vault>()
                     .values()
                     .filter(|v| v.deleted.is_some() && v.subscription.eq_ignore_ascii_case(sub))
-                    .map(deleted_json)
+                    .cloned()
                     .collect()
             });
-            Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
+            list_reply(ctx, items, |v| v.name.to_ascii_lowercase(), deleted_json)
         }
         (None, ["locations", _, "deletedvaults", _]) if m == Method::GET => {
             let v = find_deleted(ctx, sub, &orig[1], &orig[3])?;
@@ -85,6 +88,15 @@ pub fn handle(
             purge(ctx, sub, &orig[1], &orig[3])
         }
         (None, ["locations", _, "operationresults", _]) => Ok(reply::empty(StatusCode::OK)),
+        (_, ["managedhsms"]) | (None, ["deletedmanagedhsms"]) if m == Method::GET => {
+            managed_hsm::empty_list(ctx)
+        }
+        (_, ["managedhsms", ..]) | (None, ["deletedmanagedhsms", ..]) => {
+            managed_hsm::not_emulated(ctx, orig.get(1).map(String::as_str))
+        }
+        (None, ["locations", _, "deletedmanagedhsms", ..]) => {
+            managed_hsm::not_emulated(ctx, orig.get(3).map(String::as_str))
+        }
         (Some(rg), ["vaults", _]) => vault(ctx, claims, sub, rg, &orig[1]),
         (Some(rg), ["vaults", _, "accesspolicies", kind]) if m == Method::PUT => {
             access_policies(ctx, sub, rg, &orig[1], kind)
@@ -139,22 +151,24 @@ pub fn check_name(ctx: &Ctx) -> ArmResult {
     ))
 }
 
+/// `GET …/providers/Microsoft.KeyVault/vaults` at subscription or resource-group scope, paged
+/// by `$top` in id order.
 pub fn list(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult {
-    let top = ctx
-        .q("$top")
-        .and_then(|t| t.parse::<usize>().ok())
-        .unwrap_or(usize::MAX);
     let cfg = &ctx.shared.config;
-    let items: Vec<Value> = ctx.shared.store.read(|st| {
+    let items: Vec<Vault> = ctx.shared.store.read(|st| {
         st.table::<Vault>()
             .values()
             .filter(|v| v.deleted.is_none() && v.subscription.eq_ignore_ascii_case(sub))
             .filter(|v| rg.is_none_or(|r| v.resource_group.eq_ignore_ascii_case(r)))
-            .take(top)
-            .map(|v| vault_json(cfg, v))
+            .cloned()
             .collect()
     });
-    Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
+    list_reply(
+        ctx,
+        items,
+        |v| v.id().to_ascii_lowercase(),
+        |v| vault_json(cfg, v),
+    )
 }
 
 pub fn find_deleted(ctx: &Ctx, sub: &str, loc: &str, name: &str) -> Result<Vault, ArmError> {

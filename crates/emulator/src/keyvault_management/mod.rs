@@ -3,11 +3,13 @@
 //!
 //! [`records`] holds the vault records and is all another service uses (the data plane's
 //! authorization reads a vault's policies and firewall); [`body`] reads request bodies,
-//! [`render`] answers, [`retention`] soft-deletes and purges on the emulator's clock, and
-//! [`handlers`] serves the routes.
+//! [`render`] answers, [`retention`] soft-deletes and purges on the emulator's clock,
+//! [`managed_hsm`] answers the managed-HSM paths (not emulated: empty lists), and [`handlers`]
+//! serves the routes.
 
 pub mod body;
 pub mod handlers;
+pub mod managed_hsm;
 pub mod records;
 pub mod render;
 pub mod retention;

@@ -1,8 +1,11 @@
-//! Vaults and deleted vaults as ARM answers them.
+//! Vaults and deleted vaults as ARM answers them, and the vaults as the generic resource list
+//! shows them.
 
 use super::records::{AccessPolicy, Vault};
+use crate::arm::generic_resources::{GenericResource, ListScope};
 use crate::arm::request::{norm_location, system_data};
 use crate::config::Config;
+use crate::store::Tables;
 use serde_json::{Value, json};
 
 pub fn policy_json(p: &AccessPolicy) -> Value {
@@ -77,4 +80,21 @@ pub fn deleted_json(v: &Vault) -> Value {
             "purgeProtectionEnabled": v.props.purge_protected(),
         }
     })
+}
+
+/// The live vaults of a subscription, as the generic resource list shows them.
+pub fn generic_resources(st: &Tables, scope: &ListScope<'_>) -> Vec<GenericResource> {
+    st.table::<Vault>()
+        .values()
+        .filter(|v| v.deleted.is_none() && v.subscription.eq_ignore_ascii_case(scope.subscription))
+        .map(|v| GenericResource {
+            id: v.id(),
+            name: v.name.clone(),
+            resource_type: "Microsoft.KeyVault/vaults".to_owned(),
+            resource_group: v.resource_group.clone(),
+            location: v.location.clone(),
+            tags: v.tags.clone(),
+            ..GenericResource::default()
+        })
+        .collect()
 }

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::generic_resources::{GenericResource, ListScope};
+use crate::arm::paging::list_reply;
 use crate::arm::request::{body_object, check_api_version, opt_str, opt_tags};
 use crate::context::Ctx;
 use crate::graph::directory::{Principal, PrincipalKind};
@@ -116,20 +118,15 @@ pub fn handle(ctx: &Ctx, sub: &str, rg: Option<&str>, tail: &[&str], orig: &[Str
             if ctx.method != Method::GET {
                 return Err(crate::arm::resources::method_not_allowed(ctx));
             }
-            let rg_lc = rg.map(str::to_ascii_lowercase);
-            let items: Vec<Value> = ctx.shared.store.read(|st| {
+            let items: Vec<UserAssignedIdentity> = ctx.shared.store.read(|st| {
                 st.table::<UserAssignedIdentity>()
                     .values()
                     .filter(|i| i.subscription.eq_ignore_ascii_case(sub))
-                    .filter(|i| {
-                        rg_lc
-                            .as_ref()
-                            .is_none_or(|r| i.resource_group.eq_ignore_ascii_case(r))
-                    })
-                    .map(identity_json)
+                    .filter(|i| rg.is_none_or(|r| i.resource_group.eq_ignore_ascii_case(r)))
+                    .cloned()
                     .collect()
             });
-            Ok(reply::json(StatusCode::OK, &json!({ "value": items })))
+            list_reply(ctx, items, |i| i.id.to_ascii_lowercase(), identity_json)
         }
         (Some(rg), ["userassignedidentities", _]) => one(ctx, sub, rg, &orig[1]),
         _ => Err(ArmError::new(
@@ -259,6 +256,23 @@ pub fn on_resource_group_deleted(st: &mut Tables, sub: &str, rg: &str) {
             .remove(&i.id.to_ascii_lowercase());
         st.table_mut::<Principal>().remove(&i.principal_id);
     }
+}
+
+/// The identities of a subscription, as the generic resource list shows them.
+pub fn generic_resources(st: &Tables, scope: &ListScope<'_>) -> Vec<GenericResource> {
+    st.table::<UserAssignedIdentity>()
+        .values()
+        .filter(|i| i.subscription.eq_ignore_ascii_case(scope.subscription))
+        .map(|i| GenericResource {
+            id: i.id.clone(),
+            name: i.name.clone(),
+            resource_type: "Microsoft.ManagedIdentity/userAssignedIdentities".to_owned(),
+            resource_group: i.resource_group.clone(),
+            location: i.location.clone(),
+            tags: i.tags.clone(),
+            ..GenericResource::default()
+        })
+        .collect()
 }
 
 /// Registers this service's tables.

@@ -12,6 +12,7 @@ mod connections;
 mod deployments;
 mod graph;
 mod keyvault;
+mod lists;
 mod misc;
 mod persistence;
 mod robustness;
