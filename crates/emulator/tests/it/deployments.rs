@@ -972,3 +972,102 @@ async fn a_deployment_a_stopped_emulator_left_running_is_failed_after_a_restart(
     drop(env);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ----- secure parameters never leave the request -----
+
+/// Every file under `dir`, as bytes.
+fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("state dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else if let Ok(b) = std::fs::read(&p) {
+            out.push((p, b));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_secure_parameter_converted_into_a_property_is_never_echoed_or_stored() {
+    const SECRET: &str = "TOPSECRET-123";
+    let dir = std::env::temp_dir().join(format!("aci-cmk-emulator-test-{}", uuid::Uuid::new_v4()));
+    let env = Env::start_with(aci_cmk_emulator::EmulatorOptions {
+        state_dir: Some(dir.clone()),
+        ..Default::default()
+    })
+    .await;
+    env.create_rg("rg1").await;
+    let mut answers = Vec::new();
+    for (name, expression, output) in [
+        ("as-int", "[int(parameters('sec'))]", false),
+        ("as-bool", "[bool(parameters('sec'))]", false),
+        ("as-int-output", "[int(parameters('sec'))]", true),
+    ] {
+        let group = json!({"type": "Microsoft.ContainerInstance/containerGroups", "apiVersion": "2023-05-01",
+            "name": format!("cg-{name}"), "location": "[resourceGroup().location]",
+            "properties": {"osType": "Linux", "restartPolicy": "Never",
+                "containers": [{"name": "app", "properties": {
+                    "image": "mcr.microsoft.com/azuredocs/aci-helloworld:latest",
+                    "resources": {"requests": {"cpu": expression, "memoryInGB": 1.5}}}}]}});
+        let mut template = json!({"$schema": SCHEMA, "contentVersion": "1.0.0.0",
+            "parameters": {"sec": {"type": "secureString"}},
+            "resources": if output { json!([]) } else { json!([group]) }});
+        if output {
+            template["outputs"] = json!({"n": {"type": "int", "value": expression}});
+        }
+        let body = json!({"properties": {"mode": "Incremental", "template": template,
+            "parameters": {"sec": {"value": SECRET}}}});
+        let r = env
+            .arm(
+                Method::PUT,
+                &dep_path(&env, "rg1", name),
+                DEP_API,
+                Some(&body),
+            )
+            .await;
+        answers.push(r.body.to_string());
+        if r.status == 201 {
+            let d = wait_for(&env, "rg1", name, |d| {
+                env.advance(std::time::Duration::from_millis(200));
+                state(d) != "Running"
+            })
+            .await;
+            assert_eq!(state(&d), "Failed", "{name}: {d}");
+            let message = d.to_string();
+            assert!(
+                message.contains("sec"),
+                "{name}: the error names the parameter: {d}"
+            );
+            answers.push(message);
+            let ops = env
+                .arm(
+                    Method::GET,
+                    &format!("{}/operations", dep_path(&env, "rg1", name)),
+                    DEP_API,
+                    None,
+                )
+                .await;
+            answers.push(ops.body.to_string());
+        }
+    }
+    for a in &answers {
+        assert!(
+            !a.contains(SECRET),
+            "a response quotes the secure value: {a}"
+        );
+    }
+    let dump = env.emu.admin().dump().to_string();
+    assert!(!dump.contains(SECRET), "the dump holds the secure value");
+    env.emu.shutdown().await;
+    for (path, bytes) in files_under(&dir) {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(SECRET),
+            "{} holds the secure value",
+            path.display()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
