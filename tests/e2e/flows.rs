@@ -52,7 +52,7 @@ name = "app"
 image = "mcr.microsoft.com/azuredocs/aci-helloworld:latest"
 "#;
 
-fn rbac(spec: &str) -> String {
+pub fn rbac(spec: &str) -> String {
     spec.replace("[vault]\n", "[vault]\nauthorization = \"rbac\"\n")
         .replace("rg-e2e-", "rg-e2e-rbac-")
         .replace("e2e-std-vault", "e2e-std-rbac")

@@ -1,6 +1,6 @@
 //! rotate, destroy, recovery of a soft-deleted vault, preflight against real state, and faults.
 
-use crate::flows::{PROTECTED, STANDARD};
+use crate::flows::{PROTECTED, STANDARD, rbac};
 use aci_cmk_emulator::FaultConfig;
 use aci_cmk_encrypted_deployment::{
     DestroyOptions, Error, OrchestratorOptions, RotateOptions,
@@ -77,6 +77,41 @@ async fn destroy_then_apply_recovers_the_soft_deleted_vault() {
             action: StepAction::InPlace
         })
     );
+}
+
+#[tokio::test]
+async fn apply_after_recovering_an_rbac_vault_grants_access_again() {
+    let h = Harness::start().await;
+    let spec = h.spec(&rbac(PROTECTED));
+    h.orchestrator.apply(&spec).await.expect("apply");
+    h.orchestrator
+        .destroy(&spec, DestroyOptions::default())
+        .await
+        .expect("destroy");
+    // Azure deleted the vault's role assignments with it: recovering the vault is not enough.
+    let plan = h.orchestrator.plan(&spec).await.expect("plan");
+    assert_eq!(
+        plan.action(StepId::Vault),
+        Some(StepAction::Recover),
+        "{plan}"
+    );
+    assert_eq!(
+        plan.action(StepId::EncryptionAccess),
+        Some(StepAction::Create),
+        "{plan}"
+    );
+    let report = h.orchestrator.apply(&spec).await.expect("apply recovers");
+    assert_eq!(
+        report.step(StepId::EncryptionAccess).map(|s| &s.status),
+        Some(&StepStatus::Done {
+            action: StepAction::Create
+        }),
+        "{report}"
+    );
+    // Converged: the group reads its key again.
+    h.clear_log();
+    let again = h.orchestrator.apply(&spec).await.expect("apply again");
+    assert_eq!(again.writes(), 0, "{again}");
 }
 
 #[tokio::test]

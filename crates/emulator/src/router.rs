@@ -84,6 +84,11 @@ fn on_resource_group_deleted(st: &mut Tables, now_secs: i64, sub: &str, rg: &str
     deployments::records::on_resource_group_deleted(st, sub, rg);
 }
 
+/// What deleting one resource does elsewhere: the role assignments at its scope go.
+fn on_resource_deleted(st: &mut Tables, resource_id: &str) {
+    authorization::records::on_scope_deleted(st, resource_id);
+}
+
 /// Answers a request for a service other than the admin API (the server answers that one).
 pub async fn route(ctx: &Ctx, service: Service, vault: Option<&str>) -> Reply {
     match service {
@@ -231,9 +236,15 @@ async fn provider(
         return resources::provider_info(ctx, sub, &ctx.segs[3]);
     }
     match ns {
-        "microsoft.keyvault" => {
-            crate::keyvault_management::handlers::handle(ctx, claims, sub, rg, tail, orig)
-        }
+        "microsoft.keyvault" => crate::keyvault_management::handlers::handle(
+            ctx,
+            claims,
+            sub,
+            rg,
+            tail,
+            orig,
+            on_resource_deleted,
+        ),
         "microsoft.managedidentity" => managed_identity::handle(ctx, sub, rg, tail, orig),
         "microsoft.resources"
             if rg.is_none()

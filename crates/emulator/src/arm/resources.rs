@@ -146,6 +146,10 @@ fn valid_rg_name(n: &str) -> bool {
 }
 
 /// `PUT/GET/HEAD/PATCH/DELETE /subscriptions/{sub}/resourcegroups/{rg}`.
+/// What deleting (or soft-deleting) one resource does to what hangs on it elsewhere (the role
+/// assignments at its scope), given the resource's id; the router supplies it.
+pub type ResourceCascade = fn(&mut Tables, &str);
+
 /// What deleting a resource group does to the resources in it: each provider's cascade, given
 /// by the router (arguments: the tables, the time in unix seconds, subscription, group name).
 pub type GroupCascade = fn(&mut Tables, i64, &str, &str);

@@ -60,6 +60,13 @@ pub fn on_resource_group_deleted(st: &mut Tables, sub: &str, rg: &str) {
         .retain(|_, a| !scope_covers(&prefix, &a.scope));
 }
 
+/// Removes the role assignments scoped at a deleted resource or below it (Azure deletes them
+/// with the resource; recovering a soft-deleted vault does not bring them back).
+pub fn on_scope_deleted(st: &mut Tables, resource_id: &str) {
+    st.table_mut::<RoleAssignment>()
+        .retain(|_, a| !scope_covers(resource_id, &a.scope));
+}
+
 /// Registers this service's tables.
 pub fn register_tables(schema: &mut crate::store::Schema) {
     schema.table::<RoleAssignment>();

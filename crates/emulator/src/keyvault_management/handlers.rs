@@ -12,6 +12,7 @@ use crate::arm::paging::list_reply;
 use crate::arm::request::{
     body_object, check_api_version, norm_location, opt_arr, opt_obj, opt_str, opt_tags,
 };
+use crate::arm::resources::ResourceCascade;
 use crate::context::Ctx;
 use crate::entra::tokens::Claims;
 use crate::reply;
@@ -61,6 +62,7 @@ pub fn handle(
     rg: Option<&str>,
     tail: &[&str],
     orig: &[String],
+    on_deleted: ResourceCascade,
 ) -> ArmResult {
     check_api_version(ctx, "Microsoft.KeyVault/vaults", API_VERSIONS)?;
     ctx.shared
@@ -97,7 +99,7 @@ pub fn handle(
         (None, ["locations", _, "deletedmanagedhsms", ..]) => {
             managed_hsm::not_emulated(ctx, orig.get(3).map(String::as_str))
         }
-        (Some(rg), ["vaults", _]) => vault(ctx, claims, sub, rg, &orig[1]),
+        (Some(rg), ["vaults", _]) => vault(ctx, claims, sub, rg, &orig[1], on_deleted),
         (Some(rg), ["vaults", _, "accesspolicies", kind]) if m == Method::PUT => {
             access_policies(ctx, sub, rg, &orig[1], kind)
         }
@@ -211,7 +213,14 @@ pub fn purge(ctx: &Ctx, sub: &str, loc: &str, name: &str) -> ArmResult {
     Ok(reply::empty(StatusCode::OK))
 }
 
-pub fn vault(ctx: &Ctx, claims: &Claims, sub: &str, rg_in: &str, name: &str) -> ArmResult {
+pub fn vault(
+    ctx: &Ctx,
+    claims: &Claims,
+    sub: &str,
+    rg_in: &str,
+    name: &str,
+    on_deleted: ResourceCascade,
+) -> ArmResult {
     let key = name.to_ascii_lowercase();
     let rg = ctx
         .shared
@@ -237,11 +246,16 @@ pub fn vault(ctx: &Ctx, claims: &Claims, sub: &str, rg_in: &str, name: &str) -> 
         }
         Method::DELETE => {
             let r = ctx.shared.store.write(|st| {
-                match st.table::<Vault>().get(&key) {
-                    Some(v) if v.deleted.is_none() && same_place(v) => {}
+                let id = match st.table::<Vault>().get(&key) {
+                    Some(v) if v.deleted.is_none() && same_place(v) => v.id(),
                     _ => return false,
+                };
+                let deleted = soft_delete(st, &key, ctx.shared.clock.now_secs());
+                if deleted {
+                    // Its role assignments go with it; a recovery does not bring them back.
+                    on_deleted(st, &id);
                 }
-                soft_delete(st, &key, ctx.shared.clock.now_secs())
+                deleted
             })?;
             Ok(reply::empty(if r {
                 StatusCode::OK

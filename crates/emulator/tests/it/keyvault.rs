@@ -762,3 +762,70 @@ async fn rotation_policies_are_validated_as_key_vault_does() {
         .await;
     assert_eq!(after.body, kept.body, "a refused policy changes nothing");
 }
+
+#[tokio::test]
+async fn a_deleted_vaults_role_assignments_are_gone_and_recovery_does_not_bring_them_back() {
+    let env = Env::start().await;
+    env.create_rg("rg").await;
+    let oid = env.deployer_oid().await;
+    env.create_vault(
+        "rg",
+        "rbacdel1",
+        json!({"enableRbacAuthorization": true, "enablePurgeProtection": true}),
+    )
+    .await
+    .expect(201);
+    let scope = env.vault_path("rg", "rbacdel1");
+    let officer = format!(
+        "/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
+        env.sub()
+    );
+    let assignment = format!(
+        "{scope}/providers/Microsoft.Authorization/roleAssignments/00000000-0000-4000-8000-0000000000d1"
+    );
+    env.arm(
+        Method::PUT,
+        &assignment,
+        RA_API,
+        Some(&json!({"properties": {"roleDefinitionId": officer, "principalId": oid}})),
+    )
+    .await
+    .expect(201);
+    let t = env.kv_token().await;
+    env.kv(
+        &t,
+        Method::POST,
+        "rbacdel1",
+        "/keys/k/create",
+        Some(&json!({"kty": "RSA"})),
+    )
+    .await
+    .expect(200);
+    // Delete (soft) and recover the vault.
+    env.arm(Method::DELETE, &scope, KV_API, None)
+        .await
+        .expect(200);
+    env.arm(Method::GET, &assignment, RA_API, None)
+        .await
+        .expect(404);
+    env.create_vault(
+        "rg",
+        "rbacdel1",
+        json!({"createMode": "recover", "enableRbacAuthorization": true}),
+    )
+    .await
+    .expect(200);
+    let listed = env
+        .arm(
+            Method::GET,
+            &format!("{scope}/providers/Microsoft.Authorization/roleAssignments"),
+            RA_API,
+            None,
+        )
+        .await;
+    assert_eq!(listed.body["value"], json!([]), "{}", listed.body);
+    // The recovered vault keeps its keys, but nobody may use them until access is granted again.
+    let r = env.kv(&t, Method::GET, "rbacdel1", "/keys/k", None).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.inner(), "ForbiddenByRbac");
+}
