@@ -199,11 +199,13 @@ pub fn find_deleted(ctx: &Ctx, sub: &str, loc: &str, name: &str) -> Result<Vault
 pub fn purge(ctx: &Ctx, sub: &str, loc: &str, name: &str) -> ArmResult {
     let v = find_deleted(ctx, sub, loc, name)?;
     if v.props.purge_protected() {
+        // As Azure answers it (az keyvault purge prints "(MethodNotAllowed) Operation
+        // 'DeletedVaultPurge' is not allowed."); the vault stays soft-deleted.
         return Err(ArmError::new(
-            StatusCode::CONFLICT,
-            "PurgeProtectionEnabled",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
             format!(
-                "Operation 'DeletedVaultPurge' is not allowed. The vault '{name}' has purge protection enabled; it will be purged automatically on its scheduled purge date."
+                "Operation 'DeletedVaultPurge' is not allowed. The vault '{name}' has purge protection enabled: it is purged automatically on its scheduled purge date."
             ),
         ));
     }

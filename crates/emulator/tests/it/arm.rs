@@ -565,10 +565,18 @@ async fn vault_lifecycle_policies_soft_delete_and_purge_protection() {
     d.expect(200);
     assert_eq!(d.body["properties"]["purgeProtectionEnabled"], true);
     assert!(d.body["properties"]["scheduledPurgeDate"].is_string());
-    // Purge refused under purge protection.
-    env.arm(Method::POST, &format!("{dv}/purge"), KV_API, None)
-        .await
-        .expect(409);
+    // Purge refused under purge protection, as Azure refuses it; the vault stays deleted.
+    let refused = env
+        .arm(Method::POST, &format!("{dv}/purge"), KV_API, None)
+        .await;
+    refused.expect_err(405, "MethodNotAllowed");
+    assert!(
+        refused.body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Operation 'DeletedVaultPurge' is not allowed.")
+    );
+    env.arm(Method::GET, &dv, KV_API, None).await.expect(200);
     // Recover.
     let r = env
         .create_vault("rg", "life1", json!({"createMode": "recover"}))
