@@ -93,14 +93,13 @@ pub fn seal_containers(
                 })
             })
             .collect::<Result<Vec<_>, AciError>>()?;
-        let sealed_command = if c.command.is_empty() {
-            None
-        } else {
-            Some(seal_str(
+        let sealed_command = match &c.command {
+            None => None,
+            Some(cmd) => Some(seal_str(
                 key,
                 aad,
-                &serde_json::to_string(&c.command).unwrap_or_default(),
-            )?)
+                &serde_json::to_string(cmd).unwrap_or_default(),
+            )?),
         };
         let kept = previous.and_then(|p| p.containers.iter().find(|x| x.name == c.name));
         let (mut sealed_logs, restart_count) = match kept {

@@ -32,7 +32,7 @@ pub struct ContainerRecord {
     pub resources: Value,
     /// Ports.
     pub ports: Value,
-    /// The command (JSON array), sealed; `None` when there is none.
+    /// The command (JSON array), sealed; `None` when none was sent.
     pub sealed_command: Option<String>,
     /// Environment.
     pub env: Vec<SealedEnv>,

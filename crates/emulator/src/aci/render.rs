@@ -1,6 +1,7 @@
 //! A container group as ACI answers it: secure values never, plain values once unsealed,
-//! container states, and the identity block.
+//! container states, the address, and the identity block.
 
+use super::network;
 use super::records::{ContainerGroupRecord, RESOURCE_TYPE, group_key};
 use super::sealing::DataKey;
 use crate::context::Ctx;
@@ -69,7 +70,14 @@ pub fn render(g: &ContainerGroupRecord, key: Option<&DataKey>, now: i64) -> Valu
     });
     if let Some(ip) = &g.ip_address {
         let mut ip = ip.clone();
-        ip["ip"] = json!("10.0.0.4");
+        // Groups stored before addresses were assigned at PUT get theirs here.
+        if ip.get("ip").is_none() {
+            ip["ip"] = json!(if ip["type"] == "Public" {
+                network::public_ip(&aad)
+            } else {
+                network::PRIVATE_IP.to_owned()
+            });
+        }
         properties["ipAddress"] = ip;
     }
     if let Some(e) = &g.encryption {

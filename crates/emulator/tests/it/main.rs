@@ -2,6 +2,7 @@
 //! reference (and, in `sdk`, with the official Azure SDK clients).
 
 mod aci;
+mod aci_echoes;
 mod admin;
 mod arm;
 mod auth;
