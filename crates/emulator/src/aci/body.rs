@@ -1,11 +1,13 @@
 //! The container group body as a client sends it: parsed and validated as Azure does it.
 //! The containers are read by [`containers`](super::containers), the network by
-//! [`network`](super::network).
+//! [`network`](super::network), volumes by [`volumes`](super::volumes), and the properties
+//! only stored and echoed by [`passthrough`](super::passthrough).
 
 use super::containers::{self, ContainerSpec};
 use super::errors::{AciError, bad};
 use super::json::{array, object, one_of, string};
-use super::network;
+use super::settings::Settings;
+use super::{network, passthrough, volumes};
 use serde_json::{Map, Value};
 
 /// The group's identity block.
@@ -65,6 +67,10 @@ pub struct GroupSpec {
     pub containers: Vec<ContainerSpec>,
     /// Encryption.
     pub encryption: Option<EncryptionSpec>,
+    /// The group properties stored and echoed as they are: `volumes`,
+    /// `imageRegistryCredentials`, `initContainers`, `subnetIds`, `dnsConfig`, `diagnostics`,
+    /// `extensions`, `priority`, `identityAcls`, `confidentialComputeProperties`.
+    pub settings: Settings,
 }
 
 fn identity(o: &Map<String, Value>) -> Result<Option<IdentitySpec>, AciError> {
@@ -179,9 +185,12 @@ pub fn parse(body: &Map<String, Value>) -> Result<GroupSpec, AciError> {
                 "A container group needs at least one container in properties.containers.",
             )
         })?;
+    passthrough::refuse_not_emulated(props)?;
+    let mut settings = Settings::default();
+    let volume_names = volumes::volumes(props, &mut settings)?;
     let mut containers = Vec::new();
     for (i, c) in containers_raw.iter().enumerate() {
-        let c = containers::container(i, c)?;
+        let c = containers::container(i, c, &volume_names)?;
         if containers.iter().any(|x: &ContainerSpec| x.name == c.name) {
             return Err(bad(
                 "DuplicateContainerName",
@@ -190,6 +199,14 @@ pub fn parse(body: &Map<String, Value>) -> Result<GroupSpec, AciError> {
         }
         containers.push(c);
     }
+    let names: Vec<String> = containers.iter().map(|c| c.name.clone()).collect();
+    containers::init_containers(props, &names, &volume_names, &mut settings)?;
+    passthrough::registry_credentials(props, &mut settings)?;
+    passthrough::diagnostics(props, &mut settings)?;
+    passthrough::extensions(props, &mut settings)?;
+    passthrough::scheduling_and_access(props, &mut settings)?;
+    network::subnet_ids(props, &mut settings)?;
+    network::dns_config(props, &mut settings)?;
     let os_type = string(props, "osType", "properties.osType")?.ok_or_else(|| {
         bad(
             "InvalidOsType",
@@ -227,5 +244,6 @@ pub fn parse(body: &Map<String, Value>) -> Result<GroupSpec, AciError> {
         ip_address,
         containers,
         encryption: encryption(props)?,
+        settings,
     })
 }

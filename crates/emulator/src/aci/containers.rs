@@ -1,9 +1,12 @@
-//! The containers of a container-group request, read and checked as ACI does: names, image,
-//! resources, ports, command and environment.
+//! The containers and init containers of a container-group request, read and checked as ACI
+//! does: names, image, resources (with GPUs), ports, command, environment, volume mounts,
+//! probes, security context and config map.
 
-use super::errors::{AciError, bad};
-use super::json::{array, field, object, objects, string, strings};
+use super::errors::{AciError, bad, not_emulated};
+use super::json::{array, boolean, field, integer, object, objects, one_of, string, strings};
 use super::network::ports;
+use super::settings::{Part, Settings, pointer};
+use super::volumes;
 use serde_json::{Map, Value, json};
 
 /// One environment variable of a request. Its `Debug` never shows the value.
@@ -15,6 +18,8 @@ pub struct EnvVar {
     pub value: String,
     /// Whether it came as `secureValue`.
     pub secure: bool,
+    /// Whether a value (`value` or `secureValue`) was sent at all.
+    pub given: bool,
 }
 
 impl std::fmt::Debug for EnvVar {
@@ -34,7 +39,7 @@ pub struct ContainerSpec {
     pub name: String,
     /// Image.
     pub image: String,
-    /// `resources` as sent (requests and limits), validated.
+    /// `resources` as sent (requests and limits, GPUs included), validated.
     pub resources: Value,
     /// `ports` as sent.
     pub ports: Value,
@@ -42,6 +47,9 @@ pub struct ContainerSpec {
     pub command: Option<Vec<String>>,
     /// Environment.
     pub env: Vec<EnvVar>,
+    /// The properties stored and echoed as they are: `volumeMounts`, `livenessProbe`,
+    /// `readinessProbe`, `securityContext`, `configMap`.
+    pub settings: Settings,
 }
 
 /// Container group and container names: 1–63 lowercase letters, digits and hyphens, not
@@ -70,6 +78,25 @@ fn positive_number(o: &Map<String, Value>, key: &str, path: &str) -> Result<Opti
             format!("'{path}' must be a number."),
         )),
     }
+}
+
+/// `gpu` of requests or limits: `{count, sku}`, both required.
+fn gpu(o: &Map<String, Value>, path: &str, code: &str) -> Result<Option<Value>, AciError> {
+    let Some(g) = object(o, "gpu", path)? else {
+        return Ok(None);
+    };
+    let count = integer(g, "count", &format!("{path}.count"))?
+        .filter(|c| *c > 0)
+        .ok_or_else(|| bad(code, format!("'{path}.count' must be a positive integer.")))?;
+    let sku = string(g, "sku", &format!("{path}.sku"))?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            bad(
+                code,
+                format!("'{path}.sku' is required (K80, P100 or V100)."),
+            )
+        })?;
+    Ok(Some(json!({"count": count, "sku": sku})))
 }
 
 fn name_of(c: &Map<String, Value>, path: &str) -> Result<String, AciError> {
@@ -134,6 +161,13 @@ fn resources(props: &Map<String, Value>, path: &str, name: &str) -> Result<Value
         return Err(missing());
     };
     let mut res = json!({"requests": {"cpu": cpu, "memoryInGB": memory}});
+    if let Some(g) = gpu(
+        requests,
+        &format!("{rpath}.requests.gpu"),
+        "InvalidResourceRequests",
+    )? {
+        res["requests"]["gpu"] = g;
+    }
     if let Some(limits) = object(resources, "limits", &format!("{rpath}.limits"))? {
         let lcpu = positive_number(limits, "cpu", &format!("{rpath}.limits.cpu"))?;
         let lmem = positive_number(limits, "memoryInGB", &format!("{rpath}.limits.memoryInGB"))?;
@@ -149,6 +183,13 @@ fn resources(props: &Map<String, Value>, path: &str, name: &str) -> Result<Value
         }
         if let Some(x) = lmem {
             l.insert("memoryInGB".into(), x.into());
+        }
+        if let Some(g) = gpu(
+            limits,
+            &format!("{rpath}.limits.gpu"),
+            "InvalidResourceLimits",
+        )? {
+            l.insert("gpu".into(), g);
         }
         res["limits"] = Value::Object(l);
     }
@@ -176,6 +217,9 @@ fn environment(
                     format!("'{epath}.name' is required."),
                 )
             })?;
+        if e.contains_key("secureValueReference") {
+            return Err(not_emulated(&format!("{epath}.secureValueReference")));
+        }
         let value = string(e, "value", &format!("{epath}.value"))?;
         let secure = string(e, "secureValue", &format!("{epath}.secureValue"))?;
         let var = match (value, secure) {
@@ -183,16 +227,19 @@ fn environment(
                 name: ename,
                 value: v,
                 secure: false,
+                given: true,
             },
             (None, Some(v)) => EnvVar {
                 name: ename,
                 value: v,
                 secure: true,
+                given: true,
             },
             (None, None) => EnvVar {
                 name: ename,
                 value: String::new(),
                 secure: false,
+                given: false,
             },
             (Some(_), Some(_)) => {
                 return Err(bad(
@@ -217,8 +264,102 @@ fn environment(
     Ok(env)
 }
 
-/// Reads container `i` of `properties.containers`.
-pub fn container(i: usize, c: &Value) -> Result<ContainerSpec, AciError> {
+fn probe(o: &Map<String, Value>, key: &str, path: &str) -> Result<Option<Value>, AciError> {
+    let Some(p) = object(o, key, path)? else {
+        return Ok(None);
+    };
+    let mut out = json!({});
+    if let Some(exec) = object(p, "exec", &format!("{path}.exec"))? {
+        let mut e = json!({});
+        if let Some(cmd) = strings(exec, "command", &format!("{path}.exec.command"))? {
+            e["command"] = json!(cmd);
+        }
+        out["exec"] = e;
+    }
+    if let Some(http) = object(p, "httpGet", &format!("{path}.httpGet"))? {
+        let hpath = format!("{path}.httpGet");
+        let port = integer(http, "port", &format!("{hpath}.port"))?
+            .filter(|n| (1..=65535).contains(n))
+            .ok_or_else(|| {
+                bad(
+                    "InvalidProbe",
+                    format!("'{hpath}.port' must be a port number from 1 to 65535."),
+                )
+            })?;
+        let mut h = json!({"port": port});
+        if let Some(p) = string(http, "path", &format!("{hpath}.path"))? {
+            h["path"] = p.into();
+        }
+        if let Some(s) = string(http, "scheme", &format!("{hpath}.scheme"))? {
+            h["scheme"] = one_of(&s, &["http", "https"], "InvalidProbe", "probe scheme")?.into();
+        }
+        if let Some(headers) = array(http, "httpHeaders", &format!("{hpath}.httpHeaders"))? {
+            let mut list = Vec::new();
+            for (hp, header) in objects(headers, &format!("{hpath}.httpHeaders"))? {
+                let mut entry = json!({});
+                for k in ["name", "value"] {
+                    if let Some(v) = string(header, k, &format!("{hp}.{k}"))? {
+                        entry[k] = v.into();
+                    }
+                }
+                list.push(entry);
+            }
+            h["httpHeaders"] = Value::Array(list);
+        }
+        out["httpGet"] = h;
+    }
+    for k in [
+        "initialDelaySeconds",
+        "periodSeconds",
+        "failureThreshold",
+        "successThreshold",
+        "timeoutSeconds",
+    ] {
+        if let Some(n) = integer(p, k, &format!("{path}.{k}"))? {
+            if n < 0 {
+                return Err(bad(
+                    "InvalidProbe",
+                    format!("'{path}.{k}' must not be negative."),
+                ));
+            }
+            out[k] = n.into();
+        }
+    }
+    Ok(Some(out))
+}
+
+fn security_context(o: &Map<String, Value>, path: &str) -> Result<Option<Value>, AciError> {
+    let Some(s) = object(o, "securityContext", path)? else {
+        return Ok(None);
+    };
+    let mut out = json!({});
+    for k in ["privileged", "allowPrivilegeEscalation"] {
+        if let Some(b) = boolean(s, k, &format!("{path}.{k}"))? {
+            out[k] = b.into();
+        }
+    }
+    for k in ["runAsGroup", "runAsUser"] {
+        if let Some(n) = integer(s, k, &format!("{path}.{k}"))? {
+            out[k] = n.into();
+        }
+    }
+    if let Some(p) = string(s, "seccompProfile", &format!("{path}.seccompProfile"))? {
+        out["seccompProfile"] = p.into();
+    }
+    if let Some(c) = object(s, "capabilities", &format!("{path}.capabilities"))? {
+        let mut caps = json!({});
+        for k in ["add", "drop"] {
+            if let Some(list) = strings(c, k, &format!("{path}.capabilities.{k}"))? {
+                caps[k] = json!(list);
+            }
+        }
+        out["capabilities"] = caps;
+    }
+    Ok(Some(out))
+}
+
+/// Reads container `i` of `properties.containers`, whose mounts must name one of `volumes`.
+pub fn container(i: usize, c: &Value, volumes: &[String]) -> Result<ContainerSpec, AciError> {
     let path = format!("properties.containers[{i}]");
     let c = c.as_object().ok_or_else(|| {
         bad(
@@ -236,6 +377,35 @@ pub fn container(i: usize, c: &Value) -> Result<ContainerSpec, AciError> {
     )?;
     let command = command(props, &path)?;
     let env = environment(props, &path, &name)?;
+    let ppath = format!("{path}.properties");
+    let mut settings = Settings::default();
+    if let Some(m) = volumes::mounts(props, &format!("{ppath}.volumeMounts"), &name, volumes)? {
+        settings.insert("volumeMounts", m);
+    }
+    for key in ["livenessProbe", "readinessProbe"] {
+        if let Some(p) = probe(props, key, &format!("{ppath}.{key}"))? {
+            settings.insert(key, p);
+            // Probe commands are sealed like the container's command; headers may carry
+            // credentials.
+            settings.seal(pointer(&[key, "exec", "command"]), Part::Shown);
+            settings.seal(pointer(&[key, "httpGet", "httpHeaders"]), Part::Shown);
+        }
+    }
+    if let Some(s) = security_context(props, &format!("{ppath}.securityContext"))? {
+        settings.insert("securityContext", s);
+    }
+    if let Some(cm) = object(props, "configMap", &format!("{ppath}.configMap"))? {
+        let mut out = json!({});
+        if let Some(kv) = super::json::string_map(
+            cm,
+            "keyValuePairs",
+            &format!("{ppath}.configMap.keyValuePairs"),
+        )? {
+            out["keyValuePairs"] = Value::Object(kv.clone());
+            settings.seal(pointer(&["configMap", "keyValuePairs"]), Part::Shown);
+        }
+        settings.insert("configMap", out);
+    }
     Ok(ContainerSpec {
         name,
         image,
@@ -243,5 +413,79 @@ pub fn container(i: usize, c: &Value) -> Result<ContainerSpec, AciError> {
         ports,
         command,
         env,
+        settings,
     })
+}
+
+/// Reads `properties.initContainers` into `settings` (`initContainers`), their names not
+/// among `taken` (the containers'), their mounts naming one of `volumes`. Plain environment
+/// values and commands are sealed and shown; secure values are sealed and never shown.
+pub fn init_containers(
+    props: &Map<String, Value>,
+    taken: &[String],
+    volumes: &[String],
+    settings: &mut Settings,
+) -> Result<(), AciError> {
+    let all = "properties.initContainers";
+    let Some(items) = array(props, "initContainers", all)? else {
+        return Ok(());
+    };
+    let mut names: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for (i, (path, c)) in objects(items, all)?.into_iter().enumerate() {
+        let name = name_of(c, &path)?;
+        if taken.contains(&name) || names.contains(&name) {
+            return Err(bad(
+                "DuplicateContainerName",
+                format!(
+                    "The container name '{name}' appears twice (containers and init containers share names)."
+                ),
+            ));
+        }
+        let p = properties_of(c, &path)?;
+        let index = i.to_string();
+        let at = |rest: &[&str]| {
+            let mut segs = vec!["initContainers", index.as_str(), "properties"];
+            segs.extend_from_slice(rest);
+            pointer(&segs)
+        };
+        let mut ip = json!({"image": image_of(p, &path, &name)?});
+        if let Some(cmd) = command(p, &path)? {
+            ip["command"] = json!(cmd);
+            settings.seal(at(&["command"]), Part::Shown);
+        }
+        let env = environment(p, &path, &name)?;
+        let mut vars = Vec::new();
+        for (j, e) in env.iter().enumerate() {
+            let j = j.to_string();
+            match (e.given, e.secure) {
+                (false, _) => vars.push(json!({"name": e.name})),
+                (true, false) => {
+                    vars.push(json!({"name": e.name, "value": e.value}));
+                    settings.seal(at(&["environmentVariables", &j, "value"]), Part::Shown);
+                }
+                (true, true) => {
+                    vars.push(json!({"name": e.name, "secureValue": e.value}));
+                    settings.seal(
+                        at(&["environmentVariables", &j, "secureValue"]),
+                        Part::Secret,
+                    );
+                }
+            }
+        }
+        if field(p, "environmentVariables").is_some() {
+            ip["environmentVariables"] = Value::Array(vars);
+        }
+        let ppath = format!("{path}.properties");
+        if let Some(m) = volumes::mounts(p, &format!("{ppath}.volumeMounts"), &name, volumes)? {
+            ip["volumeMounts"] = m;
+        }
+        if let Some(s) = security_context(p, &format!("{ppath}.securityContext"))? {
+            ip["securityContext"] = s;
+        }
+        out.push(json!({"name": name, "properties": ip}));
+        names.push(name);
+    }
+    settings.insert("initContainers", Value::Array(out));
+    Ok(())
 }

@@ -2,7 +2,7 @@
 //! whose key access decides the outcome), GET, PATCH, DELETE, lists, restart / stop / start
 //! and container logs.
 
-use super::at_rest::{data_key, log_line, seal_containers, service_key};
+use super::at_rest::{data_key, log_line, seal_containers, seal_settings, service_key};
 use super::body::{self, IdentitySpec};
 use super::cmk::{self};
 use super::containers::valid_name;
@@ -216,6 +216,7 @@ pub fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResul
         Some(k) => seal_containers(k, &aad, &spec, previous.as_ref(), ctx.shared.clock.now())?,
         None => Vec::new(),
     };
+    let settings = seal_settings(key.as_ref(), &aad, &spec.settings)?;
     let ip_address = spec.ip_address.clone().map(|mut ip| {
         network::assign(
             &mut ip,
@@ -270,6 +271,7 @@ pub fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResul
         },
         error: error.clone(),
         api_version: api.to_owned(),
+        settings,
     };
     let op = ctx.shared.store.write(|st| {
         st.table_mut::<ContainerGroupRecord>()

@@ -23,6 +23,28 @@ pub fn string(o: &Map<String, Value>, key: &str, path: &str) -> Result<Option<St
     }
 }
 
+/// A boolean field.
+pub fn boolean(o: &Map<String, Value>, key: &str, path: &str) -> Result<Option<bool>, AciError> {
+    match field(o, key) {
+        None => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(wrong_type(path, "true or false")),
+    }
+}
+
+/// An integer field (a 32-bit integer, as the spec declares them).
+pub fn integer(o: &Map<String, Value>, key: &str, path: &str) -> Result<Option<i64>, AciError> {
+    match field(o, key) {
+        None => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .filter(|i| i32::try_from(*i).is_ok())
+            .map(Some)
+            .ok_or_else(|| wrong_type(path, "a 32-bit integer")),
+        Some(_) => Err(wrong_type(path, "an integer")),
+    }
+}
+
 /// An object field.
 pub fn object<'a>(
     o: &'a Map<String, Value>,
@@ -64,6 +86,22 @@ pub fn strings(
         .collect::<Option<Vec<_>>>()
         .map(Some)
         .ok_or_else(|| wrong_type(path, "an array of strings"))
+}
+
+/// An object field whose values are all strings.
+pub fn string_map<'a>(
+    o: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<Option<&'a Map<String, Value>>, AciError> {
+    let Some(m) = object(o, key, path)? else {
+        return Ok(None);
+    };
+    if m.values().all(Value::is_string) {
+        Ok(Some(m))
+    } else {
+        Err(wrong_type(path, "an object whose values are strings"))
+    }
 }
 
 /// An element of an array read as an object, with its path (`{path}[i]`).

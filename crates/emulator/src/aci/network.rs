@@ -1,9 +1,10 @@
 //! A group's network as ACI reads and answers it: `ipAddress` (type, ports, DNS name label and
-//! its reuse scope); and what the group is given — an address (public groups one outside the
-//! private ranges, stable per group) and an FQDN.
+//! its reuse scope), `subnetIds` and `dnsConfig`; and what the group is given — an address
+//! (public groups one outside the private ranges, stable per group) and an FQDN.
 
 use super::errors::{AciError, bad};
-use super::json::{array, object, objects, one_of, string};
+use super::json::{array, object, objects, one_of, string, strings};
+use super::settings::Settings;
 use aws_lc_rs::digest::{SHA256, digest};
 use serde_json::{Map, Value, json};
 
@@ -107,6 +108,84 @@ pub fn ip_address(props: &Map<String, Value>) -> Result<Option<Value>, AciError>
         out["ip"] = addr.into();
     }
     Ok(Some(out))
+}
+
+/// `properties.subnetIds` (`[{id, name?}]`) into `settings`: each id a subnet's ARM id. A
+/// value that is no resource id at all (an unevaluated `[resourceId(...)]`, say) is refused
+/// as ARM refuses it, with `LinkedInvalidPropertyId`. Subnets are not emulated, so their
+/// existence is not checked.
+pub fn subnet_ids(props: &Map<String, Value>, settings: &mut Settings) -> Result<(), AciError> {
+    let Some(items) = array(props, "subnetIds", "properties.subnetIds")? else {
+        return Ok(());
+    };
+    let mut out = Vec::new();
+    for (path, s) in objects(items, "properties.subnetIds")? {
+        let id = string(s, "id", &format!("{path}.id"))?
+            .filter(|i| !i.is_empty())
+            .ok_or_else(|| bad("InvalidSubnetId", format!("'{path}.id' is required.")))?;
+        if !(id.starts_with("/subscriptions/") || id.starts_with("/providers/")) {
+            return Err(bad(
+                "LinkedInvalidPropertyId",
+                format!(
+                    "Property id '{id}' at path '{path}.id' is invalid. Expect fully qualified resource Id that start with '/subscriptions/{{subscriptionId}}' or '/providers/{{resourceProviderNamespace}}/'."
+                ),
+            ));
+        }
+        if !is_subnet_id(&id) {
+            return Err(bad(
+                "InvalidSubnetId",
+                format!(
+                    "'{path}.id' '{id}' is not a subnet id: use /subscriptions/{{sub}}/resourceGroups/{{rg}}/providers/Microsoft.Network/virtualNetworks/{{vnet}}/subnets/{{subnet}}."
+                ),
+            ));
+        }
+        let mut entry = json!({"id": id});
+        if let Some(name) = string(s, "name", &format!("{path}.name"))? {
+            entry["name"] = name.into();
+        }
+        out.push(entry);
+    }
+    settings.insert("subnetIds", Value::Array(out));
+    Ok(())
+}
+
+fn is_subnet_id(id: &str) -> bool {
+    let parts: Vec<&str> = id.split('/').collect();
+    let fixed = [
+        (1, "subscriptions"),
+        (3, "resourcegroups"),
+        (5, "providers"),
+        (6, "microsoft.network"),
+        (7, "virtualnetworks"),
+        (9, "subnets"),
+    ];
+    parts.len() == 11
+        && parts[0].is_empty()
+        && fixed.iter().all(|(i, s)| parts[*i].eq_ignore_ascii_case(s))
+        && [2, 4, 8, 10].iter().all(|i| !parts[*i].is_empty())
+}
+
+/// `properties.dnsConfig` (`{nameServers, searchDomains?, options?}`) into `settings`.
+pub fn dns_config(props: &Map<String, Value>, settings: &mut Settings) -> Result<(), AciError> {
+    let Some(d) = object(props, "dnsConfig", "properties.dnsConfig")? else {
+        return Ok(());
+    };
+    let servers = strings(d, "nameServers", "properties.dnsConfig.nameServers")?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            bad(
+                "InvalidDnsConfig",
+                "properties.dnsConfig.nameServers needs at least one name server.",
+            )
+        })?;
+    let mut out = json!({"nameServers": servers});
+    for key in ["searchDomains", "options"] {
+        if let Some(v) = string(d, key, &format!("properties.dnsConfig.{key}"))? {
+            out[key] = v.into();
+        }
+    }
+    settings.insert("dnsConfig", out);
+    Ok(())
 }
 
 /// The short region name of a location (`West Europe` → `westeurope`).
@@ -239,5 +318,15 @@ mod tests {
         let ip: std::net::Ipv4Addr = a.parse().expect("an address");
         assert!(!ip.is_private() && !ip.is_loopback() && ip.octets()[0] == 20);
         assert_ne!(a, public_ip("/subscriptions/s/resourcegroups/rg/x/other"));
+    }
+
+    #[test]
+    fn subnet_ids_are_arm_ids() {
+        assert!(is_subnet_id(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/n"
+        ));
+        assert!(!is_subnet_id(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v"
+        ));
     }
 }

@@ -77,6 +77,7 @@ async fn put_answers_echo_plain_values_and_the_empty_arrays_sent() {
         "a secure value shows only its name"
     );
     assert_eq!(c["command"], json!([]), "an empty command is echoed");
+    assert_eq!(g["properties"]["imageRegistryCredentials"], json!([]));
     assert!(!g.to_string().contains(SECURE));
 
     // A later GET says the same.
@@ -91,6 +92,10 @@ async fn put_answers_echo_plain_values_and_the_empty_arrays_sent() {
     let c = &got.body["properties"]["containers"][0]["properties"];
     assert_eq!(c["environmentVariables"][0]["value"], PLAIN);
     assert_eq!(c["command"], json!([]));
+    assert_eq!(
+        got.body["properties"]["imageRegistryCredentials"],
+        json!([])
+    );
 
     // With a customer-managed key too: the answer opens the values with the new data key.
     let sp = aci_principal(&env).await;

@@ -3,6 +3,8 @@
 
 mod aci;
 mod aci_echoes;
+mod aci_fixtures;
+mod aci_settings;
 mod admin;
 mod arm;
 mod auth;
