@@ -1,11 +1,15 @@
 //! A group's data at rest: its data key (unwrapped through the vault for a customer-managed
-//! key, or the service key), and environment values, commands and log lines sealed under it.
+//! key, or the service key), and environment values, commands, log lines and the sealed parts
+//! of its stored settings sealed under it.
 
 use super::body::GroupSpec;
 use super::cmk::{self};
 use super::errors::{AciError, bad};
-use super::records::{ContainerGroupRecord, ContainerRecord, SealedEnv, ServiceKey};
+use super::records::{
+    ContainerGroupRecord, ContainerRecord, SealedEnv, ServiceKey, StoredSettings,
+};
 use super::sealing::{DataKey, b64, unb64};
+use super::settings::Settings;
 use crate::config::rfc3339;
 use crate::context::Ctx;
 
@@ -93,14 +97,13 @@ pub fn seal_containers(
                 })
             })
             .collect::<Result<Vec<_>, AciError>>()?;
-        let sealed_command = if c.command.is_empty() {
-            None
-        } else {
-            Some(seal_str(
+        let sealed_command = match &c.command {
+            None => None,
+            Some(cmd) => Some(seal_str(
                 key,
                 aad,
-                &serde_json::to_string(&c.command).unwrap_or_default(),
-            )?)
+                &serde_json::to_string(cmd).unwrap_or_default(),
+            )?),
         };
         let kept = previous.and_then(|p| p.containers.iter().find(|x| x.name == c.name));
         let (mut sealed_logs, restart_count) = match kept {
@@ -136,7 +139,35 @@ pub fn seal_containers(
             env,
             sealed_logs,
             restart_count,
+            settings: seal_settings(Some(key), aad, &c.settings)?,
         });
     }
     Ok(out)
+}
+
+/// Stores `settings`: the clear part as it is, the sealed parts under `key`. Without a key
+/// (a group whose provisioning failed) the sealed parts are not stored at all.
+pub fn seal_settings(
+    key: Option<&DataKey>,
+    aad: &str,
+    settings: &Settings,
+) -> Result<StoredSettings, AciError> {
+    let split = settings.clone().split();
+    let seal =
+        |parts: serde_json::Map<String, serde_json::Value>| -> Result<Option<String>, AciError> {
+            match key {
+                Some(k) if !parts.is_empty() => Some(seal_str(
+                    k,
+                    aad,
+                    &serde_json::Value::Object(parts).to_string(),
+                ))
+                .transpose(),
+                _ => Ok(None),
+            }
+        };
+    Ok(StoredSettings {
+        sealed_shown: seal(split.shown)?,
+        sealed_secret: seal(split.secret)?,
+        clear: split.clear,
+    })
 }

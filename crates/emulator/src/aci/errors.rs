@@ -91,3 +91,16 @@ fn mid_sentence(principal: &str) -> String {
         None => String::new(),
     }
 }
+
+/// A request property the emulator does not emulate (refused rather than dropped).
+pub const PROPERTY_NOT_EMULATED: &str = "PropertyNotEmulated";
+
+/// 400 [`PROPERTY_NOT_EMULATED`] naming the property at `path`.
+pub fn not_emulated(path: &str) -> AciError {
+    bad(
+        PROPERTY_NOT_EMULATED,
+        format!(
+            "'{path}' is not emulated: the emulator refuses it rather than ignore it, so that a test passing here does not fail on Azure. Remove it to test against the emulator."
+        ),
+    )
+}

@@ -2,10 +2,12 @@
 //! whose key access decides the outcome), GET, PATCH, DELETE, lists, restart / stop / start
 //! and container logs.
 
-use super::at_rest::{data_key, log_line, seal_containers, service_key};
+use super::at_rest::{data_key, log_line, seal_containers, seal_settings, service_key};
 use super::body::{self, IdentitySpec};
 use super::cmk::{self};
+use super::containers::valid_name;
 use super::errors::{self, AciError, bad};
+use super::network::{self, Place};
 use super::records::{ContainerGroupRecord, RESOURCE_TYPE, StoredEncryption, group_id, group_key};
 use super::render::render_full;
 use super::sealing::{DataKey, b64};
@@ -141,7 +143,7 @@ pub fn check_identities(ctx: &Ctx, identity: Option<&IdentitySpec>) -> Result<()
 }
 
 pub fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResult {
-    if !body::valid_name(name) {
+    if !valid_name(name) {
         return Err(bad(
             "InvalidContainerGroupName",
             format!(
@@ -205,23 +207,37 @@ pub fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResul
 
     let now = ctx.shared.clock.now_ms();
     let provisioning_ms = ctx.shared.timing.aci_provisioning_ms();
-    let (containers, wrapped_key, provisioning_state, error) = match keyed {
-        Ok((key, wrapped)) => (
-            seal_containers(&key, &aad, &spec, previous.as_ref(), ctx.shared.clock.now())?,
-            wrapped,
-            "Succeeded",
-            None,
-        ),
+    let (key, wrapped_key, provisioning_state, error) = match keyed {
+        Ok((key, wrapped)) => (Some(key), wrapped, "Succeeded", None),
         // Key access failures fail the provisioning, as ACI reports them: the group exists in
         // state Failed with the error, and a PUT after fixing the access tries again.
         Err(e) if previous.is_none() && spec.encryption.is_some() && is_key_error(&e) => (
-            Vec::new(),
+            None,
             String::new(),
             "Failed",
             Some(json!({"code": e.code, "message": e.message})),
         ),
         Err(e) => return Err(e),
     };
+    let containers = match &key {
+        Some(k) => seal_containers(k, &aad, &spec, previous.as_ref(), ctx.shared.clock.now())?,
+        None => Vec::new(),
+    };
+    let settings = seal_settings(key.as_ref(), &aad, &spec.settings)?;
+    let ip_address = spec.ip_address.clone().map(|mut ip| {
+        network::assign(
+            &mut ip,
+            &aad,
+            Place {
+                tenant: ctx.shared.config.tenant(),
+                subscription: sub,
+                resource_group: &rg,
+                name,
+                location: &spec.location,
+            },
+        );
+        ip
+    });
     let record = ContainerGroupRecord {
         id: id.clone(),
         subscription: sub.to_owned(),
@@ -249,7 +265,7 @@ pub fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResul
         sku: spec.sku.clone().unwrap_or_else(|| "Standard".to_owned()),
         os_type: spec.os_type.clone(),
         restart_policy: spec.restart_policy.clone(),
-        ip_address: spec.ip_address.clone(),
+        ip_address,
         containers,
         encryption: spec.encryption.as_ref().map(StoredEncryption::from_spec),
         wrapped_key,
@@ -262,6 +278,7 @@ pub fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResul
         },
         error: error.clone(),
         api_version: api.to_owned(),
+        settings,
     };
     let op = ctx.shared.store.write(|st| {
         st.table_mut::<ContainerGroupRecord>()
@@ -281,7 +298,8 @@ pub fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResul
     } else {
         StatusCode::CREATED
     };
-    let mut response = reply::json(status, &render_full(ctx, &record, None));
+    // The answer echoes what was sent (plain values included), as Azure's does.
+    let mut response = reply::json(status, &render_full(ctx, &record, key.as_ref()));
     // When the operation is already over, the response is its terminal state: nothing to poll.
     if provisioning_ms > 0 {
         arm::lro::add_polling_headers(&mut response, &ctx.shared.config, &op);

@@ -5,7 +5,7 @@
 use super::body::EncryptionSpec;
 use crate::store::{Record, Tables};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 pub const RESOURCE_TYPE: &str = "Microsoft.ContainerInstance/containerGroups";
@@ -21,6 +21,23 @@ pub struct SealedEnv {
     pub sealed_value: String,
 }
 
+/// Properties stored and echoed as they are: the clear part, and the sealed parts (each a
+/// JSON object of JSON pointer → value, sealed under the data key). The secret part is never
+/// opened for an answer; it is `None` when the group has no data key (a failed provisioning).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StoredSettings {
+    /// What is stored in clear.
+    pub clear: Map<String, Value>,
+    /// Parts shown once opened (plain environment values and commands of init containers,
+    /// probe commands and headers, config maps), sealed.
+    #[serde(default)]
+    pub sealed_shown: Option<String>,
+    /// Secrets (passwords, storage and workspace keys, secret volume contents, secure values),
+    /// sealed.
+    #[serde(default)]
+    pub sealed_secret: Option<String>,
+}
+
 /// A stored container.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ContainerRecord {
@@ -32,7 +49,7 @@ pub struct ContainerRecord {
     pub resources: Value,
     /// Ports.
     pub ports: Value,
-    /// The command (JSON array), sealed; `None` when there is none.
+    /// The command (JSON array), sealed; `None` when none was sent.
     pub sealed_command: Option<String>,
     /// Environment.
     pub env: Vec<SealedEnv>,
@@ -40,6 +57,9 @@ pub struct ContainerRecord {
     pub sealed_logs: Vec<String>,
     /// Restarts so far.
     pub restart_count: u32,
+    /// Volume mounts, probes, security context and config map.
+    #[serde(default)]
+    pub settings: StoredSettings,
 }
 
 /// The encryption of a stored group.
@@ -131,6 +151,10 @@ pub struct ContainerGroupRecord {
     pub error: Option<Value>,
     /// The api-version it was created with.
     pub api_version: String,
+    /// Volumes, registry credentials, init containers, subnets, DNS configuration,
+    /// diagnostics, extensions, priority, identity ACLs, confidential compute.
+    #[serde(default)]
+    pub settings: StoredSettings,
 }
 
 impl Record for ContainerGroupRecord {

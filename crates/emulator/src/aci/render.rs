@@ -1,16 +1,42 @@
-//! A container group as ACI answers it: secure values never, plain values once unsealed,
-//! container states, and the identity block; and the groups as the generic resource list shows
-//! them.
+//! A container group as ACI answers it: secure values and other secrets never, plain values
+//! once unsealed, stored settings as sent, container states, the address, and the identity
+//! block; and the groups as the generic resource list shows them.
 
-use super::records::{ContainerGroupRecord, RESOURCE_TYPE, group_key};
+use super::network;
+use super::records::{ContainerGroupRecord, RESOURCE_TYPE, StoredSettings, group_key};
 use super::sealing::DataKey;
+use super::settings;
 use crate::arm::generic_resources::{GenericResource, ListScope};
 use crate::context::Ctx;
 use crate::store::Tables;
 use serde_json::{Value, json};
 
-/// The group as ARM shows it. With `key`, plain environment values and commands are opened;
-/// secure values are never returned.
+/// The stored settings as an answer shows them: the clear part, and with `key` the parts
+/// shown once opened. Secrets are never opened.
+fn open_settings(
+    s: &StoredSettings,
+    key: Option<&DataKey>,
+    aad: &str,
+) -> serde_json::Map<String, Value> {
+    let mut out = s.clear.clone();
+    if let (Some(sealed), Some(k)) = (&s.sealed_shown, key)
+        && let Ok(text) = k.open_string(aad, sealed)
+        && let Ok(Value::Object(parts)) = serde_json::from_str::<Value>(&text)
+    {
+        settings::restore(&mut out, parts);
+    }
+    out
+}
+
+/// Inserts every entry of `from` into the object `into`.
+fn merge(into: &mut Value, from: serde_json::Map<String, Value>) {
+    if let Some(o) = into.as_object_mut() {
+        o.extend(from);
+    }
+}
+
+/// The group as ARM shows it. With `key`, plain environment values, commands and the shown
+/// parts of the stored settings are opened; secure values and secrets are never returned.
 pub fn render(g: &ContainerGroupRecord, key: Option<&DataKey>, now: i64) -> Value {
     let aad = group_key(&g.id);
     let pending = now < g.ready_at_ms;
@@ -58,6 +84,7 @@ pub fn render(g: &ContainerGroupRecord, key: Option<&DataKey>, now: i64) -> Valu
             {
                 props["command"] = cmd;
             }
+            merge(&mut props, open_settings(&c.settings, key, &aad));
             json!({"name": c.name, "properties": props})
         })
         .collect();
@@ -69,9 +96,17 @@ pub fn render(g: &ContainerGroupRecord, key: Option<&DataKey>, now: i64) -> Valu
         "containers": containers,
         "instanceView": {"state": group_state, "events": []},
     });
+    merge(&mut properties, open_settings(&g.settings, key, &aad));
     if let Some(ip) = &g.ip_address {
         let mut ip = ip.clone();
-        ip["ip"] = json!("10.0.0.4");
+        // Groups stored before addresses were assigned at PUT get theirs here.
+        if ip.get("ip").is_none() {
+            ip["ip"] = json!(if ip["type"] == "Public" {
+                network::public_ip(&aad)
+            } else {
+                network::PRIVATE_IP.to_owned()
+            });
+        }
         properties["ipAddress"] = ip;
     }
     if let Some(e) = &g.encryption {

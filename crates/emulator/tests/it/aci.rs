@@ -7,19 +7,19 @@ use serde_json::{Value, json};
 
 use crate::common::{Env, KV_API, MI_API};
 
-const ACI_API: &str = "2023-05-01";
+pub(crate) const ACI_API: &str = "2023-05-01";
 const ACI_APP: &str = "6bb8e274-af5d-4df2-98a3-4fd78b4cafd9";
 const PLAIN: &str = "plain-canary-5b1e";
 const SECURE: &str = "secure-canary-9f3a";
 const COMMAND: &str = "command-canary-77c0";
 
-struct Cmk {
-    rg: String,
-    vault: String,
-    version: String,
+pub(crate) struct Cmk {
+    pub(crate) rg: String,
+    pub(crate) vault: String,
+    pub(crate) version: String,
 }
 
-fn group_path(env: &Env, rg: &str, name: &str) -> String {
+pub(crate) fn group_path(env: &Env, rg: &str, name: &str) -> String {
     format!(
         "/subscriptions/{}/resourceGroups/{rg}/providers/Microsoft.ContainerInstance/containerGroups/{name}",
         env.sub()
@@ -33,7 +33,7 @@ fn uai_id(env: &Env, rg: &str, name: &str) -> String {
     )
 }
 
-async fn aci_principal(env: &Env) -> String {
+pub(crate) async fn aci_principal(env: &Env) -> String {
     let t = env.graph_token().await;
     let r = env
         .send(
@@ -67,7 +67,7 @@ async fn aci_principal(env: &Env) -> String {
 }
 
 /// A resource group, a vault (deployer: all; `grantee`: get + unwrapKey) and a key.
-async fn vault_with_key(env: &Env, rg: &str, vault: &str, grantee: Option<&str>) -> Cmk {
+pub(crate) async fn vault_with_key(env: &Env, rg: &str, vault: &str, grantee: Option<&str>) -> Cmk {
     env.create_rg(rg).await;
     let oid = env.deployer_oid().await;
     let mut policies = vec![env.policy(&oid, &["all"])];
@@ -130,7 +130,13 @@ fn group_body(env: &Env, cmk: &Cmk, identity: Option<&str>) -> Value {
 
 /// PUTs a group and follows it to a terminal state: `Ok(body)` when it succeeded, `Err(code)`
 /// for a synchronous refusal or a failed provisioning.
-async fn deploy(env: &Env, rg: &str, name: &str, api: &str, body: &Value) -> Result<Value, String> {
+pub(crate) async fn deploy(
+    env: &Env,
+    rg: &str,
+    name: &str,
+    api: &str,
+    body: &Value,
+) -> Result<Value, String> {
     let r = env
         .arm(Method::PUT, &group_path(env, rg, name), api, Some(body))
         .await;

@@ -2,6 +2,9 @@
 //! reference (and, in `sdk`, with the official Azure SDK clients).
 
 mod aci;
+mod aci_echoes;
+mod aci_fixtures;
+mod aci_settings;
 mod admin;
 mod arm;
 mod auth;
