@@ -540,3 +540,44 @@ fn resources_carry_what_the_deployment_reads() {
     assert_eq!(e.resolve("kv"), [0]);
     assert!(aci_cmk_arm_template::ParamType::SecureObject.is_secure());
 }
+
+#[test]
+fn a_public_body_leaves_out_secure_and_not_yet_known_members() {
+    let template = json!({"$schema": SCHEMA, "contentVersion": "1.0.0.0",
+    "parameters": {"pw": {"type": "secureString"}, "plain": {"type": "string"}},
+    "resources": [
+        {"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "apiVersion": "2023-01-31",
+         "name": "id1", "location": "westeurope"},
+        {"type": "Microsoft.ContainerInstance/containerGroups", "apiVersion": "2023-05-01",
+         "name": "cg1", "location": "westeurope",
+         "dependsOn": ["[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'id1')]"],
+         "properties": {
+             "note": "[parameters('plain')]",
+             "password": "[concat('x-', parameters('pw'))]",
+             "env": [{"name": "S", "secureValue": "[parameters('pw')]"}],
+             "principal": "[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'id1')).principalId]"}}
+    ]});
+    let params = json!({"pw": {"value": "hunter2-secret"}, "plain": {"value": "shown"}});
+    let engine = Engine::prepare(&obj(template), &obj(params), scope()).expect("prepared");
+    let cg = engine
+        .resources
+        .iter()
+        .position(|r| r.name == "cg1")
+        .expect("cg1");
+    let preview = engine.public_body(cg).expect("preview");
+    assert_eq!(preview.body["properties"]["note"], "shown");
+    assert!(preview.body["properties"].get("password").is_none());
+    // An element keeps its place; only its secure member is left out (as a GET shows it).
+    assert_eq!(preview.body["properties"]["env"], json!([{"name": "S"}]));
+    assert!(preview.body["properties"].get("principal").is_none());
+    let mut secure = preview.secure.clone();
+    secure.sort();
+    assert_eq!(
+        secure,
+        vec!["properties.env[0].secureValue", "properties.password"]
+    );
+    assert_eq!(preview.deferred, vec!["properties.principal"]);
+    assert!(!preview.body.to_string().contains("hunter2"));
+    assert_eq!(preview.body["location"], "westeurope");
+    assert!(preview.body.get("dependsOn").is_none());
+}

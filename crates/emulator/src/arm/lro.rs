@@ -43,6 +43,10 @@ pub struct Operation {
     /// Error envelope body (`{"code","message",...}`) for a failed operation.
     #[serde(default)]
     pub error: Option<Value>,
+    /// What the `Location` URL answers (200) once the operation succeeded, for an operation
+    /// that has a result (a what-if); without one it answers 204.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
 }
 
 impl Record for Operation {
@@ -78,7 +82,33 @@ pub fn start(
         done_at_ms: now + after_ms.max(0),
         final_status: final_status.to_owned(),
         error,
+        result: None,
     };
+    st.table_mut::<Operation>()
+        .insert(op.id.clone(), op.clone());
+    op
+}
+
+/// Records an operation that succeeds `after_ms` from now with `result`, which its `Location`
+/// URL then answers.
+pub fn start_with_result(
+    st: &mut Tables,
+    subscription: &str,
+    resource_id: &str,
+    after_ms: i64,
+    result: Value,
+    now: i64,
+) -> Operation {
+    let mut op = start(
+        st,
+        subscription,
+        resource_id,
+        after_ms,
+        "Succeeded",
+        None,
+        now,
+    );
+    op.result = Some(result);
     st.table_mut::<Operation>()
         .insert(op.id.clone(), op.clone());
     op
@@ -94,6 +124,7 @@ pub fn start_open(st: &mut Tables, subscription: &str, resource_id: &str, now: i
         done_at_ms: i64::MAX,
         final_status: "InProgress".to_owned(),
         error: None,
+        result: None,
     };
     st.table_mut::<Operation>()
         .insert(op.id.clone(), op.clone());
@@ -192,7 +223,10 @@ pub fn handle(ctx: &Ctx, kind: &str, id: &str) -> ArmResult {
             set_poll_delay(&mut r, &op, now_ms);
             Ok(r)
         }
-        "Succeeded" => Ok(reply::empty(StatusCode::NO_CONTENT)),
+        "Succeeded" => Ok(match &op.result {
+            Some(result) => reply::json(StatusCode::OK, result),
+            None => reply::empty(StatusCode::NO_CONTENT),
+        }),
         _ => {
             let e = op.error.clone().unwrap_or_else(
                 || json!({"code": "OperationFailed", "message": "The operation failed."}),

@@ -86,13 +86,13 @@ pub async fn handle(
         ["deployments", _, "cancel"] if m == Method::POST => cancel(ctx, sub, &rg, &orig[1]),
         ["deployments", _, "operations"] => operations(ctx, sub, &rg, &orig[1], None),
         ["deployments", _, "operations", _] => operations(ctx, sub, &rg, &orig[1], Some(&orig[3])),
-        ["deployments", _, "whatif" | "exporttemplate"] => Err(ArmError::new(
+        ["deployments", _, "whatif"] if m == Method::POST => {
+            super::what_if::what_if(ctx, claims, routes, sub, &rg, &orig[1]).await
+        }
+        ["deployments", _, "exporttemplate"] => Err(ArmError::new(
             StatusCode::NOT_FOUND,
             "InvalidResourceType",
-            format!(
-                "'{}' is not emulated for deployments.",
-                orig.get(2).map(String::as_str).unwrap_or_default()
-            ),
+            "'exportTemplate' is not emulated for deployments.",
         )),
         _ => Err(ArmError::new(
             StatusCode::NOT_FOUND,

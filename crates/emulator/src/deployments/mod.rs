@@ -16,17 +16,22 @@
 //!   (`GET /subscriptions/{sub}/resourcegroups/{rg}/deployments/{name}/operations[/{id}]`,
 //!   also under `providers/Microsoft.Resources`).
 //!
+//! - `POST …/deployments/{name}/whatIf` ([`what_if`]): what the template would change
+//!   (`Create`, `Modify` with its `delta`, `NoChange`, `Ignore`, `Unsupported`), changing nothing.
+//!
 //! Bodies are parsed leniently (JSON5: comments, trailing commas, bare keys), as the Azure CLI
 //! sends them. Secure parameter values are never stored.
 //!
 //! [`records`] holds the deployments; [`request`] reads requests; [`run`] deploys a template's
 //! resources; [`render`] answers; [`handlers`] serves the other routes.
 
+pub mod delta;
 pub mod handlers;
 pub mod records;
 pub mod render;
 pub mod request;
 pub mod run;
+pub mod what_if;
 
 #[cfg(test)]
 mod tests;

@@ -432,9 +432,12 @@ pub fn provider_error(r: &SubResponse) -> Value {
 
 /// An in-process ARM answer.
 pub struct SubResponse {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body (`null` when there is none).
+    pub body: Value,
 }
 
 pub fn encode_segment(s: &str) -> String {

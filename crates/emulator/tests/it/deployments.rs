@@ -1071,3 +1071,129 @@ async fn a_secure_parameter_converted_into_a_property_is_never_echoed_or_stored(
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ----- what-if -----
+
+#[tokio::test]
+async fn what_if_reports_create_modify_no_change_and_ignore_without_changing_anything() {
+    const SECRET: &str = "whatif-secret-5e1f";
+    let env = Env::start().await;
+    env.create_rg("rg1").await;
+    env.create_vault("rg1", "kvwi1", json!({}))
+        .await
+        .expect(201);
+    let mi = |name: &str| {
+        format!(
+            "/subscriptions/{}/resourceGroups/rg1/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",
+            env.sub()
+        )
+    };
+    for name in ["same-id", "other-id"] {
+        env.arm(
+            Method::PUT,
+            &mi(name),
+            "2023-01-31",
+            Some(&json!({"location": "westeurope", "tags": {"team": "a"}})),
+        )
+        .await
+        .expect(201);
+    }
+    let template = json!({"$schema": SCHEMA, "contentVersion": "1.0.0.0",
+    "parameters": {"secret": {"type": "secureString"}},
+    "resources": [
+        {"type": "Microsoft.KeyVault/vaults", "apiVersion": "2024-11-01", "name": "kvwi1",
+         "location": "West Europe",
+         "properties": {"tenantId": "[subscription().tenantId]",
+                        "sku": {"family": "A", "name": "premium"}, "accessPolicies": []}},
+        {"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "apiVersion": "2023-01-31",
+         "name": "same-id", "location": "westeurope", "tags": {"team": "a"}},
+        {"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "apiVersion": "2023-01-31",
+         "name": "new-id", "location": "westeurope"},
+        {"type": "Microsoft.ContainerInstance/containerGroups", "apiVersion": "2023-05-01",
+         "name": "cg-new", "location": "westeurope",
+         "properties": {"osType": "Linux", "restartPolicy": "Never",
+            "containers": [{"name": "app", "properties": {
+                "image": "mcr.microsoft.com/azuredocs/aci-helloworld:latest",
+                "resources": {"requests": {"cpu": 1, "memoryInGB": 1.5}},
+                "environmentVariables": [{"name": "S", "secureValue": "[parameters('secret')]"}]}}]}}
+    ]});
+    let before = env.emu.admin().dump();
+    let r = env
+        .arm(
+            Method::POST,
+            &format!("{}/whatIf", dep_path(&env, "rg1", "wi")),
+            DEP_API,
+            Some(
+                &json!({"properties": {"mode": "Incremental", "template": template,
+                "parameters": {"secret": {"value": SECRET}}}}),
+            ),
+        )
+        .await;
+    r.expect(202);
+    assert_eq!(r.header("retry-after"), "1");
+    let location = r.header("location").to_owned();
+    let t = env.arm_token().await;
+    let mut result = Value::Null;
+    for _ in 0..200 {
+        let p = env.send(Method::GET, &location, Some(&t), None).await;
+        if p.status == 200 {
+            result = p.body;
+            break;
+        }
+        assert_eq!(p.status, 202, "{}", p.body);
+        env.advance(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(result["status"], "Succeeded", "{result}");
+    let changes = result["properties"]["changes"].as_array().expect("changes");
+    let kind = |suffix: &str| {
+        changes
+            .iter()
+            .find(|c| {
+                c["resourceId"]
+                    .as_str()
+                    .is_some_and(|id| id.to_ascii_lowercase().ends_with(suffix))
+            })
+            .map(|c| c["changeType"].as_str().unwrap_or("").to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(kind("/vaults/kvwi1"), "Modify", "{result}");
+    assert_eq!(
+        kind(
+            "/useridentities/same-id"
+                .replace("useridentities", "userassignedidentities")
+                .as_str()
+        ),
+        "NoChange",
+        "{result}"
+    );
+    assert_eq!(kind("/userassignedidentities/new-id"), "Create", "{result}");
+    assert_eq!(
+        kind("/userassignedidentities/other-id"),
+        "Ignore",
+        "{result}"
+    );
+    assert_eq!(kind("/containergroups/cg-new"), "Create", "{result}");
+    let vault = changes
+        .iter()
+        .find(|c| c["changeType"] == "Modify")
+        .expect("modify");
+    assert_eq!(
+        vault["delta"],
+        json!([{"path": "properties.sku.name", "propertyChangeType": "Modify", "before": "standard", "after": "premium"}]),
+        "{vault}"
+    );
+    assert!(
+        !result.to_string().contains(SECRET),
+        "the preview shows the secure value"
+    );
+    // Nothing changed but the operation that holds the result (and the clock the test moved).
+    let mut after = env.emu.admin().dump();
+    let mut before = before;
+    for d in [&mut after, &mut before] {
+        if let Some(o) = d.as_object_mut() {
+            o.remove("operations");
+            o.remove("clock");
+        }
+    }
+    assert_eq!(after, before, "what-if changed the state");
+}
