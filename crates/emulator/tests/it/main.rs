@@ -5,6 +5,7 @@ mod aci;
 mod admin;
 mod arm;
 mod auth;
+mod authorization;
 mod binary;
 mod clock;
 mod common;
