@@ -11,100 +11,12 @@ use crate::reply::Reply;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use super::errors::{auth_error, gerr, not_found};
+use super::render::{app_json, context, select, sp_json};
 use crate::context::Ctx;
 use crate::entra::bearer::authenticate;
-use crate::entra::tokens::TokenError;
 use crate::graph::directory::{self, Application, MICROSOFT_TENANT, Principal, PrincipalKind};
 use crate::reply;
-
-fn gerr(ctx: &Ctx, status: StatusCode, code: &str, msg: impl Into<String>) -> Reply {
-    reply::graph_error(
-        status,
-        code,
-        msg,
-        &ctx.request_id,
-        &ctx.shared.clock.now_rfc3339(),
-    )
-}
-
-fn auth_error(ctx: &Ctx, e: &TokenError) -> Reply {
-    let msg = match e {
-        TokenError::Missing => "Access token is empty.",
-        TokenError::Expired => "Lifetime validation failed, the token is expired.",
-        TokenError::WrongAudience => "Access token validation failure. Invalid audience.",
-        TokenError::WrongIssuer => "Access token validation failure. Invalid issuer or tenant.",
-        TokenError::BadSignature => "Access token validation failure. Invalid signature.",
-        TokenError::NotYetValid => "Access token validation failure. The token is not yet valid.",
-        TokenError::Malformed => "Invalid JWT token. The token is malformed.",
-    };
-    let mut r = gerr(
-        ctx,
-        StatusCode::UNAUTHORIZED,
-        "InvalidAuthenticationToken",
-        msg,
-    );
-    reply::set_header(
-        &mut r,
-        "www-authenticate",
-        &format!(
-            "Bearer realm=\"\", authorization_uri=\"{}/{}/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"",
-            ctx.shared.config.base(),
-            ctx.shared.config.tenant()
-        ),
-    );
-    r
-}
-
-fn sp_json(ctx: &Ctx, p: &Principal) -> Value {
-    json!({
-        "id": p.object_id,
-        "deletedDateTime": null,
-        "accountEnabled": p.account_enabled,
-        "alternativeNames": p.alternative_names,
-        "appDisplayName": p.display_name,
-        "appId": p.app_id,
-        "appOwnerOrganizationId": p.app_owner_organization_id,
-        "displayName": p.display_name,
-        "servicePrincipalNames": p.service_principal_names,
-        "servicePrincipalType": match p.kind { PrincipalKind::Application => "Application", PrincipalKind::ManagedIdentity => "ManagedIdentity" },
-        "signInAudience": if p.kind == PrincipalKind::ManagedIdentity { Value::Null } else { json!("AzureADMyOrg") },
-        "tags": [],
-        "appRoles": [],
-        "oauth2PermissionScopes": [],
-        "keyCredentials": [],
-        "passwordCredentials": [],
-        "appOwnerTenantId": ctx.shared.config.tenant(),
-    })
-}
-
-fn app_json(a: &Application) -> Value {
-    json!({
-        "id": a.object_id,
-        "appId": a.app_id,
-        "displayName": a.display_name,
-        "signInAudience": "AzureADMyOrg",
-        "passwordCredentials": [],
-        "keyCredentials": [],
-    })
-}
-
-fn context(ctx: &Ctx, what: &str) -> String {
-    format!(
-        "{}/v1.0/$metadata#{what}",
-        ctx.shared.config.graph_endpoint()
-    )
-}
-
-fn select(ctx: &Ctx, mut v: Value) -> Value {
-    if let (Some(sel), Some(obj)) = (ctx.q("$select"), v.as_object_mut()) {
-        let keep: Vec<String> = sel
-            .split(',')
-            .map(|s| s.trim().to_ascii_lowercase())
-            .collect();
-        obj.retain(|k, _| keep.contains(&k.to_ascii_lowercase()));
-    }
-    v
-}
 
 /// Extracts `X` from `name(appId='X')`.
 fn key_segment<'a>(seg: &'a str, entity: &str) -> Option<&'a str> {
@@ -258,17 +170,6 @@ pub async fn handle(ctx: &Ctx) -> Reply {
             ),
         ),
     }
-}
-
-fn not_found(ctx: &Ctx, what: &str) -> Reply {
-    gerr(
-        ctx,
-        StatusCode::NOT_FOUND,
-        "Request_ResourceNotFound",
-        format!(
-            "Resource '{what}' does not exist or one of its queried reference-property objects are not present."
-        ),
-    )
 }
 
 fn list_sps(ctx: &Ctx) -> Reply {
