@@ -5,12 +5,14 @@
 //!   `servicePrincipalNames/any(c:c eq '…')`, `displayName eq '…'`, `id eq '…'`)
 //! - `POST /graph/v1.0/servicePrincipals` `{"appId":"…","accountEnabled":true}`
 //! - `GET /graph/v1.0/applications?$filter=appId eq '…'`, `GET /graph/v1.0/applications/{id}`
+//! - `POST /graph/v1.0/directoryObjects/getByIds` (served by [`directory_objects`])
 //! - `GET /graph/v1.0/me` → 400 for application tokens
 
 use crate::reply::Reply;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use super::directory_objects;
 use super::errors::{auth_error, gerr, not_found};
 use super::render::{app_json, context, select, sp_json};
 use crate::context::Ctx;
@@ -132,14 +134,20 @@ pub async fn handle(ctx: &Ctx) -> Reply {
             }
         }
         (&Method::GET, 1) if first == "applications" => list_apps(ctx),
+        (&Method::POST, 2)
+            if first == "directoryobjects"
+                && matches!(
+                    rest[1].to_ascii_lowercase().as_str(),
+                    "getbyids" | "microsoft.graph.getbyids"
+                ) =>
+        {
+            directory_objects::get_by_ids(ctx)
+        }
         (&Method::GET, 2) if first == "applications" => {
-            let id = rest[1].to_ascii_lowercase();
-            let app = ctx.shared.store.read(|st| {
-                st.table::<Application>()
-                    .values()
-                    .find(|a| !a.first_party && a.object_id.eq_ignore_ascii_case(&id))
-                    .cloned()
-            });
+            let app = ctx
+                .shared
+                .store
+                .read(|st| directory::application(st, rest[1]).cloned());
             match app {
                 Some(a) => reply::json(StatusCode::OK, &select(ctx, app_json(&a))),
                 None => not_found(ctx, rest[1]),
