@@ -1,8 +1,9 @@
 //! The `Microsoft.Authorization` routes at any scope: role assignments (PUT, GET, DELETE, list
-//! with `$filter`) and role definitions.
+//! with `$filter`); role definitions are handed to [`definitions`].
 
+use super::definitions;
 use super::records::{RoleAssignment, scope_covers};
-use super::roles::{ROLES, RoleDefinition, role};
+use super::roles::role;
 use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::paging::list_reply;
 use crate::arm::request::{body_object, check_api_version, opt_obj, opt_str};
@@ -28,21 +29,14 @@ pub const ASSIGNMENT_API_VERSIONS: &[&str] = &[
     "2022-04-01",
 ];
 
-/// api-versions accepted for role definitions.
-pub const DEFINITION_API_VERSIONS: &[&str] = &[
-    "2015-07-01",
-    "2018-01-01-preview",
-    "2022-04-01",
-    "2022-05-01-preview",
-];
-
+/// A role assignment as Azure renders it; its `roleDefinitionId` is the role's id in `sub`.
 pub fn assignment_json(sub: &str, a: &RoleAssignment) -> Value {
     json!({
         "id": a.id,
         "type": "Microsoft.Authorization/roleAssignments",
         "name": a.name,
         "properties": {
-            "roleDefinitionId": format!("/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{}", a.role_definition),
+            "roleDefinitionId": definitions::definition_id(Some(sub), &a.role_definition),
             "principalId": a.principal_id,
             "principalType": a.principal_type,
             "scope": a.scope,
@@ -54,21 +48,6 @@ pub fn assignment_json(sub: &str, a: &RoleAssignment) -> Value {
             "createdBy": a.created_by,
             "updatedBy": a.created_by,
             "delegatedManagedIdentityResourceId": null,
-        }
-    })
-}
-
-pub fn definition_json(scope: &str, r: &RoleDefinition) -> Value {
-    json!({
-        "id": format!("{scope}/providers/Microsoft.Authorization/roleDefinitions/{}", r.id),
-        "type": "Microsoft.Authorization/roleDefinitions",
-        "name": r.id,
-        "properties": {
-            "roleName": r.name,
-            "type": "BuiltInRole",
-            "description": r.name,
-            "assignableScopes": ["/"],
-            "permissions": [{"actions": r.actions, "notActions": [], "dataActions": r.data_actions, "notDataActions": []}],
         }
     })
 }
@@ -86,52 +65,21 @@ pub fn handle(
     } else {
         format!("/{}", scope_segs.join("/"))
     };
-    // Role definition ids name the scope's subscription (or ours at tenant scope).
-    let sub = match scope_segs {
-        [first, s, ..] if first.eq_ignore_ascii_case("subscriptions") => s.to_ascii_lowercase(),
-        _ => ctx.shared.config.subscription().to_owned(),
-    };
-    match tail {
-        ["roledefinitions"] => {
-            check_api_version(
-                ctx,
-                "Microsoft.Authorization/roleDefinitions",
-                DEFINITION_API_VERSIONS,
-            )?;
-            let name_filter = ctx.q("$filter").and_then(|f| {
-                let (k, v) = f.split_once(" eq ")?;
-                (k.trim().eq_ignore_ascii_case("roleName"))
-                    .then(|| v.trim().trim_matches('\'').to_owned())
-            });
-            let items: Vec<&RoleDefinition> = ROLES
-                .iter()
-                .filter(|r| {
-                    name_filter
-                        .as_ref()
-                        .is_none_or(|n| r.name.eq_ignore_ascii_case(n))
-                })
-                .collect();
-            list_reply(
-                ctx,
-                items,
-                |r| r.id.to_owned(),
-                |r| definition_json(&scope, r),
-            )
+    // The scope's subscription (none at the tenant root, where assignments name ours).
+    let scope_sub = match scope_segs {
+        [first, s, ..] if first.eq_ignore_ascii_case("subscriptions") => {
+            Some(s.to_ascii_lowercase())
         }
-        ["roledefinitions", id] => {
-            check_api_version(
-                ctx,
-                "Microsoft.Authorization/roleDefinitions",
-                DEFINITION_API_VERSIONS,
-            )?;
-            let r = role(id).ok_or_else(|| {
-                ArmError::new(
-                    StatusCode::NOT_FOUND,
-                    "RoleDefinitionDoesNotExist",
-                    "The specified role definition with ID '".to_owned() + id + "' does not exist.",
-                )
-            })?;
-            Ok(reply::json(StatusCode::OK, &definition_json(&scope, r)))
+        _ => None,
+    };
+    let sub = scope_sub
+        .clone()
+        .unwrap_or_else(|| ctx.shared.config.subscription().to_owned());
+    match tail {
+        ["roledefinitions"] => definitions::handle(ctx, scope_sub.as_deref(), None),
+        ["roledefinitions", _] => {
+            let guid = tail_orig.get(1).map(String::as_str);
+            definitions::handle(ctx, scope_sub.as_deref(), guid)
         }
         ["roleassignments"] => {
             check_api_version(

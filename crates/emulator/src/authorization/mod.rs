@@ -3,8 +3,9 @@
 //! Reader and User Access Administrator).
 //!
 //! [`roles`] holds the role definitions, [`records`] the assignments and the RBAC decision;
-//! [`handlers`] serves the routes.
+//! [`definitions`] serves the role-definition routes, [`handlers`] the others.
 
+pub mod definitions;
 pub mod handlers;
 pub mod records;
 pub mod roles;

@@ -191,6 +191,14 @@ pub fn principal<'a>(st: &'a Tables, object_id: &str) -> Option<&'a Principal> {
         .or_else(|| st.table::<Principal>().get(object_id))
 }
 
+/// Finds an application of the tenant by object id (case-insensitive); Microsoft first-party
+/// applications are not applications of the tenant.
+pub fn application<'a>(st: &'a Tables, object_id: &str) -> Option<&'a Application> {
+    st.table::<Application>()
+        .values()
+        .find(|a| !a.first_party && a.object_id.eq_ignore_ascii_case(object_id))
+}
+
 /// Whether a principal exists and has replicated (older than the replication delay).
 pub fn is_replicated(st: &Tables, object_id: &str, replication_delay_ms: u64, now_ms: i64) -> bool {
     match principal(st, object_id) {

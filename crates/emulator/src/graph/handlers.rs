@@ -5,106 +5,20 @@
 //!   `servicePrincipalNames/any(c:c eq '…')`, `displayName eq '…'`, `id eq '…'`)
 //! - `POST /graph/v1.0/servicePrincipals` `{"appId":"…","accountEnabled":true}`
 //! - `GET /graph/v1.0/applications?$filter=appId eq '…'`, `GET /graph/v1.0/applications/{id}`
+//! - `POST /graph/v1.0/directoryObjects/getByIds` (served by [`directory_objects`])
 //! - `GET /graph/v1.0/me` → 400 for application tokens
 
 use crate::reply::Reply;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use super::directory_objects;
+use super::errors::{auth_error, gerr, not_found};
+use super::render::{app_json, context, select, sp_json};
 use crate::context::Ctx;
 use crate::entra::bearer::authenticate;
-use crate::entra::tokens::TokenError;
 use crate::graph::directory::{self, Application, MICROSOFT_TENANT, Principal, PrincipalKind};
 use crate::reply;
-
-fn gerr(ctx: &Ctx, status: StatusCode, code: &str, msg: impl Into<String>) -> Reply {
-    reply::graph_error(
-        status,
-        code,
-        msg,
-        &ctx.request_id,
-        &ctx.shared.clock.now_rfc3339(),
-    )
-}
-
-fn auth_error(ctx: &Ctx, e: &TokenError) -> Reply {
-    let msg = match e {
-        TokenError::Missing => "Access token is empty.",
-        TokenError::Expired => "Lifetime validation failed, the token is expired.",
-        TokenError::WrongAudience => "Access token validation failure. Invalid audience.",
-        TokenError::WrongIssuer => "Access token validation failure. Invalid issuer or tenant.",
-        TokenError::BadSignature => "Access token validation failure. Invalid signature.",
-        TokenError::NotYetValid => "Access token validation failure. The token is not yet valid.",
-        TokenError::Malformed => "Invalid JWT token. The token is malformed.",
-    };
-    let mut r = gerr(
-        ctx,
-        StatusCode::UNAUTHORIZED,
-        "InvalidAuthenticationToken",
-        msg,
-    );
-    reply::set_header(
-        &mut r,
-        "www-authenticate",
-        &format!(
-            "Bearer realm=\"\", authorization_uri=\"{}/{}/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"",
-            ctx.shared.config.base(),
-            ctx.shared.config.tenant()
-        ),
-    );
-    r
-}
-
-fn sp_json(ctx: &Ctx, p: &Principal) -> Value {
-    json!({
-        "id": p.object_id,
-        "deletedDateTime": null,
-        "accountEnabled": p.account_enabled,
-        "alternativeNames": p.alternative_names,
-        "appDisplayName": p.display_name,
-        "appId": p.app_id,
-        "appOwnerOrganizationId": p.app_owner_organization_id,
-        "displayName": p.display_name,
-        "servicePrincipalNames": p.service_principal_names,
-        "servicePrincipalType": match p.kind { PrincipalKind::Application => "Application", PrincipalKind::ManagedIdentity => "ManagedIdentity" },
-        "signInAudience": if p.kind == PrincipalKind::ManagedIdentity { Value::Null } else { json!("AzureADMyOrg") },
-        "tags": [],
-        "appRoles": [],
-        "oauth2PermissionScopes": [],
-        "keyCredentials": [],
-        "passwordCredentials": [],
-        "appOwnerTenantId": ctx.shared.config.tenant(),
-    })
-}
-
-fn app_json(a: &Application) -> Value {
-    json!({
-        "id": a.object_id,
-        "appId": a.app_id,
-        "displayName": a.display_name,
-        "signInAudience": "AzureADMyOrg",
-        "passwordCredentials": [],
-        "keyCredentials": [],
-    })
-}
-
-fn context(ctx: &Ctx, what: &str) -> String {
-    format!(
-        "{}/v1.0/$metadata#{what}",
-        ctx.shared.config.graph_endpoint()
-    )
-}
-
-fn select(ctx: &Ctx, mut v: Value) -> Value {
-    if let (Some(sel), Some(obj)) = (ctx.q("$select"), v.as_object_mut()) {
-        let keep: Vec<String> = sel
-            .split(',')
-            .map(|s| s.trim().to_ascii_lowercase())
-            .collect();
-        obj.retain(|k, _| keep.contains(&k.to_ascii_lowercase()));
-    }
-    v
-}
 
 /// Extracts `X` from `name(appId='X')`.
 fn key_segment<'a>(seg: &'a str, entity: &str) -> Option<&'a str> {
@@ -220,14 +134,20 @@ pub async fn handle(ctx: &Ctx) -> Reply {
             }
         }
         (&Method::GET, 1) if first == "applications" => list_apps(ctx),
+        (&Method::POST, 2)
+            if first == "directoryobjects"
+                && matches!(
+                    rest[1].to_ascii_lowercase().as_str(),
+                    "getbyids" | "microsoft.graph.getbyids"
+                ) =>
+        {
+            directory_objects::get_by_ids(ctx)
+        }
         (&Method::GET, 2) if first == "applications" => {
-            let id = rest[1].to_ascii_lowercase();
-            let app = ctx.shared.store.read(|st| {
-                st.table::<Application>()
-                    .values()
-                    .find(|a| !a.first_party && a.object_id.eq_ignore_ascii_case(&id))
-                    .cloned()
-            });
+            let app = ctx
+                .shared
+                .store
+                .read(|st| directory::application(st, rest[1]).cloned());
             match app {
                 Some(a) => reply::json(StatusCode::OK, &select(ctx, app_json(&a))),
                 None => not_found(ctx, rest[1]),
@@ -258,17 +178,6 @@ pub async fn handle(ctx: &Ctx) -> Reply {
             ),
         ),
     }
-}
-
-fn not_found(ctx: &Ctx, what: &str) -> Reply {
-    gerr(
-        ctx,
-        StatusCode::NOT_FOUND,
-        "Request_ResourceNotFound",
-        format!(
-            "Resource '{what}' does not exist or one of its queried reference-property objects are not present."
-        ),
-    )
 }
 
 fn list_sps(ctx: &Ctx) -> Reply {

@@ -8,6 +8,7 @@ mod aci_settings;
 mod admin;
 mod arm;
 mod auth;
+mod authorization;
 mod binary;
 mod clock;
 mod common;
