@@ -161,6 +161,16 @@ pub fn result_url(cfg: &Config, op: &Operation) -> String {
     )
 }
 
+/// `202 Accepted` with the operation's `Location`, `Retry-After: 1` and `x-ms-retry-after-ms`
+/// (`after_ms`): the answer of a request whose result is polled at its `Location`.
+pub fn accepted(cfg: &Config, op: &Operation, after_ms: i64) -> Reply {
+    let mut r = reply::empty(StatusCode::ACCEPTED);
+    reply::set_header(&mut r, "location", &result_url(cfg, op));
+    reply::set_header(&mut r, "retry-after", "1");
+    reply::set_header(&mut r, "x-ms-retry-after-ms", &after_ms.max(1).to_string());
+    r
+}
+
 /// Adds `Azure-AsyncOperation`, `Location` and `Retry-After: 1` to a 201/202 response.
 pub fn add_polling_headers(r: &mut Reply, cfg: &Config, op: &Operation) {
     reply::set_header(r, "azure-asyncoperation", &status_url(cfg, op));

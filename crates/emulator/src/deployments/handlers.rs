@@ -224,19 +224,7 @@ pub fn delete(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
     let Some(op) = op else {
         return Ok(reply::empty(StatusCode::NO_CONTENT));
     };
-    let mut r = reply::empty(StatusCode::ACCEPTED);
-    reply::set_header(
-        &mut r,
-        "location",
-        &lro::result_url(&ctx.shared.config, &op),
-    );
-    reply::set_header(&mut r, "retry-after", "1");
-    reply::set_header(
-        &mut r,
-        "x-ms-retry-after-ms",
-        &COMPLETION_DELAY_MS.to_string(),
-    );
-    Ok(r)
+    Ok(lro::accepted(&ctx.shared.config, &op, COMPLETION_DELAY_MS))
 }
 
 pub fn cancel(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {

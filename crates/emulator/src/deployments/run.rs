@@ -144,15 +144,7 @@ impl Run {
 
     async fn deploy(&self, mut engine: Engine) -> Outcome {
         let (ctx, claims, routes) = (&self.ctx, &self.claims, self.routes);
-        // Resources outside the template that reference() reads.
-        let externals: Vec<(String, Option<String>)> = engine.external_references().to_vec();
-        for (target, api) in externals {
-            let Some(api) = api else { continue };
-            let r = sub_request(ctx, claims, routes, Method::GET, &target, &api, None).await;
-            if r.status == StatusCode::OK {
-                engine.set_external(&target, r.body);
-            }
-        }
+        read_externals(ctx, claims, routes, &mut engine).await;
         let (operations, output_resources, failed, canceled) =
             run(ctx, claims, routes, &self.key, &mut engine).await;
         let mut outcome = if canceled {
@@ -327,16 +319,7 @@ pub async fn deploy_one(
         return Err(("BadRequest".to_owned(), e));
     }
     if r.existing {
-        let g = sub_request(
-            ctx,
-            claims,
-            routes,
-            Method::GET,
-            &r.id,
-            &r.api_version,
-            None,
-        )
-        .await;
+        let g = get_resource(ctx, claims, routes, r).await;
         return if g.status.is_success() {
             Ok((status_name(g.status), g.body))
         } else {
@@ -398,7 +381,41 @@ pub async fn deploy_one(
         }
     }
     // The resource as a GET shows it now (for reference()); some sub-resources have no GET.
-    let g = sub_request(
+    let g = get_resource(ctx, claims, routes, r).await;
+    let value = if g.status == StatusCode::OK {
+        g.body
+    } else {
+        resp.body
+    };
+    Ok((status_name(resp.status), value))
+}
+
+/// Reads the resources outside the template that its `reference()` calls name (as the
+/// deployer), so the engine can evaluate them.
+pub async fn read_externals(
+    ctx: &Ctx,
+    claims: &Claims,
+    routes: &dyn ResourceRouter,
+    engine: &mut Engine,
+) {
+    let externals: Vec<(String, Option<String>)> = engine.external_references().to_vec();
+    for (target, api) in externals {
+        let Some(api) = api else { continue };
+        let r = sub_request(ctx, claims, routes, Method::GET, &target, &api, None).await;
+        if r.status == StatusCode::OK {
+            engine.set_external(&target, r.body);
+        }
+    }
+}
+
+/// A template resource as its GET shows it now.
+pub async fn get_resource(
+    ctx: &Ctx,
+    claims: &Claims,
+    routes: &dyn ResourceRouter,
+    r: &aci_cmk_arm_template::Resource,
+) -> SubResponse {
+    sub_request(
         ctx,
         claims,
         routes,
@@ -407,13 +424,7 @@ pub async fn deploy_one(
         &r.api_version,
         None,
     )
-    .await;
-    let value = if g.status == StatusCode::OK {
-        g.body
-    } else {
-        resp.body
-    };
-    Ok((status_name(resp.status), value))
+    .await
 }
 
 pub fn provider_error(r: &SubResponse) -> Value {

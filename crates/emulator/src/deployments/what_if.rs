@@ -19,12 +19,11 @@ use super::render::deployment_id;
 use super::request::{
     invalid_name, parse_request, scope_for, template_error, unknown_type_error, valid_name,
 };
-use super::run::{ResourceRouter, SubResponse, sub_request};
+use super::run::{ResourceRouter, SubResponse, get_resource, read_externals, sub_request};
 use crate::arm::error::ArmResult;
 use crate::arm::lro;
 use crate::context::Ctx;
 use crate::entra::tokens::Claims;
-use crate::reply;
 
 /// api-version of the generic resource list what-if reads the resource group with.
 const RESOURCES_API: &str = "2021-04-01";
@@ -74,14 +73,7 @@ pub async fn what_if(
     let scope = scope_for(ctx, sub, rg, name)?;
     let mut engine =
         Engine::prepare(&req.template, &req.parameters, scope).map_err(template_error)?;
-    let externals: Vec<(String, Option<String>)> = engine.external_references().to_vec();
-    for (target, api) in externals {
-        let Some(api) = api else { continue };
-        let r = sub_request(ctx, claims, routes, Method::GET, &target, &api, None).await;
-        if r.status == StatusCode::OK {
-            engine.set_external(&target, r.body);
-        }
-    }
+    read_externals(ctx, claims, routes, &mut engine).await;
 
     let mut changes = Vec::new();
     let mut declared = HashSet::new();
@@ -99,16 +91,7 @@ pub async fn what_if(
             continue;
         }
         let desired = engine.public_body(i).map_err(template_error)?;
-        let current = sub_request(
-            ctx,
-            claims,
-            routes,
-            Method::GET,
-            &r.id,
-            &r.api_version,
-            None,
-        )
-        .await;
+        let current = get_resource(ctx, claims, routes, &r).await;
         let entry = if current.status == StatusCode::OK {
             let d = delta("", &desired.body, &current.body);
             let mut c = change(&r.id, change_of(&d));
@@ -169,17 +152,5 @@ pub async fn what_if(
             now,
         )
     })?;
-    let mut r = reply::empty(StatusCode::ACCEPTED);
-    reply::set_header(
-        &mut r,
-        "location",
-        &lro::result_url(&ctx.shared.config, &op),
-    );
-    reply::set_header(&mut r, "retry-after", "1");
-    reply::set_header(
-        &mut r,
-        "x-ms-retry-after-ms",
-        &COMPLETION_DELAY_MS.to_string(),
-    );
-    Ok(r)
+    Ok(lro::accepted(&ctx.shared.config, &op, COMPLETION_DELAY_MS))
 }
