@@ -163,7 +163,7 @@ impl Admin {
         self.frontend
             .shared
             .timing
-            .set(config.replication_delay_ms, config.aci_provisioning_ms);
+            .set_overrides(config.replication_delay_ms, config.aci_provisioning_ms);
         self.frontend.faults.set(config);
         Ok(())
     }

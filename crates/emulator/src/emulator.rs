@@ -19,7 +19,7 @@ use crate::server::request_log::RequestLog;
 use crate::server::tls::ConnectionLimits;
 use crate::server::{self, Serving, tls};
 use crate::store::Store;
-use crate::timing::Timing;
+use crate::timing::{Timing, TimingProfile};
 
 /// Options for [`Emulator::start`]. Every identity value is generated when absent (and, with a
 /// state directory, remembered across restarts).
@@ -46,6 +46,9 @@ pub struct EmulatorOptions {
     pub admin_token: Option<String>,
     /// The cap on open connections and the header-read timeout.
     pub limits: ConnectionLimits,
+    /// How long long-running operations, intermediate states and propagation take (`fast`
+    /// by default).
+    pub timing: TimingProfile,
 }
 
 impl std::fmt::Debug for EmulatorOptions {
@@ -61,6 +64,7 @@ impl std::fmt::Debug for EmulatorOptions {
             .field("connect_proxy", &self.connect_proxy)
             .field("admin_token", &redacted(&self.admin_token))
             .field("limits", &self.limits)
+            .field("timing", &self.timing)
             .finish()
     }
 }
@@ -104,6 +108,9 @@ pub struct ReadyInfo {
     /// ([`EmulatorOptions::connect_proxy`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub https_proxy: Option<String>,
+    /// The timing profile the emulator runs with.
+    #[serde(default)]
+    pub timing: TimingProfile,
 }
 
 impl std::fmt::Debug for ReadyInfo {
@@ -125,6 +132,7 @@ impl std::fmt::Debug for ReadyInfo {
             .field("ca_cert_pem_path", &self.ca_cert_pem_path)
             .field("admin_endpoint", &self.admin_endpoint)
             .field("https_proxy", &self.https_proxy)
+            .field("timing", &self.timing)
             .finish()
     }
 }
@@ -297,6 +305,7 @@ impl Emulator {
             ca_cert_pem_path: ca_path.to_string_lossy().into_owned(),
             admin_endpoint: format!("{}/_admin", config.base()),
             https_proxy: None,
+            timing: options.timing,
         };
 
         let shared = Arc::new(Shared {
@@ -304,7 +313,7 @@ impl Emulator {
             store,
             tokens,
             clock,
-            timing: Timing::default(),
+            timing: Timing::new(options.timing),
             background: BackgroundTasks::default(),
         });
         let frontend = Arc::new(Frontend {

@@ -88,6 +88,7 @@ pub use crate::router::Service;
 pub use crate::server::faults::{FaultAction, FaultConfig, FaultRule};
 pub use crate::server::request_log::LogEntry;
 pub use crate::server::tls::ConnectionLimits;
+pub use crate::timing::{Durations, TimingProfile, UnknownTimingProfile};
 
 /// The crate README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use aci_cmk_emulator::{ConnectionLimits, Emulator, EmulatorOptions};
+use aci_cmk_emulator::{ConnectionLimits, Emulator, EmulatorOptions, TimingProfile};
 use clap::Parser;
 
 /// Local emulator of the Azure surfaces used by aci-cmk.
@@ -44,6 +44,10 @@ struct Args {
     /// Seconds a client may take to send a request's headers before its connection is closed.
     #[arg(long, default_value_t = ConnectionLimits::default().header_read_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
     header_read_timeout_secs: u64,
+    /// How long long-running operations, intermediate states and propagation take: instant,
+    /// fast (every state Azure shows, briefly) or azure (as live Azure).
+    #[arg(long, default_value_t = TimingProfile::default(), env = "ACI_CMK_EMULATOR_TIMING")]
+    timing: TimingProfile,
 }
 
 #[tokio::main]
@@ -70,6 +74,7 @@ async fn main() -> std::process::ExitCode {
             max_connections: args.max_connections,
             header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout_secs),
         },
+        timing: args.timing,
     };
     let emulator = match Emulator::start(opts).await {
         Ok(e) => e,

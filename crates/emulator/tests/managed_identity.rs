@@ -101,6 +101,13 @@ async fn managed_identity_credential_gets_a_user_assigned_identity_token() {
     )
     .await;
 
+    // The new identity is known to Key Vault once it has replicated (the timing profile's
+    // delay, moved through on the emulator's clock).
+    let replication = info.timing.durations().principal_replication_ms;
+    emu.admin()
+        .advance(std::time::Duration::from_millis(replication + 1))
+        .expect("the clock moves");
+
     // SAFETY: this test binary has a single test, and nothing else reads the environment concurrently.
     unsafe {
         std::env::set_var("IDENTITY_ENDPOINT", &info.managed_identity_endpoint);

@@ -270,7 +270,7 @@ pub fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResul
         encryption: spec.encryption.as_ref().map(StoredEncryption::from_spec),
         wrapped_key,
         provisioning_state: provisioning_state.to_owned(),
-        ready_at_ms: now + provisioning_ms,
+        ready_at_ms: now.saturating_add(provisioning_ms),
         state: if provisioning_state == "Succeeded" {
             "Running".to_owned()
         } else {

@@ -2,7 +2,7 @@
 //! operations; a PUT is handed to [`super::run`].
 
 use super::records::{
-    COMPLETION_DELAY_MS, Deployment, DeploymentOperation, active_conflict, get, key, not_found,
+    Deployment, DeploymentOperation, active_conflict, get, key, not_found, settle_ms,
 };
 use super::render::{deployment_id, deployment_json, operation_json};
 use super::request::{
@@ -215,7 +215,7 @@ pub fn delete(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
                 st,
                 sub,
                 &id,
-                COMPLETION_DELAY_MS,
+                settle_ms(&ctx.shared),
                 "Succeeded",
                 None,
                 ctx.shared.clock.now_ms(),
@@ -224,7 +224,11 @@ pub fn delete(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
     let Some(op) = op else {
         return Ok(reply::empty(StatusCode::NO_CONTENT));
     };
-    Ok(lro::accepted(&ctx.shared.config, &op, COMPLETION_DELAY_MS))
+    Ok(lro::accepted(
+        &ctx.shared.config,
+        &op,
+        settle_ms(&ctx.shared),
+    ))
 }
 
 pub fn cancel(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {

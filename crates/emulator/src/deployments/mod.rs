@@ -7,7 +7,8 @@
 //!   (a client that hangs up does not stop it): each resource goes through the same ARM routing
 //!   as a direct request (the router's `ResourceRouter`, with the caller's claims), so the same
 //!   validation and CMK rules apply; a long-running sub-PUT is followed in-process through its
-//!   operation. The terminal state shows [`records::COMPLETION_DELAY_MS`] after the run ends.
+//!   operation. The terminal state shows the timing profile's settle time ([`records::settle_ms`]) after
+//!   the run ends.
 //!   `POST …/cancel` stops the run before its next resource; a panic fails the deployment; a
 //!   deployment a stopped emulator left `Running` is `Failed` when the emulator starts again
 //!   ([`records::fail_interrupted`]).

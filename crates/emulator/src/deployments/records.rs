@@ -9,8 +9,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// How long a finished deployment still shows `Running` (so pollers see the LRO shape).
-pub const COMPLETION_DELAY_MS: i64 = 150;
+/// How long a finished deployment still shows `Running` (so pollers see the LRO shape): the
+/// timing profile's `deployment_settle_ms`.
+pub fn settle_ms(shared: &crate::context::Shared) -> i64 {
+    i64::try_from(shared.timing.durations().deployment_settle_ms).unwrap_or(i64::MAX / 4)
+}
 
 /// One resource operation of a deployment.
 #[derive(Debug, Clone, Serialize, Deserialize)]

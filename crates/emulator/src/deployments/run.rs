@@ -2,7 +2,7 @@
 //! the ARM routes in process (the router hands itself in as a [`ResourceRouter`]), with the
 //! deployer's claims, so the same validation and CMK rules apply as to a direct request.
 
-use super::records::{COMPLETION_DELAY_MS, Deployment, DeploymentOperation, active_conflict, key};
+use super::records::{Deployment, DeploymentOperation, active_conflict, key, settle_ms};
 use super::render::{deployment_id, deployment_json, status_name};
 use super::request::{
     correlation_id, invalid_name, parse_request, scope_for, template_error, template_hash,
@@ -115,7 +115,7 @@ pub async fn put(
     reply::set_header(
         &mut r,
         "x-ms-retry-after-ms",
-        &COMPLETION_DELAY_MS.to_string(),
+        &settle_ms(&ctx.shared).max(1).to_string(),
     );
     Ok(r)
 }
@@ -176,14 +176,14 @@ impl Run {
         outcome
     }
 
-    /// Writes the terminal state (visible after [`COMPLETION_DELAY_MS`], so pollers see the
+    /// Writes the terminal state (visible after the timing profile's settle time, so pollers see the
     /// operation run) and finishes the operation. A cancel that arrived meanwhile wins; a
     /// deployment deleted meanwhile (its resource group) is left alone.
     fn settle(&self, outcome: Outcome) {
         let shared = &self.ctx.shared;
         let written = shared.store.write(|st| {
             let now = shared.clock.now_ms();
-            let done = now + COMPLETION_DELAY_MS;
+            let done = now + settle_ms(shared);
             let Some(d) = st.table_mut::<Deployment>().get_mut(&self.key) else {
                 return;
             };

@@ -14,7 +14,7 @@ use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::delta::{ChangeType, change_of, delta};
-use super::records::COMPLETION_DELAY_MS;
+use super::records::settle_ms;
 use super::render::deployment_id;
 use super::request::{
     invalid_name, parse_request, scope_for, template_error, unknown_type_error, valid_name,
@@ -147,10 +147,14 @@ pub async fn what_if(
             st,
             sub,
             &deployment_id(sub, rg, name),
-            COMPLETION_DELAY_MS,
+            settle_ms(&ctx.shared),
             result,
             now,
         )
     })?;
-    Ok(lro::accepted(&ctx.shared.config, &op, COMPLETION_DELAY_MS))
+    Ok(lro::accepted(
+        &ctx.shared.config,
+        &op,
+        settle_ms(&ctx.shared),
+    ))
 }

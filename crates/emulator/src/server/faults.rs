@@ -98,11 +98,12 @@ pub struct FaultConfig {
     #[serde(default)]
     pub rules: Vec<FaultRule>,
     /// A principal created less than this many milliseconds ago is unknown to Key Vault
-    /// authorization and to role-assignment principal checks.
-    #[serde(default)]
-    pub replication_delay_ms: u64,
-    /// How long a new container group stays `Pending` (default
-    /// 150 ms; 0 answers the PUT with the terminal state at once).
+    /// authorization and to role-assignment principal checks (`None`: the timing profile's;
+    /// `0`: no delay).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication_delay_ms: Option<u64>,
+    /// How long a new container group stays `Pending` (`None`: the timing profile's; 0
+    /// answers the PUT with the terminal state at once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aci_provisioning_ms: Option<u64>,
 }
@@ -128,7 +129,10 @@ impl FaultConfig {
     /// day, rates from 0 to 1, 5xx errors); the error names the field at fault.
     pub fn validate(&self) -> Result<(), (String, String)> {
         let field = |i: usize, name: &str| format!("rules[{i}].{name}");
-        if self.replication_delay_ms > bounds::MAX_DELAY_MS {
+        if self
+            .replication_delay_ms
+            .is_some_and(|ms| ms > bounds::MAX_DELAY_MS)
+        {
             return Err((
                 "replication_delay_ms".to_owned(),
                 format!("at most {} (a day)", bounds::MAX_DELAY_MS),

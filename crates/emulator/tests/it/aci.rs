@@ -52,6 +52,7 @@ pub(crate) async fn aci_principal(env: &Env) -> String {
         r.status,
         r.body
     );
+    env.wait_for_replication();
     let r = env
         .send(
             Method::GET,

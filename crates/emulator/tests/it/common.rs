@@ -315,7 +315,15 @@ impl Env {
         r.body["access_token"].as_str().expect("token").to_owned()
     }
 
-    /// Adds a service principal via the admin API: (client_id, secret, object_id).
+    /// Moves the clock past the timing profile's directory replication, so a principal created
+    /// just now is known to role assignments and Key Vault (as a client waits for it on Azure).
+    pub fn wait_for_replication(&self) {
+        let ms = self.info.timing.durations().principal_replication_ms;
+        self.advance(std::time::Duration::from_millis(ms + 1));
+    }
+
+    /// Adds a service principal via the admin API (and waits for it to replicate):
+    /// (client_id, secret, object_id).
     pub async fn add_principal(&self, name: &str) -> (String, String, String) {
         let r = self
             .admin(
@@ -325,6 +333,7 @@ impl Env {
             )
             .await;
         r.expect(201);
+        self.wait_for_replication();
         (
             r.body["client_id"].as_str().expect("cid").to_owned(),
             r.body["client_secret"].as_str().expect("secret").to_owned(),

@@ -671,6 +671,16 @@ async fn container_group_with_cmk_is_deployed_through_the_aci_rules() {
         Some(&json!({"appId": ACI_APP})),
     )
     .await;
+    env.wait_for_replication();
+    // The identities the templates create are used in the same run: no replication delay
+    // (on Azure a deployment would have to wait for it the same way).
+    env.admin(
+        Method::PUT,
+        "/faults",
+        Some(&json!({"replication_delay_ms": 0})),
+    )
+    .await
+    .expect(200);
     let version = vault_with_key(&env, "rg1", "kvaci1").await;
     let params = |group: &str| {
         json!({"vaultName": {"value": "kvaci1"}, "vaultUrl": {"value": env.vault_url("kvaci1")},
