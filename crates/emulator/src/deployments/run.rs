@@ -380,14 +380,41 @@ pub async fn deploy_one(
             break;
         }
     }
-    // The resource as a GET shows it now (for reference()); some sub-resources have no GET.
-    let g = get_resource(ctx, claims, routes, r).await;
+    // The resource as a GET shows it now (for reference()); some sub-resources have no GET. A
+    // resource answered synchronously but still provisioning (a vault registering its DNS
+    // name) is waited for, as ARM waits for a terminal provisioningState before dependents.
+    let mut g = get_resource(ctx, claims, routes, r).await;
+    while g.status == StatusCode::OK && still_provisioning(&g.body) {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        g = get_resource(ctx, claims, routes, r).await;
+    }
+    if g.status == StatusCode::OK
+        && provisioning_state(&g.body).is_some_and(|s| s.eq_ignore_ascii_case("Failed"))
+    {
+        return Err((
+            "Conflict".to_owned(),
+            json!({"code": "ResourceDeploymentFailure", "message": "The resource operation completed with terminal provisioning state 'Failed'."}),
+        ));
+    }
     let value = if g.status == StatusCode::OK {
         g.body
     } else {
         resp.body
     };
     Ok((status_name(resp.status), value))
+}
+
+fn provisioning_state(resource: &Value) -> Option<&str> {
+    resource["properties"]["provisioningState"].as_str()
+}
+
+/// Whether a resource reports a provisioning state that is not terminal yet.
+fn still_provisioning(resource: &Value) -> bool {
+    provisioning_state(resource).is_some_and(|s| {
+        !["Succeeded", "Failed", "Canceled"]
+            .iter()
+            .any(|t| s.eq_ignore_ascii_case(t))
+    })
 }
 
 /// Reads the resources outside the template that its `reference()` calls name (as the

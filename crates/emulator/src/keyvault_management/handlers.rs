@@ -169,7 +169,7 @@ pub fn list(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult {
         ctx,
         items,
         |v| v.id().to_ascii_lowercase(),
-        |v| vault_json(cfg, v),
+        |v| vault_json(cfg, v, ctx.shared.clock.now_ms()),
     )
 }
 
@@ -240,9 +240,10 @@ pub fn vault(
                 .store
                 .read(|st| st.table::<Vault>().get(&key).cloned());
             match v {
-                Some(v) if v.deleted.is_none() && same_place(&v) => {
-                    Ok(reply::json(StatusCode::OK, &vault_json(&cfg, &v)))
-                }
+                Some(v) if v.deleted.is_none() && same_place(&v) => Ok(reply::json(
+                    StatusCode::OK,
+                    &vault_json(&cfg, &v, ctx.shared.clock.now_ms()),
+                )),
                 _ => Err(vault_not_found(&rg, name)),
             }
         }
@@ -292,10 +293,19 @@ pub fn vault(
                     v.updated = ctx.shared.clock.now_secs();
                     Ok(v.clone())
                 })??;
-            Ok(reply::json(StatusCode::OK, &vault_json(&cfg, &v)))
+            Ok(reply::json(
+                StatusCode::OK,
+                &vault_json(&cfg, &v, ctx.shared.clock.now_ms()),
+            ))
         }
         _ => Err(crate::arm::resources::method_not_allowed(ctx)),
     }
+}
+
+/// When a vault created now has its DNS name registered (unix ms).
+fn dns_ready_ms(ctx: &Ctx) -> i64 {
+    let wait = i64::try_from(ctx.shared.timing.durations().vault_dns_ms).unwrap_or(i64::MAX / 4);
+    ctx.shared.clock.now_ms().saturating_add(wait)
 }
 
 pub fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> ArmResult {
@@ -329,7 +339,7 @@ pub fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> ArmRe
     let key = name.to_ascii_lowercase();
     let cfg = ctx.shared.config.clone();
     let caller = claims.oid.clone();
-    let (created, v) = ctx.shared.store.try_write(|st| -> Result<(bool, Vault), ArmError> {
+    let v = ctx.shared.store.try_write(|st| -> Result<Vault, ArmError> {
         let existing = st.table::<Vault>().get(&key).cloned();
         let now = ctx.shared.clock.now_secs();
         match existing {
@@ -354,7 +364,7 @@ pub fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> ArmRe
                     v.tags = t;
                 }
                 v.updated = now;
-                Ok((false, v.clone()))
+                Ok(v.clone())
             }
             Some(e) => {
                 if !e.subscription.eq_ignore_ascii_case(sub) || !e.resource_group.eq_ignore_ascii_case(rg) {
@@ -375,7 +385,7 @@ pub fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> ArmRe
                 v.props = new_props;
                 v.tags = tags.unwrap_or_default();
                 v.updated = now;
-                Ok((false, v.clone()))
+                Ok(v.clone())
             }
             None => {
                 if recover {
@@ -404,20 +414,18 @@ pub fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> ArmRe
                     created: now,
                     updated: now,
                     deleted: None,
+                    dns_ready_ms: dns_ready_ms(ctx),
                 };
                 st.table_mut::<Vault>().insert(key.clone(), v.clone());
-                Ok((true, v))
+                Ok(v)
             }
         }
     })??;
-    // Vault creation completes at once: answer the terminal state (provisioningState Succeeded).
+    // Azure answers a create 200 (not 201) with `RegisteringDns` while the name is registered
+    // (the timing profile's `vault_dns_ms`); a client polls the vault's GET to `Succeeded`.
     Ok(reply::json(
-        if created {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
-        &vault_json(&cfg, &v),
+        StatusCode::OK,
+        &vault_json(&cfg, &v, ctx.shared.clock.now_ms()),
     ))
 }
 

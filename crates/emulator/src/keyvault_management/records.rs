@@ -204,6 +204,10 @@ pub struct Vault {
     /// Soft deletion, if deleted.
     #[serde(default)]
     pub deleted: Option<DeletedInfo>,
+    /// When the new vault's DNS name is registered (unix ms; until then it shows
+    /// `RegisteringDns`); 0 for a vault that never waited.
+    #[serde(default)]
+    pub dns_ready_ms: i64,
 }
 
 impl Record for Vault {

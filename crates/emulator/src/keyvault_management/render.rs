@@ -26,8 +26,20 @@ pub fn policy_json(p: &AccessPolicy) -> Value {
 }
 
 /// The vault resource JSON.
-pub fn vault_json(cfg: &Config, v: &Vault) -> Value {
+/// A vault as ARM answers it at `now_ms`: while its DNS name is being registered,
+/// `provisioningState` is `RegisteringDns` and `vaultUri` is the name as given (no trailing
+/// slash), as Azure answers a create; then `Succeeded` and the lower-cased URI with its slash.
+pub fn vault_json(cfg: &Config, v: &Vault, now_ms: i64) -> Value {
     let p = &v.props;
+    let registering = now_ms < v.dns_ready_ms;
+    let (state, uri) = if registering {
+        (
+            "RegisteringDns",
+            format!("https://{}.{}", v.name, cfg.keyvault_dns_suffix()),
+        )
+    } else {
+        ("Succeeded", cfg.vault_uri(&v.name))
+    };
     let mut props = json!({
         "tenantId": p.tenant_id,
         "sku": {"family": "A", "name": p.sku_name},
@@ -38,8 +50,8 @@ pub fn vault_json(cfg: &Config, v: &Vault) -> Value {
         "enableSoftDelete": true,
         "softDeleteRetentionInDays": p.soft_delete_retention_days,
         "enableRbacAuthorization": p.enable_rbac_authorization,
-        "vaultUri": cfg.vault_uri(&v.name),
-        "provisioningState": "Succeeded",
+        "vaultUri": uri,
+        "provisioningState": state,
         "publicNetworkAccess": p.public_network_access,
     });
     if let Some(pp) = p.enable_purge_protection {

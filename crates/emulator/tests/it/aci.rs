@@ -81,7 +81,7 @@ pub(crate) async fn vault_with_key(env: &Env, rg: &str, vault: &str, grantee: Op
         json!({"accessPolicies": policies, "enablePurgeProtection": true}),
     )
     .await
-    .expect(201);
+    .expect(200);
     let t = env.kv_token().await;
     let r = env
         .kv(

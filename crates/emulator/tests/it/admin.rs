@@ -19,7 +19,7 @@ async fn dump_and_request_log_never_show_secrets_and_reset_restores_the_seed() {
         json!({"accessPolicies": [env.policy(&oid, &["all"])]}),
     )
     .await
-    .expect(201);
+    .expect(200);
     let t = env.kv_token().await;
     env.kv(
         &t,
@@ -269,10 +269,10 @@ async fn replication_delay_hides_new_principals_from_key_vault_and_role_assignme
         json!({"accessPolicies": [env.policy(&oid, &["all"])]}),
     )
     .await
-    .expect(201);
+    .expect(200);
     env.create_vault("rg", "repl2", json!({"enableRbacAuthorization": true}))
         .await
-        .expect(201);
+        .expect(200);
     let t = env.kv_token().await;
     env.kv(
         &t,

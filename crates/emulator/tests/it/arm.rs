@@ -110,7 +110,7 @@ async fn resource_groups_crud_headers_and_api_versions() {
     // Deleting a group deletes (soft-deletes) its contents.
     env.create_vault("rg1", "rgvault1", json!({}))
         .await
-        .expect(201);
+        .expect(200);
     env.arm(Method::DELETE, &p, RG_API, None).await.expect(200);
     env.arm(Method::GET, &p, RG_API, None)
         .await
@@ -194,10 +194,10 @@ async fn vault_validation_follows_azure() {
         let r = env.create_vault("rg", bad, json!({})).await;
         r.expect_err(400, "VaultNameNotValid");
     }
-    env.create_vault("rg", "abc", json!({})).await.expect(201);
+    env.create_vault("rg", "abc", json!({})).await.expect(200);
     env.create_vault("rg", "abcdefghijklmnopqrstuvwx", json!({}))
         .await
-        .expect(201);
+        .expect(200);
     // enablePurgeProtection: false is rejected even on create.
     let r = env
         .create_vault("rg", "pp-false", json!({"enablePurgeProtection": false}))
@@ -218,10 +218,10 @@ async fn vault_validation_follows_azure() {
         .expect(400);
     env.create_vault("rg", "ret-7", json!({"softDeleteRetentionInDays": 7}))
         .await
-        .expect(201);
+        .expect(200);
     env.create_vault("rg", "ret-90", json!({"softDeleteRetentionInDays": 90}))
         .await
-        .expect(201);
+        .expect(200);
     env.create_vault("rg", "sd-false", json!({"enableSoftDelete": false}))
         .await
         .expect(400);
@@ -244,7 +244,7 @@ async fn vault_validation_follows_azure() {
         Some(&rbac),
     )
     .await
-    .expect(201);
+    .expect(200);
     // Permissions: unknown names refused, case-insensitive match, `all` allowed.
     let oid = env.deployer_oid().await;
     let r = env
@@ -267,7 +267,7 @@ async fn vault_validation_follows_azure() {
         json!({"accessPolicies": [env.policy(&oid, &["Get", "WRAPKEY", "all"])]}),
     )
     .await
-    .expect(201);
+    .expect(200);
     // sku, types, JSON.
     env.create_vault(
         "rg",
@@ -371,7 +371,7 @@ async fn vault_validation_follows_azure() {
             Some(&json!({"location": "westeurope", "properties": {"tenantId": env.tenant(), "sku": {"family": "A", "name": "standard"}, "accessPolicies": []}})),
         )
         .await;
-    r.expect(201);
+    r.expect(200);
     assert!(r.body["id"].as_str().unwrap_or("").starts_with(osub));
 }
 
@@ -389,7 +389,11 @@ async fn vault_lifecycle_policies_soft_delete_and_purge_protection() {
             "networkAcls": {"bypass": "AzureServices", "defaultAction": "Deny", "ipRules": [{"value": "203.0.113.7"}, {"value": "10.1.0.0/16"}]}
         }))
         .await;
-    r.expect(201);
+    r.expect(200);
+    env.advance(std::time::Duration::from_secs(1));
+    let r = env
+        .arm(Method::GET, &env.vault_path("rg", "life1"), KV_API, None)
+        .await;
     let p = &r.body["properties"];
     assert_eq!(p["vaultUri"], format!("{}/", env.vault_url("life1")));
     assert_eq!(p["provisioningState"], "Succeeded");
@@ -588,7 +592,7 @@ async fn vault_lifecycle_policies_soft_delete_and_purge_protection() {
         .expect(404);
 
     // Without purge protection: delete + purge frees the name.
-    env.create_vault("rg", "life2", json!({})).await.expect(201);
+    env.create_vault("rg", "life2", json!({})).await.expect(200);
     env.arm(Method::DELETE, &env.vault_path("rg", "life2"), KV_API, None)
         .await
         .expect(200);
@@ -600,7 +604,7 @@ async fn vault_lifecycle_policies_soft_delete_and_purge_protection() {
         .await
         .expect(200);
     env.arm(Method::GET, &dv2, KV_API, None).await.expect(404);
-    env.create_vault("rg", "life2", json!({})).await.expect(201);
+    env.create_vault("rg", "life2", json!({})).await.expect(200);
 }
 
 #[tokio::test]
@@ -699,7 +703,7 @@ async fn role_assignments_at_vault_scope() {
     env.create_rg("rg").await;
     env.create_vault("rg", "rbac1", json!({"enableRbacAuthorization": true}))
         .await
-        .expect(201);
+        .expect(200);
     let scope = env.vault_path("rg", "rbac1");
     let (_, _, principal) = env.add_principal("app1").await;
     let role = |g: &str| {
@@ -833,7 +837,26 @@ async fn vault_uri_is_lower_case_and_ends_with_a_slash() {
             json!({"accessPolicies": [env.policy(&oid, &["all"])]}),
         )
         .await;
-    r.expect(201);
+    // As Azure answers a create: 200, the DNS name being registered, the URI as given.
+    r.expect(200);
+    assert_eq!(r.body["properties"]["provisioningState"], "RegisteringDns");
+    assert_eq!(
+        r.body["properties"]["vaultUri"],
+        format!("https://MixedCase1.{}", env.info.keyvault_dns_suffix)
+    );
+    let path = env.vault_path("rg", "MixedCase1");
+    let still = env.arm(Method::GET, &path, KV_API, None).await;
+    assert_eq!(
+        still.body["properties"]["provisioningState"],
+        "RegisteringDns"
+    );
+    // Once registered (the profile's vault_dns_ms on the emulator's clock): Succeeded, and the
+    // lower-cased URI with its slash.
+    env.advance(std::time::Duration::from_millis(
+        env.info.timing.durations().vault_dns_ms + 1,
+    ));
+    let r = env.arm(Method::GET, &path, KV_API, None).await;
+    assert_eq!(r.body["properties"]["provisioningState"], "Succeeded");
     let uri = r.body["properties"]["vaultUri"]
         .as_str()
         .expect("vaultUri")

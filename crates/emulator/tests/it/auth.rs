@@ -144,7 +144,7 @@ async fn every_service_rejects_missing_expired_forged_foreign_and_misaddressed_t
     env.create_rg("rg").await;
     env.create_vault("rg", "authvault", json!({}))
         .await
-        .expect(201);
+        .expect(200);
     let kv_url = format!("{}/keys?api-version=7.5", env.vault_url("authvault"));
 
     // Missing token.

@@ -55,7 +55,7 @@ async fn listed_role_ids_match_assignments_at_vault_group_and_subscription_scope
     env.create_rg("rg").await;
     env.create_vault("rg", "rbac1", json!({"enableRbacAuthorization": true}))
         .await
-        .expect(201);
+        .expect(200);
     let (_, _, principal) = env.add_principal("app1").await;
     let scopes = [
         env.vault_path("rg", "rbac1"),

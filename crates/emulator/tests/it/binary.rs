@@ -107,7 +107,7 @@ async fn binary_ready_line_crash_safety_and_sigterm() {
     let vault = json!({"location": "westeurope", "properties": {"tenantId": info.tenant_id, "sku": {"family": "A", "name": "standard"},
         "accessPolicies": [{"tenantId": info.tenant_id, "objectId": oid, "permissions": {"keys": ["all"]}}]}});
     let (s, _) = api.call(Method::PUT, &format!("{}/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/crash1?api-version={KV_API}", info.arm_endpoint), &arm, Some(vault)).await;
-    assert_eq!(s, 201);
+    assert_eq!(s, 200);
     let kv = api.token(&info.keyvault_audience).await;
     let vault_url = format!("https://crash1.{}", info.keyvault_dns_suffix);
     let (s, key) = api

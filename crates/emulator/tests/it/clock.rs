@@ -104,7 +104,7 @@ async fn a_move_expires_keys_and_ends_retention_at_once() {
         json!({"accessPolicies": [env.policy(&oid, &["all"])], "softDeleteRetentionInDays": 7}),
     )
     .await
-    .expect(201);
+    .expect(200);
     let t = env.kv_token().await;
     let exp = clock(&env).await + 10 * DAY;
     env.kv(

@@ -591,7 +591,7 @@ async fn vault_with_key(env: &Env, rg: &str, vault: &str) -> String {
         json!({"accessPolicies": [env.policy(&oid, &["all"])], "enablePurgeProtection": true}),
     )
     .await
-    .expect(201);
+    .expect(200);
     let t = env.kv_token().await;
     let r = env
         .kv(
@@ -1091,7 +1091,7 @@ async fn what_if_reports_create_modify_no_change_and_ignore_without_changing_any
     env.create_rg("rg1").await;
     env.create_vault("rg1", "kvwi1", json!({}))
         .await
-        .expect(201);
+        .expect(200);
     let mi = |name: &str| {
         format!(
             "/subscriptions/{}/resourceGroups/rg1/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",

@@ -17,7 +17,7 @@ async fn keys_crud_wrap_unwrap_states_and_soft_delete() {
         json!({"accessPolicies": [env.policy(&oid, &["all"])]}),
     )
     .await
-    .expect(201);
+    .expect(200);
     let t = env.kv_token().await;
     let v = "keys1";
 
@@ -351,7 +351,7 @@ async fn keys_crud_wrap_unwrap_states_and_soft_delete() {
         json!({"accessPolicies": [env.policy(&oid, &["all"])], "enablePurgeProtection": true}),
     )
     .await
-    .expect(201);
+    .expect(200);
     let r = env
         .kv(
             &t,
@@ -376,7 +376,7 @@ async fn access_policies_decide_and_the_creator_has_no_implicit_access() {
     let env = Env::start().await;
     env.create_rg("rg").await;
     let oid = env.deployer_oid().await;
-    env.create_vault("rg", "ap1", json!({})).await.expect(201);
+    env.create_vault("rg", "ap1", json!({})).await.expect(200);
     let t = env.kv_token().await;
     let r = env
         .kv(
@@ -469,7 +469,7 @@ async fn rbac_vaults_check_role_assignments() {
         json!({"enableRbacAuthorization": true, "accessPolicies": [env.policy(&oid, &["all"])]}),
     )
     .await
-    .expect(201);
+    .expect(200);
     let t = env.kv_token().await;
     let r = env
         .kv(
@@ -574,7 +574,7 @@ async fn firewall_and_public_network_access_with_trusted_service_bypass() {
     env.create_rg("rg").await;
     let oid = env.deployer_oid().await;
     let acl = |ips: &[&str], bypass: &str| json!({"bypass": bypass, "defaultAction": "Deny", "ipRules": ips.iter().map(|i| json!({"value": i})).collect::<Vec<_>>()});
-    env.create_vault("rg", "fw1", json!({"accessPolicies": [env.policy(&oid, &["all"])], "networkAcls": acl(&["10.0.0.1"], "AzureServices")})).await.expect(201);
+    env.create_vault("rg", "fw1", json!({"accessPolicies": [env.policy(&oid, &["all"])], "networkAcls": acl(&["10.0.0.1"], "AzureServices")})).await.expect(200);
     let t = env.kv_token().await;
     let r = env
         .kv(
@@ -647,7 +647,7 @@ async fn rotation_policies_are_validated_as_key_vault_does() {
         json!({"accessPolicies": [env.policy(&oid, &["all"])]}),
     )
     .await
-    .expect(201);
+    .expect(200);
     let t = env.kv_token().await;
     env.kv(
         &t,
@@ -774,7 +774,7 @@ async fn a_deleted_vaults_role_assignments_are_gone_and_recovery_does_not_bring_
         json!({"enableRbacAuthorization": true, "enablePurgeProtection": true}),
     )
     .await
-    .expect(201);
+    .expect(200);
     let scope = env.vault_path("rg", "rbacdel1");
     let officer = format!(
         "/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/14b46e9e-c2b7-41b4-b07b-48a6ebf60603",

@@ -23,7 +23,7 @@ async fn state_survives_a_restart_and_files_are_private() {
         json!({"accessPolicies": [env.policy(&oid, &["all"])]}),
     )
     .await
-    .expect(201);
+    .expect(200);
     let mi = format!(
         "/subscriptions/{}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1",
         env.sub()

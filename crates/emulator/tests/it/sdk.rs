@@ -30,7 +30,7 @@ async fn official_key_client_creates_a_key_and_wraps_and_unwraps() {
         json!({"accessPolicies": [env.policy(&oid, &["create", "get", "wrapKey", "unwrapKey"])]}),
     )
     .await
-    .expect(201);
+    .expect(200);
 
     let transport = Transport::new(Arc::new(client(env.emu.ca_cert_pem())));
     let mut cloud = CustomConfiguration::default();
