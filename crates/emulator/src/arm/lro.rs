@@ -47,6 +47,10 @@ pub struct Operation {
     /// that has a result (a what-if); without one it answers 204.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<Value>,
+    /// What the `Location` URL's 202 says while the operation runs (`{"status": "NotStarted"}`
+    /// for a vault purge); without it the 202 has no body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_status: Option<String>,
 }
 
 impl Record for Operation {
@@ -83,6 +87,7 @@ pub fn start(
         final_status: final_status.to_owned(),
         error,
         result: None,
+        pending_status: None,
     };
     st.table_mut::<Operation>()
         .insert(op.id.clone(), op.clone());
@@ -125,6 +130,7 @@ pub fn start_open(st: &mut Tables, subscription: &str, resource_id: &str, now: i
         final_status: "InProgress".to_owned(),
         error: None,
         result: None,
+        pending_status: None,
     };
     st.table_mut::<Operation>()
         .insert(op.id.clone(), op.clone());
@@ -161,14 +167,38 @@ pub fn result_url(cfg: &Config, op: &Operation) -> String {
     )
 }
 
-/// `202 Accepted` with the operation's `Location`, `Retry-After: 1` and `x-ms-retry-after-ms`
+/// `Retry-After` for an operation with `left_ms` to go: whole seconds from 1 to 15 (ARM's
+/// longest, as a resource-group delete sends it), never 0.
+pub fn retry_after_secs(left_ms: i64) -> i64 {
+    (left_ms.saturating_add(999) / 1000).clamp(1, 15)
+}
+
+/// `202 Accepted` with the operation's `Location`, `Retry-After` and `x-ms-retry-after-ms`
 /// (`after_ms`): the answer of a request whose result is polled at its `Location`.
 pub fn accepted(cfg: &Config, op: &Operation, after_ms: i64) -> Reply {
     let mut r = reply::empty(StatusCode::ACCEPTED);
     reply::set_header(&mut r, "location", &result_url(cfg, op));
-    reply::set_header(&mut r, "retry-after", "1");
+    reply::set_header(&mut r, "retry-after", &retry_after_secs(after_ms).to_string());
     reply::set_header(&mut r, "x-ms-retry-after-ms", &after_ms.max(1).to_string());
     r
+}
+
+/// Records an operation that runs `after_ms` and whose `Location` says `pending_status` while
+/// it runs and answers 200 with `result` (or without a body, for `Value::Null`) once done: a
+/// resource-group delete, a vault purge.
+pub fn start_reported(
+    st: &mut Tables,
+    subscription: &str,
+    resource_id: &str,
+    after_ms: i64,
+    pending_status: Option<&str>,
+    result: Value,
+    now: i64,
+) -> Operation {
+    let mut op = start_with_result(st, subscription, resource_id, after_ms, result, now);
+    op.pending_status = pending_status.map(str::to_owned);
+    st.table_mut::<Operation>().insert(op.id.clone(), op.clone());
+    op
 }
 
 /// Adds `Azure-AsyncOperation`, `Location` and `Retry-After: 1` to a 201/202 response.
@@ -189,9 +219,13 @@ fn not_found(id: &str) -> ArmError {
 /// `Retry-After: 1` (never 0), and `x-ms-retry-after-ms` with the time left (at most a second),
 /// so clients that read it poll when the operation is done rather than a whole second later.
 fn set_poll_delay(r: &mut Reply, op: &Operation, now_ms: i64) {
-    reply::set_header(r, "retry-after", "1");
     // An operation whose end is not known yet (`done_at_ms` = i64::MAX) is polled each second.
-    let left = (op.done_at_ms.saturating_sub(now_ms)).clamp(1, 1000);
+    let left = if op.done_at_ms == i64::MAX {
+        1000
+    } else {
+        op.done_at_ms.saturating_sub(now_ms).max(1)
+    };
+    reply::set_header(r, "retry-after", &retry_after_secs(left).to_string());
     reply::set_header(r, "x-ms-retry-after-ms", &left.to_string());
 }
 
@@ -228,12 +262,16 @@ pub fn handle(ctx: &Ctx, kind: &str, id: &str) -> ArmResult {
     }
     match status.as_str() {
         "InProgress" => {
-            let mut r = reply::empty(StatusCode::ACCEPTED);
+            let mut r = match &op.pending_status {
+                Some(s) => reply::json(StatusCode::ACCEPTED, &json!({"status": s})),
+                None => reply::empty(StatusCode::ACCEPTED),
+            };
             reply::set_header(&mut r, "location", &result_url(&ctx.shared.config, &op));
             set_poll_delay(&mut r, &op, now_ms);
             Ok(r)
         }
         "Succeeded" => Ok(match &op.result {
+            Some(Value::Null) => reply::empty(StatusCode::OK),
             Some(result) => reply::json(StatusCode::OK, result),
             None => reply::empty(StatusCode::NO_CONTENT),
         }),

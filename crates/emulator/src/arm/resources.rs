@@ -262,8 +262,26 @@ pub fn group(ctx: &Ctx, sub: &str, rg: &str, cascade: GroupCascade) -> ArmResult
             if !found {
                 return Err(rg_not_found(rg));
             }
-            // Deleting is finished at once: answer the terminal state.
-            Ok(reply::empty(StatusCode::OK))
+            // The group and its resources are gone at once; the delete operation runs for the
+            // profile's time, as Azure's does: 202 + Location, polled to 200.
+            let after = i64::try_from(ctx.shared.timing.durations().resource_group_delete_ms)
+                .unwrap_or(i64::MAX / 4);
+            if after == 0 {
+                return Ok(reply::empty(StatusCode::OK));
+            }
+            let id = format!("/subscriptions/{sub}/resourceGroups/{rg}");
+            let op = ctx.shared.store.write(|st| {
+                crate::arm::lro::start_reported(
+                    st,
+                    &sub,
+                    &id,
+                    after,
+                    None,
+                    serde_json::Value::Null,
+                    ctx.shared.clock.now_ms(),
+                )
+            })?;
+            Ok(crate::arm::lro::accepted(&ctx.shared.config, &op, after))
         }
         _ => Err(method_not_allowed(ctx)),
     }

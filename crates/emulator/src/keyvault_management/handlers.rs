@@ -209,10 +209,29 @@ pub fn purge(ctx: &Ctx, sub: &str, loc: &str, name: &str) -> ArmResult {
             ),
         ));
     }
-    ctx.shared
-        .store
-        .write(|st| purge_vault(st, &name.to_ascii_lowercase()))?;
-    Ok(reply::empty(StatusCode::OK))
+    // The vault is purged at once; the purge operation reports `NotStarted` for the profile's
+    // time, then `Succeeded`, as Azure's does (202 + Location).
+    let after = i64::try_from(ctx.shared.timing.durations().vault_purge_ms).unwrap_or(i64::MAX / 4);
+    let now = ctx.shared.clock.now_ms();
+    let stamp = crate::config::rfc3339_ms(now);
+    let op = ctx.shared.store.write(|st| {
+        purge_vault(st, &name.to_ascii_lowercase());
+        (after > 0).then(|| {
+            crate::arm::lro::start_reported(
+                st,
+                sub,
+                &v.id(),
+                after,
+                Some("NotStarted"),
+                json!({"createdDateTime": stamp, "lastActionDateTime": stamp, "status": "Succeeded"}),
+                now,
+            )
+        })
+    })?;
+    Ok(match op {
+        Some(op) => crate::arm::lro::accepted(&ctx.shared.config, &op, after),
+        None => reply::empty(StatusCode::OK),
+    })
 }
 
 pub fn vault(

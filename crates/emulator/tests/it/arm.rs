@@ -111,7 +111,22 @@ async fn resource_groups_crud_headers_and_api_versions() {
     env.create_vault("rg1", "rgvault1", json!({}))
         .await
         .expect(200);
-    env.arm(Method::DELETE, &p, RG_API, None).await.expect(200);
+    // As Azure deletes a group: 202 with a Location, polled (202) until done, then 200.
+    let deleting = env.arm(Method::DELETE, &p, RG_API, None).await;
+    deleting.expect(202);
+    assert_eq!(deleting.header("retry-after"), "1");
+    let location = deleting.header("location").to_owned();
+    assert!(location.contains("/operationResults/"), "{location}");
+    let t = env.arm_token().await;
+    env.send(Method::GET, &location, Some(&t), None)
+        .await
+        .expect(202);
+    env.advance(std::time::Duration::from_millis(
+        env.info.timing.durations().resource_group_delete_ms + 1,
+    ));
+    env.send(Method::GET, &location, Some(&t), None)
+        .await
+        .expect(200);
     env.arm(Method::GET, &p, RG_API, None)
         .await
         .expect_err(404, "ResourceGroupNotFound");
@@ -600,9 +615,22 @@ async fn vault_lifecycle_policies_soft_delete_and_purge_protection() {
         "/subscriptions/{}/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/life2",
         env.sub()
     );
-    env.arm(Method::POST, &format!("{dv2}/purge"), KV_API, None)
-        .await
-        .expect(200);
+    // As Azure purges: 202 with a Location whose operation is NotStarted until it is done.
+    let purging = env
+        .arm(Method::POST, &format!("{dv2}/purge"), KV_API, None)
+        .await;
+    purging.expect(202);
+    let location = purging.header("location").to_owned();
+    let t = env.arm_token().await;
+    let pending = env.send(Method::GET, &location, Some(&t), None).await;
+    pending.expect(202);
+    assert_eq!(pending.body["status"], "NotStarted");
+    env.advance(std::time::Duration::from_millis(
+        env.info.timing.durations().vault_purge_ms + 1,
+    ));
+    let done = env.send(Method::GET, &location, Some(&t), None).await;
+    done.expect(200);
+    assert_eq!(done.body["status"], "Succeeded");
     env.arm(Method::GET, &dv2, KV_API, None).await.expect(404);
     env.create_vault("rg", "life2", json!({})).await.expect(200);
 }

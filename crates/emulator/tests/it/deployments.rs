@@ -573,7 +573,7 @@ async fn delete_refusals_and_lenient_bodies() {
         None,
     )
     .await
-    .expect(200);
+    .expect(202);
     let dump = env.admin(Method::GET, "/dump", None).await;
     assert_eq!(dump.body["deployments"], json!({}));
 }
