@@ -178,7 +178,11 @@ pub fn retry_after_secs(left_ms: i64) -> i64 {
 pub fn accepted(cfg: &Config, op: &Operation, after_ms: i64) -> Reply {
     let mut r = reply::empty(StatusCode::ACCEPTED);
     reply::set_header(&mut r, "location", &result_url(cfg, op));
-    reply::set_header(&mut r, "retry-after", &retry_after_secs(after_ms).to_string());
+    reply::set_header(
+        &mut r,
+        "retry-after",
+        &retry_after_secs(after_ms).to_string(),
+    );
     reply::set_header(&mut r, "x-ms-retry-after-ms", &after_ms.max(1).to_string());
     r
 }
@@ -197,7 +201,8 @@ pub fn start_reported(
 ) -> Operation {
     let mut op = start_with_result(st, subscription, resource_id, after_ms, result, now);
     op.pending_status = pending_status.map(str::to_owned);
-    st.table_mut::<Operation>().insert(op.id.clone(), op.clone());
+    st.table_mut::<Operation>()
+        .insert(op.id.clone(), op.clone());
     op
 }
 

@@ -34,7 +34,7 @@ pub fn rotation_policy(
         }),
         Method::PUT => {
             ctx.shared.store.read(|st| authorized_vault(ctx, st, vault, caller, KeyOp::SetRotationPolicy, Some(name)))?;
-            let policy = RotationPolicy::parse(&body_obj(ctx)?)?;
+            let policy = RotationPolicy::parse(&body_obj(ctx)?)?.with_default_notify();
             let now = ctx.shared.clock.now_secs();
             let stored = ctx
                 .shared

@@ -14,6 +14,8 @@ use crate::clock::parse_iso8601_duration;
 
 /// The shortest trigger period, and the least time between a rotation and the expiry.
 const MIN_TRIGGER: Duration = Duration::from_secs(7 * 86_400);
+/// When Key Vault's default Notify action fires: 30 days before expiry.
+const DEFAULT_NOTIFY: Duration = Duration::from_secs(30 * 86_400);
 /// The shortest `expiryTime`.
 const MIN_EXPIRY: Duration = Duration::from_secs(28 * 86_400);
 
@@ -196,6 +198,22 @@ impl RotationPolicy {
             lifetime_actions,
             expiry_time,
         })
+    }
+
+    /// The policy as Key Vault stores it: a policy without a Notify action gets Key Vault's
+    /// default one (30 days before expiry); one with its own Notify keeps only that.
+    pub fn with_default_notify(mut self) -> Self {
+        if !self
+            .lifetime_actions
+            .iter()
+            .any(|a| a.action == ActionType::Notify)
+        {
+            self.lifetime_actions.push(LifetimeAction {
+                trigger: Trigger::BeforeExpiry("P30D".to_owned(), DEFAULT_NOTIFY),
+                action: ActionType::Notify,
+            });
+        }
+        self
     }
 
     /// The policy as Key Vault answers it, with its `id` and `created`/`updated` (unix seconds).

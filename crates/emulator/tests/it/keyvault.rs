@@ -689,6 +689,34 @@ async fn rotation_policies_are_validated_as_key_vault_does() {
     let kept = env
         .kv(&t, Method::GET, "rotpol1", "/keys/k/rotationpolicy", None)
         .await;
+    // The policy had its own Notify: only that one.
+    assert_eq!(
+        kept.body["lifetimeActions"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        kept.body
+    );
+    // Without a Notify action, Key Vault adds its default one (30 days before expiry).
+    for body in [
+        json!({"lifetimeActions": []}),
+        json!({"lifetimeActions": [{"trigger": {"timeAfterCreate": "P90D"}, "action": {"type": "Rotate"}}]}),
+    ] {
+        let r = put(body).await;
+        r.expect(200);
+        let actions = r.body["lifetimeActions"]
+            .as_array()
+            .expect("actions")
+            .clone();
+        let notify: Vec<_> = actions
+            .iter()
+            .filter(|a| a["action"]["type"] == "Notify")
+            .collect();
+        assert_eq!(notify.len(), 1, "{}", r.body);
+        assert_eq!(notify[0]["trigger"], json!({"timeBeforeExpiry": "P30D"}));
+    }
+    let kept = env
+        .kv(&t, Method::GET, "rotpol1", "/keys/k/rotationpolicy", None)
+        .await;
     for (what, body) in [
         (
             "lifetimeActions not an array",
