@@ -45,9 +45,12 @@ pub fn delete(
                 .filter(|r| r.deleted.is_none())
                 .ok_or_else(|| key_not_found(name))?;
             let now = ctx.shared.clock.now_secs();
+            let visible_after = i64::try_from(ctx.shared.timing.durations().deleted_key_visible_ms)
+                .unwrap_or(i64::MAX / 4);
             rec.deleted = Some(DeletedKeyInfo {
                 deleted_date: now,
                 scheduled_purge_date: now + days * 86_400,
+                listed_from_ms: ctx.shared.clock.now_ms().saturating_add(visible_after),
             });
             Ok(rec.clone())
         })
@@ -70,12 +73,13 @@ pub fn get_deleted(
     base: &str,
     name: &str,
 ) -> Result<Reply, KvError> {
+    let now_ms = ctx.shared.clock.now_ms();
     ctx.shared.store.read(|st| {
         let v = authorized_vault(ctx, st, vault, caller, KeyOp::GetDeleted, Some(name))?;
         let rec = st
             .table::<KeyRecord>()
             .get(&key_id(vault, name))
-            .filter(|r| r.deleted.is_some())
+            .filter(|r| r.deleted_and_listed(now_ms))
             .ok_or_else(|| deleted_not_found(name))?;
         let k = rec.latest().ok_or_else(|| deleted_not_found(name))?;
         Ok(reply::json(StatusCode::OK, &deleted_json(base, &v, rec, k)))
@@ -85,12 +89,13 @@ pub fn get_deleted(
 pub fn list_deleted(ctx: &Ctx, vault: &str, caller: &Caller, base: &str) -> Result<Reply, KvError> {
     let (max, skip) = page_params(ctx)?;
     let vault_lc = vault.to_ascii_lowercase();
+    let now_ms = ctx.shared.clock.now_ms();
     let items = ctx.shared.store.read(|st| -> Result<Vec<Value>, KvError> {
         let v = authorized_vault(ctx, st, vault, caller, KeyOp::ListDeleted, None)?;
         Ok(st
             .table::<KeyRecord>()
             .values()
-            .filter(|r| r.vault == vault_lc && r.deleted.is_some())
+            .filter(|r| r.vault == vault_lc && r.deleted_and_listed(now_ms))
             .filter_map(|r| {
                 r.latest().map(|k| {
                     let mut i = item_json(base, &v, r, k, false);
@@ -132,10 +137,11 @@ pub fn recover(
         .shared
         .store
         .try_write(|st| -> Result<KeyRecord, KvError> {
+            let now_ms = ctx.shared.clock.now_ms();
             let rec = st
                 .table_mut::<KeyRecord>()
                 .get_mut(&id)
-                .filter(|r| r.deleted.is_some())
+                .filter(|r| r.deleted_and_listed(now_ms))
                 .ok_or_else(|| deleted_not_found(name))?;
             rec.deleted = None;
             Ok(rec.clone())
@@ -160,6 +166,7 @@ pub fn purge(ctx: &Ctx, vault: &str, caller: &Caller, name: &str) -> Result<Repl
         });
     }
     let id = key_id(vault, name);
+    let now_ms = ctx.shared.clock.now_ms();
     let gone = ctx
         .shared
         .store
@@ -167,7 +174,7 @@ pub fn purge(ctx: &Ctx, vault: &str, caller: &Caller, name: &str) -> Result<Repl
             if st
                 .table::<KeyRecord>()
                 .get(&id)
-                .is_some_and(|r| r.deleted.is_some())
+                .is_some_and(|r| r.deleted_and_listed(now_ms))
             {
                 st.table_mut::<KeyRecord>().remove(&id);
                 true

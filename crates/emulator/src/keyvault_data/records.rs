@@ -58,6 +58,20 @@ pub struct DeletedKeyInfo {
     pub deleted_date: i64,
     /// Scheduled purge.
     pub scheduled_purge_date: i64,
+    /// When the deleted key shows under `deletedkeys` (unix ms): Key Vault lists a deleted key
+    /// only after a propagation delay (the timing profile's `deleted_key_visible_ms`).
+    #[serde(default)]
+    pub listed_from_ms: i64,
+}
+
+impl KeyRecord {
+    /// Whether the key is deleted and already shows under `deletedkeys` at `now_ms` (get,
+    /// list, recover and purge see only such keys).
+    pub fn deleted_and_listed(&self, now_ms: i64) -> bool {
+        self.deleted
+            .as_ref()
+            .is_some_and(|d| now_ms >= d.listed_from_ms)
+    }
 }
 
 /// A key and its versions (oldest first).

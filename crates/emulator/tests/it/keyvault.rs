@@ -310,6 +310,10 @@ async fn keys_crud_wrap_unwrap_states_and_soft_delete() {
         .await;
     r.expect_err(409, "Conflict");
     assert_eq!(r.inner(), "ObjectIsDeletedButRecoverable");
+    // A deleted key shows under deletedkeys after a propagation delay (timing::*).
+    env.advance(std::time::Duration::from_millis(
+        env.info.timing.durations().deleted_key_visible_ms + 1,
+    ));
     env.kv(&t, Method::GET, v, "/deletedkeys/other", None)
         .await
         .expect(200);
@@ -328,6 +332,9 @@ async fn keys_crud_wrap_unwrap_states_and_soft_delete() {
     env.kv(&t, Method::DELETE, v, "/keys/other", None)
         .await
         .expect(200);
+    env.advance(std::time::Duration::from_millis(
+        env.info.timing.durations().deleted_key_visible_ms + 1,
+    ));
     env.kv(&t, Method::DELETE, v, "/deletedkeys/other", None)
         .await
         .expect(204);

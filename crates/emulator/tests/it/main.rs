@@ -23,4 +23,5 @@ mod robustness;
 mod rollback;
 mod sdk;
 mod tidy;
+mod timing;
 mod transport;

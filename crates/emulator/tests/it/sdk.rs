@@ -204,6 +204,10 @@ async fn official_key_client_creates_a_key_and_wraps_and_unwraps() {
         .into_model()
         .expect("deleted");
     assert!(deleted.recovery_id.is_some());
+    // A deleted key is listed after Key Vault's propagation delay (a client waits for it).
+    env.advance(std::time::Duration::from_millis(
+        env.info.timing.durations().deleted_key_visible_ms + 1,
+    ));
     kc.get_deleted_key("sdk-key-3", None)
         .await
         .expect("get_deleted_key");
