@@ -1,15 +1,19 @@
 //! Shared harness of the cross-crate tests: an embedded emulator and the SDK connected to it.
 
 use aci_cmk_core::cloud::EmulatorProfile;
-use aci_cmk_emulator::{Emulator, EmulatorOptions, RunningEmulator};
+use aci_cmk_core::lro::LroOptions;
+use aci_cmk_emulator::{Emulator, EmulatorOptions, RunningEmulator, TimingProfile};
 use aci_cmk_encrypted_deployment::{
     Connection, Orchestrator, OrchestratorOptions, spec::DeploymentSpec,
 };
+use std::time::Duration;
 
 /// An emulator and an orchestrator over real clients connected to it.
 pub struct Harness {
     /// The emulator.
     pub emulator: RunningEmulator,
+    /// Moves the emulator's clock while the harness lives (see [`Harness::start_driven`]).
+    clock_driver: Option<tokio::task::JoinHandle<()>>,
     /// The SDK's connection to it.
     pub connection: Connection,
     /// The orchestrator.
@@ -33,16 +37,63 @@ impl Harness {
         emulator_options: EmulatorOptions,
         options: OrchestratorOptions,
     ) -> Self {
+        Self::build(emulator_options, options, None).await
+    }
+
+    /// An emulator under `timing` whose clock runs `speedup` times faster than real time (a
+    /// step every 10 ms), and an SDK that polls at least every 20 ms: the states and durations
+    /// of live Azure (`TimingProfile::Azure`) pass in a fraction of their time.
+    pub async fn start_driven(
+        timing: TimingProfile,
+        speedup: u32,
+        options: OrchestratorOptions,
+    ) -> Self {
+        let emulator_options = EmulatorOptions {
+            timing,
+            ..Default::default()
+        };
+        let mut h = Self::build(
+            emulator_options,
+            options,
+            Some(
+                LroOptions::default()
+                    .with_default_poll_interval(Duration::from_millis(20))
+                    .with_max_poll_interval(Duration::from_millis(20)),
+            ),
+        )
+        .await;
+        let admin = h.emulator.admin().clone();
+        let step = Duration::from_millis(10);
+        h.clock_driver = Some(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(step).await;
+                if admin.advance(step * speedup).is_err() {
+                    return;
+                }
+            }
+        }));
+        h
+    }
+
+    async fn build(
+        emulator_options: EmulatorOptions,
+        options: OrchestratorOptions,
+        lro: Option<LroOptions>,
+    ) -> Self {
         let emulator = Emulator::start(emulator_options)
             .await
             .expect("the emulator starts");
         let line = serde_json::to_string(emulator.info()).expect("the ready info serializes");
         let profile = EmulatorProfile::from_ready_line(&line).expect("a ready line");
-        let connection = Connection::emulator(&profile).expect("the SDK connects");
+        let mut connection = Connection::emulator(&profile).expect("the SDK connects");
+        if let Some(lro) = lro {
+            connection.options.lro = lro;
+        }
         let backends = connection.backends().await.expect("backends");
         let orchestrator = Orchestrator::new(backends, options);
         Self {
             emulator,
+            clock_driver: None,
             connection,
             orchestrator,
         }
@@ -79,6 +130,14 @@ impl Harness {
     /// Forgets the request log.
     pub fn clear_log(&self) {
         self.emulator.admin().clear_requests();
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some(d) = self.clock_driver.take() {
+            d.abort();
+        }
     }
 }
 

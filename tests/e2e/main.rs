@@ -4,3 +4,4 @@
 mod fleet;
 mod flows;
 mod lifecycle;
+mod timing;

@@ -53,6 +53,13 @@ impl LroOptions {
         self.default_poll_interval = interval;
         self
     }
+
+    /// Sets the longest wait between polls, whatever `Retry-After` says (a test that drives an
+    /// emulator's clock faster than real time polls more often than the service asks).
+    pub fn with_max_poll_interval(mut self, interval: Duration) -> Self {
+        self.max_poll_interval = interval;
+        self
+    }
 }
 
 /// What kind of request started the operation; it decides how completion is recognised.
