@@ -3,10 +3,13 @@
 //! end state — one vault, one key version, one container group on it, the identity only in the
 //! network-protected flow, no duplicate access policies or role assignments.
 //!
+//! `--timing azure` (or `instant`) runs the emulator under that timing profile with its clock
+//! driven 100 times faster than real time.
+//!
 //! Each run is decided by its seed (`seed + run index`): a failing run replays with
 //! `--seed <its seed> --runs 1`.
 
-use aci_cmk_emulator::FaultConfig;
+use aci_cmk_emulator::{FaultConfig, TimingProfile};
 use aci_cmk_encrypted_deployment::{OrchestratorOptions, propagation::PropagationRetry};
 use aci_cmk_integration_tests::Harness;
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -98,8 +101,15 @@ secure_env = {{ TOKEN = "chaos" }}
 }
 
 /// Runs one scenario; `Err` says what did not converge.
-async fn run(seed: u64, verbose: bool) -> Result<(), String> {
-    let scenario = draw(seed);
+async fn run(seed: u64, verbose: bool, timing: TimingProfile) -> Result<(), String> {
+    let mut scenario = draw(seed);
+    if timing != TimingProfile::Fast {
+        // The profile's own durations decide replication and provisioning.
+        if let Some(f) = scenario.faults.as_object_mut() {
+            f.remove("replication_delay_ms");
+            f.remove("aci_provisioning_ms");
+        }
+    }
     if verbose {
         eprintln!("seed {seed}: {scenario:?}");
     }
@@ -108,7 +118,13 @@ async fn run(seed: u64, verbose: bool) -> Result<(), String> {
         Duration::from_millis(500),
         Duration::from_secs(30),
     ));
-    let h = Harness::start_with(options).await;
+    let h = if timing == TimingProfile::Fast {
+        Harness::start_with(options).await
+    } else {
+        // The emulator's clock runs 100 times faster than real time, so Azure's minutes pass
+        // in seconds.
+        Harness::start_driven(timing, 100, options).await
+    };
     let faults: FaultConfig =
         serde_json::from_value(scenario.faults.clone()).map_err(|e| e.to_string())?;
     h.emulator
@@ -238,6 +254,7 @@ async fn main() -> ExitCode {
     let mut runs = 20u64;
     let mut seed = 1u64;
     let mut verbose = false;
+    let mut timing = TimingProfile::Fast;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let value = |v: Option<String>| v.and_then(|v| v.parse::<u64>().ok());
@@ -245,9 +262,16 @@ async fn main() -> ExitCode {
             "--runs" => runs = value(args.next()).unwrap_or(runs),
             "--seed" => seed = value(args.next()).unwrap_or(seed),
             "--verbose" | "-v" => verbose = true,
+            "--timing" => match args.next().map(|t| t.parse::<TimingProfile>()) {
+                Some(Ok(t)) => timing = t,
+                _ => {
+                    eprintln!("usage: --timing instant|fast|azure");
+                    return ExitCode::FAILURE;
+                }
+            },
             other => {
                 eprintln!(
-                    "usage: chaos [--runs N] [--seed S] [--verbose]; unknown argument {other:?}"
+                    "usage: chaos [--runs N] [--seed S] [--timing instant|fast|azure] [--verbose]; unknown argument {other:?}"
                 );
                 return ExitCode::FAILURE;
             }
@@ -257,14 +281,14 @@ async fn main() -> ExitCode {
     let mut failures = Vec::new();
     for i in 0..runs {
         let s = seed.wrapping_add(i);
-        if let Err(why) = run(s, verbose).await {
+        if let Err(why) = run(s, verbose, timing).await {
             eprintln!("seed {s}: DID NOT CONVERGE: {why}");
             failures.push(s);
         }
     }
     let converged = runs - failures.len() as u64;
     println!(
-        "chaos: {runs} runs, {converged} converged, {} failed{} in {:.1?} (seeds {seed}..{})",
+        "chaos ({timing} timing): {runs} runs, {converged} converged, {} failed{} in {:.1?} (seeds {seed}..{})",
         failures.len(),
         if failures.is_empty() {
             String::new()

@@ -9,7 +9,7 @@
 //!   crates [`ACYCLIC_CRATES`] names.
 //! - `cargo xtask bench [ARGS]`: builds the emulator and the benchmarks with `--release` and runs
 //!   them (see `bench/`); writes `target/bench/results.json` and prints a table.
-//! - `cargo xtask chaos [--runs N] [--seed S]`: random flows on random fault schedules, killed at
+//! - `cargo xtask chaos [--runs N] [--seed S] [--timing P]`: random flows on random fault schedules, killed at
 //!   a random point and run again; every run must converge (release build). `ci` runs a few.
 //!
 //! xtask has no dependencies so that it compiles in a second.
@@ -57,7 +57,7 @@ fn print_help() {
          tidy               every module documented; no disabled TLS checks, todo! or dbg!; no import cycles\n  \
          emulator [ARGS]    run the local Azure emulator (e.g. --port 0 --state-dir DIR)\n  \
          bench [ARGS]       release-build and run the benchmarks (target/bench/results.json + a table)\n  \
-         chaos [ARGS]       --runs N --seed S: random faults and kills; every run must converge"
+         chaos [ARGS]       --runs N --seed S --timing instant|fast|azure: random faults and kills; every run must converge"
     );
 }
 
