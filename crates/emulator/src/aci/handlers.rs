@@ -20,27 +20,6 @@ use crate::reply;
 use http::{Method, StatusCode};
 use serde_json::json;
 
-/// api-versions accepted for container groups. Versions before 2019-12-01 are accepted so
-/// that the encryption rules can refuse them with a clear error.
-pub const API_VERSIONS: &[&str] = &[
-    "2018-10-01",
-    "2019-12-01",
-    "2020-11-01",
-    "2021-03-01",
-    "2021-07-01",
-    "2021-09-01",
-    "2021-10-01",
-    "2022-09-01",
-    "2022-10-01-preview",
-    "2023-02-01-preview",
-    "2023-05-01",
-    "2024-05-01-preview",
-    "2024-09-01-preview",
-    "2024-10-01-preview",
-    "2024-11-01-preview",
-    "2025-09-01",
-];
-
 pub fn not_found(rg: &str, name: &str) -> ArmError {
     ArmError::new(
         StatusCode::NOT_FOUND,
@@ -57,7 +36,7 @@ pub async fn handle(
     tail: &[&str],
     orig: &[String],
 ) -> ArmResult {
-    let api = check_api_version(ctx, RESOURCE_TYPE, API_VERSIONS)?;
+    let api = check_api_version(ctx, RESOURCE_TYPE, super::api_versions::CONTAINER_GROUPS)?;
     let m = &ctx.method;
     match (rg, tail) {
         (_, ["containergroups"]) if m == Method::GET => list(ctx, sub, rg),

@@ -7,9 +7,10 @@
 //! (stored properties that know their sealed parts); [`cmk`] reaches the key as ACI does (the
 //! first-party service principal or the encryption identity, through the vault's access rules
 //! and firewall); [`sealing`] is the AES-256-GCM under the data key and [`at_rest`] what is
-//! sealed with it; [`render`] answers; [`errors`] holds ACI's error codes; [`handlers`] serves
-//! the routes.
+//! sealed with it; [`render`] answers; [`errors`] holds ACI's error codes; [`api_versions`]
+//! lists the api-versions of the specs; [`handlers`] serves the routes.
 
+pub mod api_versions;
 pub mod at_rest;
 pub mod body;
 pub mod cmk;

@@ -20,37 +20,6 @@ use super::resources::method_not_allowed;
 use crate::context::Ctx;
 use crate::store::Tables;
 
-/// api-versions of `Microsoft.Resources/resources` (2015-11-01, which the Azure CLI and the
-/// Python SDK's `vaults.list()` send, through 2025-04-01).
-pub const API_VERSIONS: &[&str] = &[
-    "2015-11-01",
-    "2016-02-01",
-    "2016-07-01",
-    "2016-09-01",
-    "2017-05-10",
-    "2018-02-01",
-    "2018-05-01",
-    "2019-03-01",
-    "2019-05-01",
-    "2019-05-10",
-    "2019-07-01",
-    "2019-08-01",
-    "2019-10-01",
-    "2020-06-01",
-    "2020-08-01",
-    "2020-10-01",
-    "2021-01-01",
-    "2021-04-01",
-    "2022-09-01",
-    "2023-07-01",
-    "2024-03-01",
-    "2024-07-01",
-    "2024-11-01",
-    "2025-01-01",
-    "2025-03-01",
-    "2025-04-01",
-];
-
 /// A resource as the generic list shows it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GenericResource {
@@ -117,7 +86,11 @@ fn resource_json(r: &GenericResource, with_tags: bool) -> Value {
 /// the resources `listers` offer, filtered by `$filter` and paged by `$top` in id order.
 /// `$expand` is accepted and adds nothing.
 pub fn list(ctx: &Ctx, sub: &str, rg: Option<&str>, listers: &[ResourceLister]) -> ArmResult {
-    check_api_version(ctx, "Microsoft.Resources/resources", API_VERSIONS)?;
+    check_api_version(
+        ctx,
+        "Microsoft.Resources/resources",
+        super::api_versions::GENERIC_RESOURCES,
+    )?;
     if ctx.method != Method::GET {
         return Err(method_not_allowed(ctx));
     }

@@ -7,47 +7,13 @@ use http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::arm::api_versions;
 use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::paging::{self, PageRequest, list_reply};
 use crate::arm::request::{body_object, check_api_version, opt_str, opt_tags};
 use crate::context::Ctx;
 use crate::reply;
 use crate::store::{Record, Tables};
-
-/// api-versions accepted for resource groups.
-pub const RG_API_VERSIONS: &[&str] = &[
-    "2019-05-01",
-    "2019-05-10",
-    "2019-07-01",
-    "2019-08-01",
-    "2019-10-01",
-    "2020-06-01",
-    "2020-08-01",
-    "2020-10-01",
-    "2021-01-01",
-    "2021-04-01",
-    "2022-09-01",
-    "2023-07-01",
-    "2024-03-01",
-    "2024-07-01",
-    "2024-11-01",
-    "2025-01-01",
-    "2025-03-01",
-    "2025-04-01",
-];
-
-/// api-versions accepted for subscriptions, tenants and locations.
-pub const SUBSCRIPTION_API_VERSIONS: &[&str] = &[
-    "2016-06-01",
-    "2018-06-01",
-    "2019-06-01",
-    "2019-11-01",
-    "2020-01-01",
-    "2021-01-01",
-    "2022-01-01",
-    "2022-12-01",
-    "2024-08-01",
-];
 
 /// api-versions accepted for the cloud metadata document.
 pub const METADATA_API_VERSIONS: &[&str] =
@@ -156,7 +122,11 @@ pub type GroupCascade = fn(&mut Tables, i64, &str, &str);
 
 /// `…/resourcegroups/{rg}`: GET, HEAD, PUT, PATCH and DELETE (which runs `cascade`).
 pub fn group(ctx: &Ctx, sub: &str, rg: &str, cascade: GroupCascade) -> ArmResult {
-    check_api_version(ctx, "Microsoft.Resources/resourceGroups", RG_API_VERSIONS)?;
+    check_api_version(
+        ctx,
+        "Microsoft.Resources/resourceGroups",
+        api_versions::RESOURCE_GROUPS,
+    )?;
     let sub = sub.to_owned();
     let key = rg_key(&sub, rg);
     match ctx.method {
@@ -301,7 +271,11 @@ pub fn method_not_allowed(ctx: &Ctx) -> ArmError {
 
 /// `GET /subscriptions/{sub}/resourcegroups`.
 pub fn list_groups(ctx: &Ctx, sub: &str) -> ArmResult {
-    check_api_version(ctx, "Microsoft.Resources/resourceGroups", RG_API_VERSIONS)?;
+    check_api_version(
+        ctx,
+        "Microsoft.Resources/resourceGroups",
+        api_versions::RESOURCE_GROUPS,
+    )?;
     if ctx.method != Method::GET {
         return Err(method_not_allowed(ctx));
     }
@@ -334,7 +308,7 @@ fn subscription_json(ctx: &Ctx, sub: &Subscription) -> Value {
 
 /// `GET /subscriptions`.
 pub fn list_subscriptions(ctx: &Ctx) -> ArmResult {
-    check_api_version(ctx, "subscriptions", SUBSCRIPTION_API_VERSIONS)?;
+    check_api_version(ctx, "subscriptions", api_versions::SUBSCRIPTIONS)?;
     let req = PageRequest::from_ctx(ctx)?;
     let items: Vec<Subscription> = ctx
         .shared
@@ -349,7 +323,7 @@ pub fn list_subscriptions(ctx: &Ctx) -> ArmResult {
 
 /// `GET /subscriptions/{sub}`.
 pub fn get_subscription(ctx: &Ctx, sub: &str) -> ArmResult {
-    check_api_version(ctx, "subscriptions", SUBSCRIPTION_API_VERSIONS)?;
+    check_api_version(ctx, "subscriptions", api_versions::SUBSCRIPTIONS)?;
     let s = ctx
         .shared
         .store
@@ -366,7 +340,7 @@ pub fn get_subscription(ctx: &Ctx, sub: &str) -> ArmResult {
 
 /// `GET /tenants`.
 pub fn list_tenants(ctx: &Ctx) -> ArmResult {
-    check_api_version(ctx, "subscriptions", SUBSCRIPTION_API_VERSIONS)?;
+    check_api_version(ctx, "subscriptions", api_versions::SUBSCRIPTIONS)?;
     let t = ctx.shared.config.tenant();
     let tenant = json!({"id": format!("/tenants/{t}"), "tenantId": t, "tenantCategory": "Home", "displayName": "aci-cmk emulator tenant", "defaultDomain": "emulator.localhost", "domains": ["emulator.localhost"]});
     list_reply(ctx, vec![tenant], |_| t.to_owned(), Value::clone)
@@ -374,7 +348,7 @@ pub fn list_tenants(ctx: &Ctx) -> ArmResult {
 
 /// `GET /subscriptions/{sub}/locations`.
 pub fn list_locations(ctx: &Ctx, sub: &str) -> ArmResult {
-    check_api_version(ctx, "subscriptions", SUBSCRIPTION_API_VERSIONS)?;
+    check_api_version(ctx, "subscriptions", api_versions::SUBSCRIPTIONS)?;
     let locs = [
         "eastus",
         "eastus2",
@@ -394,7 +368,11 @@ pub fn list_locations(ctx: &Ctx, sub: &str) -> ArmResult {
 
 /// `GET /subscriptions/{sub}/providers`.
 pub fn list_providers(ctx: &Ctx, sub: &str) -> ArmResult {
-    check_api_version(ctx, "Microsoft.Resources/providers", RG_API_VERSIONS)?;
+    check_api_version(
+        ctx,
+        "Microsoft.Resources/providers",
+        api_versions::PROVIDERS,
+    )?;
     let namespaces = vec![
         "Microsoft.KeyVault",
         "Microsoft.ManagedIdentity",
@@ -420,7 +398,11 @@ fn provider_json(sub: &str, ns: &str) -> Value {
 
 /// `GET /subscriptions/{sub}/providers/{ns}` and `POST …/register`.
 pub fn provider_info(ctx: &Ctx, sub: &str, ns: &str) -> ArmResult {
-    check_api_version(ctx, "Microsoft.Resources/providers", RG_API_VERSIONS)?;
+    check_api_version(
+        ctx,
+        "Microsoft.Resources/providers",
+        api_versions::PROVIDERS,
+    )?;
     Ok(reply::json(StatusCode::OK, &provider_json(sub, ns)))
 }
 

@@ -22,14 +22,6 @@ use crate::reply;
 /// ARM's resource type of role definitions.
 pub const RESOURCE_TYPE: &str = "Microsoft.Authorization/roleDefinitions";
 
-/// api-versions accepted for role definitions (every published one).
-pub const API_VERSIONS: &[&str] = &[
-    "2015-07-01",
-    "2018-01-01-preview",
-    "2022-04-01",
-    "2022-05-01-preview",
-];
-
 /// Error code of a `$filter` the role-definition list does not support.
 const UNSUPPORTED_QUERY: &str = "UnsupportedQuery";
 
@@ -117,7 +109,7 @@ impl Filter {
 /// scope's subscription (`None` at the tenant root), `guid` the definition's name when one is
 /// read.
 pub fn handle(ctx: &Ctx, sub: Option<&str>, guid: Option<&str>) -> ArmResult {
-    check_api_version(ctx, RESOURCE_TYPE, API_VERSIONS)?;
+    check_api_version(ctx, RESOURCE_TYPE, super::api_versions::ROLE_DEFINITIONS)?;
     if ctx.method != Method::GET {
         return Err(method_not_allowed(ctx));
     }

@@ -15,20 +15,6 @@ use crate::reply;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// api-versions accepted for role assignments.
-pub const ASSIGNMENT_API_VERSIONS: &[&str] = &[
-    "2015-07-01",
-    "2017-10-01-preview",
-    "2018-01-01-preview",
-    "2018-09-01-preview",
-    "2020-03-01-preview",
-    "2020-04-01-preview",
-    "2020-08-01-preview",
-    "2020-10-01-preview",
-    "2022-01-01-preview",
-    "2022-04-01",
-];
-
 /// A role assignment as Azure renders it; its `roleDefinitionId` is the role's id in `sub`.
 pub fn assignment_json(sub: &str, a: &RoleAssignment) -> Value {
     json!({
@@ -85,7 +71,7 @@ pub fn handle(
             check_api_version(
                 ctx,
                 "Microsoft.Authorization/roleAssignments",
-                ASSIGNMENT_API_VERSIONS,
+                super::api_versions::ROLE_ASSIGNMENTS,
             )?;
             if ctx.method != Method::GET {
                 return Err(crate::arm::resources::method_not_allowed(ctx));
@@ -96,7 +82,7 @@ pub fn handle(
             check_api_version(
                 ctx,
                 "Microsoft.Authorization/roleAssignments",
-                ASSIGNMENT_API_VERSIONS,
+                super::api_versions::ROLE_ASSIGNMENTS,
             )?;
             let name = tail_orig.get(1).cloned().unwrap_or_default();
             one(ctx, claims, &sub, &scope, &name)

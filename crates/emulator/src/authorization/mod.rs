@@ -3,8 +3,10 @@
 //! Reader and User Access Administrator).
 //!
 //! [`roles`] holds the role definitions, [`records`] the assignments and the RBAC decision;
-//! [`definitions`] serves the role-definition routes, [`handlers`] the others.
+//! [`definitions`] serves the role-definition routes, [`handlers`] the others; [`api_versions`]
+//! lists the api-versions of the specs for each type.
 
+pub mod api_versions;
 pub mod definitions;
 pub mod handlers;
 pub mod records;

@@ -10,6 +10,7 @@ use super::request::{
     unknown_type_error, valid_name,
 };
 use super::run::{ResourceRouter, put};
+use crate::arm::api_versions;
 use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::lro;
 use crate::arm::paging::{descending_key, list_reply};
@@ -21,20 +22,8 @@ use aci_cmk_arm_template::Engine;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// api-versions accepted for deployments.
-pub const API_VERSIONS: &[&str] = &[
-    "2019-10-01",
-    "2020-06-01",
-    "2020-10-01",
-    "2021-01-01",
-    "2021-04-01",
-    "2022-09-01",
-    "2023-07-01",
-    "2024-03-01",
-    "2024-07-01",
-    "2024-11-01",
-    "2025-04-01",
-];
+/// ARM's resource type of deployments (as api-version errors name it).
+const DEPLOYMENTS_TYPE: &str = "Microsoft.Resources/deployments";
 
 /// Routes `…/resourcegroups/{rg}/providers/Microsoft.Resources/{tail}` (deployments).
 pub async fn handle(
@@ -53,7 +42,7 @@ pub async fn handle(
             "Deployments are emulated at resource-group scope only.",
         ));
     };
-    check_api_version(ctx, "Microsoft.Resources/deployments", API_VERSIONS)?;
+    check_api_version(ctx, DEPLOYMENTS_TYPE, api_versions::DEPLOYMENTS)?;
     let rg = ctx
         .shared
         .store
@@ -87,6 +76,8 @@ pub async fn handle(
         ["deployments", _, "operations"] => operations(ctx, sub, &rg, &orig[1], None),
         ["deployments", _, "operations", _] => operations(ctx, sub, &rg, &orig[1], Some(&orig[3])),
         ["deployments", _, "whatif"] if m == Method::POST => {
+            // What-if came with 2019-07-01: older versions do not define it.
+            check_api_version(ctx, DEPLOYMENTS_TYPE, &api_versions::what_if())?;
             super::what_if::what_if(ctx, claims, routes, sub, &rg, &orig[1]).await
         }
         ["deployments", _, "exporttemplate"] => Err(ArmError::new(
@@ -108,7 +99,7 @@ pub async fn handle(
 /// `GET /subscriptions/{sub}/resourcegroups/{rg}/deployments/{name}/operations[/{id}]` (the
 /// route without `providers/`).
 pub fn operations_route(ctx: &Ctx, sub: &str, rg: &str, name: &str, op: Option<&str>) -> ArmResult {
-    check_api_version(ctx, "Microsoft.Resources/deployments", API_VERSIONS)?;
+    check_api_version(ctx, DEPLOYMENTS_TYPE, api_versions::DEPLOYMENTS)?;
     let rg = ctx
         .shared
         .store

@@ -2,6 +2,7 @@
 //! the vault and caller every operation starts from.
 
 use super::access::{Caller, KeyOp, KvError};
+use super::api_versions;
 use super::deleted::{delete, expire_deleted_keys, get_deleted, list_deleted, purge, recover};
 use super::keys::{create, get, list_keys, list_versions, update};
 use super::operations::crypto_http;
@@ -12,20 +13,6 @@ use crate::entra::tokens::TokenError;
 use crate::reply;
 use crate::reply::Reply;
 use http::Method;
-
-/// Data-plane api-versions accepted.
-pub const API_VERSIONS: &[&str] = &[
-    "7.0",
-    "7.1",
-    "7.2",
-    "7.3",
-    "7.4",
-    "7.5",
-    "7.6-preview.1",
-    "7.6-preview.2",
-    "7.6",
-    "2025-07-01",
-];
 
 // ----- HTTP -----
 
@@ -81,10 +68,11 @@ pub async fn handle(ctx: &Ctx, vault: &str) -> Reply {
     };
     ctx.set_caller(&claims.oid);
     let api = match ctx.q("api-version") {
-        Some(v) if API_VERSIONS.contains(&v) => v.to_owned(),
+        Some(v) if api_versions::KEYS.contains(&v) => v.to_owned(),
         Some(v) => {
             return bad(format!(
-                "The specified version ({v}) is not recognized. Consider using the latest supported version (2025-07-01)."
+                "The specified version ({v}) is not recognized. Consider using the latest supported version ({}).",
+                api_versions::LATEST_STABLE
             ));
         }
         None => return bad("The api-version query parameter is required."),

@@ -6,10 +6,12 @@
 //! RSA work; [`api`] is what other emulated services call in process; [`handlers`] routes the
 //! HTTP requests to [`keys`], [`deleted`], [`operations`] and [`rotation`] (policies validated by
 //! [`rotation_policy`]), which read bodies
-//! with [`body`] and answer with [`render`].
+//! with [`body`] and answer with [`render`]. [`api_versions`] lists the api-versions of the
+//! specs.
 
 pub mod access;
 pub mod api;
+pub mod api_versions;
 pub mod body;
 pub mod crypto;
 pub mod deleted;

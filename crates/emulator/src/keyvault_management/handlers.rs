@@ -19,31 +19,6 @@ use crate::reply;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// api-versions accepted for Microsoft.KeyVault.
-pub const API_VERSIONS: &[&str] = &[
-    "2015-06-01",
-    "2016-10-01",
-    "2018-02-14",
-    "2019-09-01",
-    "2020-04-01-preview",
-    "2021-04-01-preview",
-    "2021-06-01-preview",
-    "2021-10-01",
-    "2021-11-01-preview",
-    "2022-02-01-preview",
-    "2022-07-01",
-    "2022-11-01",
-    "2023-02-01",
-    "2023-07-01",
-    "2023-08-01-preview",
-    "2024-04-01-preview",
-    "2024-11-01",
-    "2024-12-01-preview",
-    "2025-05-01",
-    "2026-02-01",
-    "2026-05-15",
-];
-
 pub fn vault_not_found(rg: &str, name: &str) -> ArmError {
     ArmError::new(
         StatusCode::NOT_FOUND,
@@ -64,7 +39,11 @@ pub fn handle(
     orig: &[String],
     on_deleted: ResourceCascade,
 ) -> ArmResult {
-    check_api_version(ctx, "Microsoft.KeyVault/vaults", API_VERSIONS)?;
+    check_api_version(
+        ctx,
+        "Microsoft.KeyVault/vaults",
+        super::api_versions::VAULTS,
+    )?;
     ctx.shared
         .store
         .write(|st| expire_deleted(st, ctx.shared.clock.now_secs()))?;

@@ -1,6 +1,7 @@
 //! Microsoft.ManagedIdentity/userAssignedIdentities. Each identity gets a principalId (its
 //! service principal's object id, registered in the directory and visible in Graph) and a
-//! clientId (the selector of the managed-identity endpoint).
+//! clientId (the selector of the managed-identity endpoint). [`api_versions`] lists the
+//! api-versions of the specs.
 
 use std::collections::BTreeMap;
 
@@ -17,18 +18,7 @@ use crate::graph::directory::{Principal, PrincipalKind};
 use crate::reply;
 use crate::store::{Record, Tables};
 
-/// api-versions accepted for user-assigned identities.
-pub const API_VERSIONS: &[&str] = &[
-    "2015-08-31-preview",
-    "2018-11-30",
-    "2021-09-30-preview",
-    "2022-01-31-preview",
-    "2023-01-31",
-    "2023-07-31-preview",
-    "2024-11-30",
-    "2025-01-31-preview",
-    "2025-05-31-preview",
-];
+pub mod api_versions;
 
 /// A user-assigned managed identity.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -111,7 +101,7 @@ pub fn handle(ctx: &Ctx, sub: &str, rg: Option<&str>, tail: &[&str], orig: &[Str
     check_api_version(
         ctx,
         "Microsoft.ManagedIdentity/userAssignedIdentities",
-        API_VERSIONS,
+        api_versions::USER_ASSIGNED_IDENTITIES,
     )?;
     match (rg, tail) {
         (_, ["userassignedidentities"]) => {

@@ -6,6 +6,7 @@ mod aci_echoes;
 mod aci_fixtures;
 mod aci_settings;
 mod admin;
+mod api_versions;
 mod arm;
 mod auth;
 mod authorization;
