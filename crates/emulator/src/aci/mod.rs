@@ -7,8 +7,8 @@
 //! (stored properties that know their sealed parts); [`cmk`] reaches the key as ACI does (the
 //! first-party service principal or the encryption identity, through the vault's access rules
 //! and firewall); [`sealing`] is the AES-256-GCM under the data key and [`at_rest`] what is
-//! sealed with it; [`render`] answers; [`errors`] holds ACI's error codes; [`handlers`] serves
-//! the routes.
+//! sealed with it; [`render`] answers; [`errors`] holds ACI's error codes; [`operations`] are
+//! ACI's long-running operations and their status route; [`handlers`] serves the routes.
 
 pub mod at_rest;
 pub mod body;
@@ -18,6 +18,7 @@ pub mod errors;
 pub mod handlers;
 pub mod json;
 pub mod network;
+pub mod operations;
 pub mod passthrough;
 pub mod records;
 pub mod render;

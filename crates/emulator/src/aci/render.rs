@@ -41,7 +41,7 @@ pub fn render(g: &ContainerGroupRecord, key: Option<&DataKey>, now: i64) -> Valu
     let aad = group_key(&g.id);
     let pending = now < g.ready_at_ms;
     let provisioning = if pending {
-        "Pending"
+        g.pending_state.as_deref().unwrap_or("Pending")
     } else {
         g.provisioning_state.as_str()
     };

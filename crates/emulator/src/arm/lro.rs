@@ -10,6 +10,10 @@
 //!
 //! A provider answers its PUT/DELETE with 201/202 and [`add_polling_headers`], which always
 //! sends `Retry-After: 1` (never 0, never absent).
+//!
+//! An operation reports `InProgress` while it runs, unless its provider speaks another
+//! vocabulary ([`Operation::running_status`]: ACI's `Pending` and `Updating`, served on the
+//! provider's own status URL); the `Location` URL answers the same for either.
 
 use crate::reply::Reply;
 use http::{Method, StatusCode};
@@ -47,6 +51,10 @@ pub struct Operation {
     /// that has a result (a what-if); without one it answers 204.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<Value>,
+    /// What the status reports while the operation runs, for a provider with its own
+    /// vocabulary (ACI: `Pending`, `Updating`); `None`: ARM's `InProgress`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running_status: Option<String>,
 }
 
 impl Record for Operation {
@@ -54,14 +62,32 @@ impl Record for Operation {
 }
 
 impl Operation {
-    /// Status at `now_ms`: `InProgress` until `done_at_ms`, then the final status.
+    /// Whether the operation has reached its final status at `now_ms`.
+    pub fn is_done(&self, now_ms: i64) -> bool {
+        now_ms >= self.done_at_ms
+    }
+
+    /// Status at `now_ms`: the running status (`InProgress`, or the provider's own word) until
+    /// `done_at_ms`, then the final status.
     pub fn status(&self, now_ms: i64) -> &str {
-        if now_ms >= self.done_at_ms {
+        if self.is_done(now_ms) {
             &self.final_status
         } else {
-            "InProgress"
+            self.running_status.as_deref().unwrap_or("InProgress")
         }
     }
+
+    /// The operation reporting `status` while it runs instead of `InProgress`.
+    pub fn reporting_while_running(mut self, status: &str) -> Self {
+        self.running_status = Some(status.to_owned());
+        self
+    }
+}
+
+/// Stores `op` (new, or changed by its provider).
+pub fn save(st: &mut Tables, op: &Operation) {
+    st.table_mut::<Operation>()
+        .insert(op.id.clone(), op.clone());
 }
 
 /// Records an operation that finishes `after_ms` from now with `final_status` (and `error`).
@@ -83,9 +109,9 @@ pub fn start(
         final_status: final_status.to_owned(),
         error,
         result: None,
+        running_status: None,
     };
-    st.table_mut::<Operation>()
-        .insert(op.id.clone(), op.clone());
+    save(st, &op);
     op
 }
 
@@ -109,8 +135,7 @@ pub fn start_with_result(
         now,
     );
     op.result = Some(result);
-    st.table_mut::<Operation>()
-        .insert(op.id.clone(), op.clone());
+    save(st, &op);
     op
 }
 
@@ -125,9 +150,9 @@ pub fn start_open(st: &mut Tables, subscription: &str, resource_id: &str, now: i
         final_status: "InProgress".to_owned(),
         error: None,
         result: None,
+        running_status: None,
     };
-    st.table_mut::<Operation>()
-        .insert(op.id.clone(), op.clone());
+    save(st, &op);
     op
 }
 
@@ -178,7 +203,8 @@ pub fn add_polling_headers(r: &mut Reply, cfg: &Config, op: &Operation) {
     reply::set_header(r, "retry-after", "1");
 }
 
-fn not_found(id: &str) -> ArmError {
+/// 404 `OperationNotFound` for the operation `id`.
+pub fn not_found(id: &str) -> ArmError {
     ArmError::new(
         StatusCode::NOT_FOUND,
         "OperationNotFound",
@@ -188,7 +214,7 @@ fn not_found(id: &str) -> ArmError {
 
 /// `Retry-After: 1` (never 0), and `x-ms-retry-after-ms` with the time left (at most a second),
 /// so clients that read it poll when the operation is done rather than a whole second later.
-fn set_poll_delay(r: &mut Reply, op: &Operation, now_ms: i64) {
+pub fn set_poll_delay(r: &mut Reply, op: &Operation, now_ms: i64) {
     reply::set_header(r, "retry-after", "1");
     // An operation whose end is not known yet (`done_at_ms` = i64::MAX) is polled each second.
     let left = (op.done_at_ms.saturating_sub(now_ms)).clamp(1, 1000);
@@ -206,6 +232,7 @@ pub fn handle(ctx: &Ctx, kind: &str, id: &str) -> ArmResult {
         .read(|st| st.table::<Operation>().get(id).cloned())
         .ok_or_else(|| not_found(id))?;
     let now_ms = ctx.shared.clock.now_ms();
+    let done = op.is_done(now_ms);
     let status = op.status(now_ms).to_owned();
     if kind == "operationstatuses" {
         let mut body = json!({
@@ -214,25 +241,25 @@ pub fn handle(ctx: &Ctx, kind: &str, id: &str) -> ArmResult {
             "status": status,
             "startTime": rfc3339_secs(op.start_ms / 1000),
         });
-        if status != "InProgress" {
+        if done {
             body["endTime"] = json!(rfc3339_secs(op.done_at_ms / 1000));
             if let Some(e) = &op.error {
                 body["error"] = e.clone();
             }
         }
         let mut r = reply::json(StatusCode::OK, &body);
-        if status == "InProgress" {
+        if !done {
             set_poll_delay(&mut r, &op, now_ms);
         }
         return Ok(r);
     }
+    if !done {
+        let mut r = reply::empty(StatusCode::ACCEPTED);
+        reply::set_header(&mut r, "location", &result_url(&ctx.shared.config, &op));
+        set_poll_delay(&mut r, &op, now_ms);
+        return Ok(r);
+    }
     match status.as_str() {
-        "InProgress" => {
-            let mut r = reply::empty(StatusCode::ACCEPTED);
-            reply::set_header(&mut r, "location", &result_url(&ctx.shared.config, &op));
-            set_poll_delay(&mut r, &op, now_ms);
-            Ok(r)
-        }
         "Succeeded" => Ok(match &op.result {
             Some(result) => reply::json(StatusCode::OK, result),
             None => reply::empty(StatusCode::NO_CONTENT),
