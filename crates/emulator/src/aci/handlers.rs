@@ -7,7 +7,7 @@ use super::body::{self, IdentitySpec};
 use super::cmk::{self};
 use super::containers::valid_name;
 use super::errors::{self, AciError, bad};
-use super::network::{self, Place};
+use super::network::{self, Place, region};
 use super::operations::{self, Running};
 use super::records::{ContainerGroupRecord, RESOURCE_TYPE, StoredEncryption, group_id, group_key};
 use super::render::render_full;
@@ -354,19 +354,48 @@ pub fn get(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
     Ok(reply::json(StatusCode::OK, &body))
 }
 
+/// `PATCH` a group: its tags. The body may carry the group's own `location` (the .NET SDK
+/// always sends it), compared as Azure compares locations (`East US` is `eastus`); another
+/// location is refused.
 pub fn patch(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
     let request = arm::request::body_object(ctx)?;
-    if request.keys().any(|k| k != "tags") {
+    if request.keys().any(|k| k != "tags" && k != "location") {
         return Err(bad(
             "InvalidRequestContent",
-            "A PATCH of a container group may only change its tags.",
+            "A PATCH of a container group may only change its tags (and name its own location).",
         ));
     }
-    let tags = arm::request::opt_tags(&request)?.unwrap_or_default();
-    let key = group_key(&group_id(sub, rg, name));
+    let location = match request.get("location") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(l)) => Some(l.as_str()),
+        Some(_) => {
+            return Err(bad(
+                "InvalidRequestContent",
+                "The request content was invalid: 'location' must be a string.",
+            ));
+        }
+    };
+    let tags = arm::request::opt_tags(&request)?;
+    let current = find(ctx, sub, rg, name)?;
+    if let Some(l) = location
+        && region(l) != region(&current.location)
+    {
+        // ACI's own code for this is in no recording; this is ARM's for a resource addressed
+        // in a location other than its own.
+        return Err(bad(
+            errors::LOCATION_MISMATCH,
+            format!(
+                "The resource '{name}' already exists in location '{}' in resource group '{rg}'. A container group cannot be moved to location '{l}' by a PATCH.",
+                region(&current.location)
+            ),
+        ));
+    }
+    let key = group_key(&current.id);
     let updated = ctx.shared.store.write(|st| {
         let g = st.table_mut::<ContainerGroupRecord>().get_mut(&key)?;
-        g.tags = tags;
+        if let Some(tags) = tags {
+            g.tags = tags;
+        }
         Some(g.clone())
     })?;
     let g = updated.ok_or_else(|| not_found(rg, name))?;

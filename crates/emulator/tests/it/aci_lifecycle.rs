@@ -1,7 +1,8 @@
 //! Container-group timing as live Azure shows it (the azure-sdk-for-net `SessionRecords` and
 //! azure-sdk-for-python recordings of the container-instance tests): start and restart are
-//! long-running behind ACI's own operation URL (`Pending` / `Updating`, then `Succeeded`), and
-//! stop is synchronous. Time moves with the emulator's clock, never with sleeps.
+//! long-running behind ACI's own operation URL (`Pending` / `Updating`, then `Succeeded`), stop
+//! is synchronous, and a PATCH may name the group's own location. Time moves with the
+//! emulator's clock, never with sleeps.
 
 use aci_cmk_emulator::{EmulatorOptions, TimingProfile};
 use reqwest::Method;
@@ -341,4 +342,75 @@ async fn the_instant_profile_answers_terminal_states_without_polling_headers() {
         let expected = if what == "stop" { "Stopped" } else { "Running" };
         assert_eq!(state(&get(&env, &group).await), ("Succeeded", expected));
     }
+}
+
+#[tokio::test]
+async fn a_patch_may_name_the_groups_own_location() {
+    let env = azure_env().await;
+    let group = deployed(&env, "rg-patch", "cg-patch").await;
+
+    // As the .NET SDK sends it: location and tags; the answer is the whole group.
+    let r = env
+        .arm(
+            Method::PATCH,
+            &group,
+            ACI_API,
+            Some(&json!({"location": "West Europe", "tags": {"team": "b"}})),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.body["tags"], json!({"team": "b"}));
+    assert_eq!(r.body["location"], "westeurope");
+    assert_eq!(r.body["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(r.body["properties"]["containers"][0]["name"], "app");
+    assert!(!r.body.to_string().contains("lifecycle-canary-31c4"));
+
+    // The location alone changes nothing.
+    let r = env
+        .arm(
+            Method::PATCH,
+            &group,
+            ACI_API,
+            Some(&json!({"location": "WESTEUROPE"})),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.body["tags"], json!({"team": "b"}));
+
+    // Another location, or a location that is no string, is refused and changes nothing.
+    let r = env
+        .arm(
+            Method::PATCH,
+            &group,
+            ACI_API,
+            Some(&json!({"location": "East US", "tags": {"team": "c"}})),
+        )
+        .await;
+    r.expect_err(400, "InvalidResourceLocation");
+    assert_eq!(r.header("x-ms-error-code"), "InvalidResourceLocation");
+    env.arm(
+        Method::PATCH,
+        &group,
+        ACI_API,
+        Some(&json!({"location": 5})),
+    )
+    .await
+    .expect_err(400, "InvalidRequestContent");
+    env.arm(
+        Method::PATCH,
+        &group,
+        ACI_API,
+        Some(&json!({"location": "westeurope", "properties": {}})),
+    )
+    .await
+    .expect_err(400, "InvalidRequestContent");
+    assert_eq!(get(&env, &group).await["tags"], json!({"team": "b"}));
+    env.arm(
+        Method::PATCH,
+        &group_path(&env, "rg-patch", "nope"),
+        ACI_API,
+        Some(&json!({"location": "westeurope"})),
+    )
+    .await
+    .expect_err(404, "ResourceNotFound");
 }
