@@ -55,7 +55,9 @@ pub struct ContainerRecord {
     pub env: Vec<SealedEnv>,
     /// Log lines, each sealed.
     pub sealed_logs: Vec<String>,
-    /// Restarts so far.
+    /// Group restarts so far, numbered in the log lines. (The instance view's `restartCount`
+    /// counts restarts by the restart policy, which never happen here: containers do not exit,
+    /// and a group restart starts them afresh, as Azure shows it.)
     pub restart_count: u32,
     /// Volume mounts, probes, security context and config map.
     #[serde(default)]

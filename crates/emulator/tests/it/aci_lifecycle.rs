@@ -1,15 +1,15 @@
 //! Container-group timing as live Azure shows it (the azure-sdk-for-net `SessionRecords` and
 //! azure-sdk-for-python recordings of the container-instance tests): start and restart are
 //! long-running behind ACI's own operation URL (`Pending` / `Updating`, then `Succeeded`), stop
-//! is synchronous, and a PATCH may name the group's own location. Time moves with the
-//! emulator's clock, never with sleeps.
+//! is synchronous, a PATCH may name the group's own location, and a running container shows
+//! when it started. Time moves with the emulator's clock, never with sleeps.
 
 use aci_cmk_emulator::{EmulatorOptions, TimingProfile};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-use crate::aci::{ACI_API, group_body, group_path, vault_with_key};
+use crate::aci::{ACI_API, aci_principal, group_body, group_path, vault_with_key};
 use crate::common::{Env, Resp};
 
 /// A group without a customer-managed key (the emulator's service key), in `westeurope`.
@@ -82,6 +82,10 @@ fn state(g: &Value) -> (&str, &str) {
             .as_str()
             .unwrap_or(""),
     )
+}
+
+fn container_view(g: &Value) -> &Value {
+    &g["properties"]["containers"][0]["properties"]["instanceView"]
 }
 
 fn ms(d: u64) -> Duration {
@@ -334,13 +338,25 @@ async fn the_instant_profile_answers_terminal_states_without_polling_headers() {
     r.expect(201);
     assert_eq!(r.body["properties"]["provisioningState"], "Succeeded");
     for what in ["stop", "start", "restart"] {
+        env.advance(Duration::from_secs(5));
+        let asked = env.emu.admin().now().replace_nanosecond(0).expect("whole");
         let r = action(&env, &group, what).await;
         r.expect(204);
         for header in ["azure-asyncoperation", "location", "retry-after"] {
             assert!(r.header(header).is_empty(), "{what}: {header}");
         }
-        let expected = if what == "stop" { "Stopped" } else { "Running" };
-        assert_eq!(state(&get(&env, &group).await), ("Succeeded", expected));
+        let g = get(&env, &group).await;
+        if what == "stop" {
+            assert_eq!(state(&g), ("Succeeded", "Stopped"));
+            continue;
+        }
+        // Running at once: the containers started when they were asked to.
+        assert_eq!(state(&g), ("Succeeded", "Running"));
+        let started = parse(&container_view(&g)["currentState"]["startTime"]);
+        assert!(
+            started >= asked && started <= env.emu.admin().now(),
+            "{what}: {started}"
+        );
     }
 }
 
@@ -413,4 +429,60 @@ async fn a_patch_may_name_the_groups_own_location() {
     )
     .await
     .expect_err(404, "ResourceNotFound");
+}
+
+fn parse(t: &Value) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(
+        t.as_str().unwrap_or_else(|| panic!("a time: {t}")),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("RFC 3339")
+}
+
+#[tokio::test]
+async fn a_running_container_shows_when_it_started_and_a_restart_starts_it_afresh() {
+    let env = azure_env().await;
+    let durations = env.info.timing.durations();
+    let sp = aci_principal(&env).await;
+    let cmk = vault_with_key(&env, "rg-view", "view-vault", Some(&sp)).await;
+    let before = env.emu.admin().now();
+    let (group, g) = provisioned(&env, "rg-view", "cg-view", &group_body(&env, &cmk, None)).await;
+    let view = container_view(&g);
+    assert_eq!(view["restartCount"], 0);
+    assert_eq!(view["currentState"]["state"], "Running");
+    assert_eq!(view["currentState"]["detailStatus"], "");
+    assert!(view.get("previousState").is_none());
+    let started = parse(&view["currentState"]["startTime"]);
+    assert!(started >= before.replace_nanosecond(0).expect("whole seconds"));
+    assert!(started <= env.emu.admin().now());
+
+    // A restart recreates the containers: a later startTime, restartCount still 0, no
+    // previousState; meanwhile they wait.
+    env.advance(Duration::from_secs(10));
+    let r = action(&env, &group, "restart").await;
+    r.expect(204);
+    let waiting = get(&env, &group).await;
+    assert_eq!(container_view(&waiting)["currentState"]["state"], "Waiting");
+    env.advance(ms(durations.aci_restart_ms + 1));
+    let restarted = get(&env, &group).await;
+    let view = container_view(&restarted);
+    assert_eq!(view["currentState"]["state"], "Running");
+    assert_eq!(view["restartCount"], 0);
+    assert!(view.get("previousState").is_none());
+    let again = parse(&view["currentState"]["startTime"]);
+    assert!(
+        again >= started + Duration::from_secs(10),
+        "{started} → {again}"
+    );
+
+    // A stopped group's containers are gone: no instance view. A start runs them anew.
+    action(&env, &group, "stop").await.expect(204);
+    let stopped = get(&env, &group).await;
+    assert!(container_view(&stopped).is_null(), "{}", stopped);
+    env.advance(Duration::from_secs(5));
+    action(&env, &group, "start").await.expect(204);
+    env.advance(ms(durations.aci_start_ms + 1));
+    let view = container_view(&get(&env, &group).await).clone();
+    assert_eq!(view["currentState"]["state"], "Running");
+    assert!(parse(&view["currentState"]["startTime"]) >= again + Duration::from_secs(5));
 }
