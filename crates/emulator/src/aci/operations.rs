@@ -85,8 +85,9 @@ pub fn status_url(cfg: &Config, op: &Operation, location: &str) -> String {
     )
 }
 
-/// Adds `Azure-AsyncOperation` (ACI's own URL), `Retry-After: 1` and `x-ms-retry-after-ms`
-/// (`after_ms`, at least 1) to the answer of a request whose work goes on.
+/// Adds `Azure-AsyncOperation` (ACI's own URL, in the group's region `location`),
+/// `Retry-After: 1` and `x-ms-retry-after-ms` (the operation's whole duration, at least 1) to
+/// the answer of a request whose work goes on.
 pub fn add_polling_headers(r: &mut Reply, cfg: &Config, op: &Operation, location: &str) {
     reply::set_header(r, "azure-asyncoperation", &status_url(cfg, op, location));
     reply::set_header(r, "retry-after", "1");
