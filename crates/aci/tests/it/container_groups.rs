@@ -418,6 +418,87 @@ async fn restart_stop_start_post_their_actions() {
     c.start(&rg(), &name()).await.expect("start");
 }
 
+/// Start and restart answer 204 with ACI's own `Azure-AsyncOperation`, whose status is
+/// `Pending` (start) or `Updating` (restart) until `Succeeded` (the .NET SDK's recordings of
+/// live Azure); the client waits for it, and a `Failed` status is the operation's error.
+#[tokio::test]
+async fn start_and_restart_wait_for_acis_operation() {
+    let server = MockServer::start().await;
+    for (action, running) in [("start", "Pending"), ("restart", "Updating"), ("stop", "")] {
+        let op_path = format!(
+            "/subscriptions/{SUB}/providers/Microsoft.ContainerInstance/locations/eastus/operations/{action}-op"
+        );
+        let mut answer = ResponseTemplate::new(204);
+        if !running.is_empty() {
+            answer = answer
+                .insert_header(
+                    "azure-asyncoperation",
+                    format!("{}{op_path}?api-version=2018-06-01", server.uri()).as_str(),
+                )
+                .insert_header("retry-after", "1")
+                .insert_header("x-ms-retry-after-ms", "1");
+            let status = |s: &str| {
+                ResponseTemplate::new(200).set_body_json(json!({
+                    "id": cg_path(), "status": s,
+                    "startTime": "2021-01-20T08:17:12.6096904Z", "properties": {"events": []}
+                }))
+            };
+            Mock::given(method("GET"))
+                .and(path(op_path.as_str()))
+                .and(query_param("api-version", "2018-06-01"))
+                .respond_with(status(running).insert_header("x-ms-retry-after-ms", "1"))
+                .up_to_n_times(3)
+                .expect(3)
+                .mount(&server)
+                .await;
+            Mock::given(method("GET"))
+                .and(path(op_path.as_str()))
+                .respond_with(status("Succeeded"))
+                .expect(1)
+                .mount(&server)
+                .await;
+        }
+        Mock::given(method("POST"))
+            .and(path(format!("{}/{action}", cg_path())))
+            .respond_with(answer)
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let c = client(&server, None);
+    c.start(&rg(), &name()).await.expect("started");
+    c.restart(&rg(), &name()).await.expect("restarted");
+    c.stop(&rg(), &name()).await.expect("stopped");
+
+    let failing = MockServer::start().await;
+    let op = format!("{}/operations/failed", failing.uri());
+    Mock::given(method("POST"))
+        .and(path(format!("{}/start", cg_path())))
+        .respond_with(
+            ResponseTemplate::new(204)
+                .insert_header("azure-asyncoperation", op.as_str())
+                .insert_header("x-ms-retry-after-ms", "1"),
+        )
+        .mount(&failing)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/operations/failed"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": cg_path(), "status": "Failed",
+            "error": {"code": "KeyVaultAccessDenied", "message": "no unwrapKey"}
+        })))
+        .mount(&failing)
+        .await;
+    let err = client(&failing, None)
+        .start(&rg(), &name())
+        .await
+        .expect_err("the operation failed");
+    assert!(
+        format!("{err:?}").contains("KeyVaultAccessDenied"),
+        "{err:?}"
+    );
+}
+
 #[tokio::test]
 async fn logs_pass_tail_and_timestamps() {
     let server = MockServer::start().await;

@@ -39,6 +39,9 @@ pub const KEY_VAULT_FIREWALL: &str = "KeyVaultFirewallDenied";
 pub const ENCRYPTION_IMMUTABLE: &str = "EncryptionPropertiesCannotBeChanged";
 /// A user-assigned identity named by the group does not exist.
 pub const IDENTITY_NOT_FOUND: &str = "UserAssignedIdentityNotFound";
+/// A PATCH names a location other than the group's. ACI's own code for it is in no recording;
+/// this is ARM's code for a resource addressed in a location other than its own.
+pub const LOCATION_MISMATCH: &str = "InvalidResourceLocation";
 
 /// Turns a Key Vault refusal met while acting as `principal` into the provider's error.
 pub fn from_key_vault(e: &KvError, principal: &str, vault: &str, key: &str) -> AciError {

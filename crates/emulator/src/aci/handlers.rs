@@ -1,13 +1,14 @@
 //! The `Microsoft.ContainerInstance/containerGroups` routes: PUT (a long-running operation
-//! whose key access decides the outcome), GET, PATCH, DELETE, lists, restart / stop / start
-//! and container logs.
+//! whose key access decides the outcome), GET, PATCH, DELETE, lists, restart / start
+//! (long-running) and stop, container logs, and the provider's operation statuses.
 
 use super::at_rest::{data_key, log_line, seal_containers, seal_settings, service_key};
 use super::body::{self, IdentitySpec};
 use super::cmk::{self};
 use super::containers::valid_name;
 use super::errors::{self, AciError, bad};
-use super::network::{self, Place};
+use super::network::{self, Place, region};
+use super::operations::{self, Running};
 use super::records::{ContainerGroupRecord, RESOURCE_TYPE, StoredEncryption, group_id, group_key};
 use super::render::render_full;
 use super::sealing::{DataKey, b64};
@@ -36,6 +37,9 @@ pub async fn handle(
     tail: &[&str],
     orig: &[String],
 ) -> ArmResult {
+    if let (None, ["locations", _, "operations", _]) = (rg, tail) {
+        return operations::handle(ctx, sub, &orig[3], super::api_versions::CONTAINER_GROUPS);
+    }
     let api = check_api_version(ctx, RESOURCE_TYPE, super::api_versions::CONTAINER_GROUPS)?;
     let m = &ctx.method;
     match (rg, tail) {
@@ -250,6 +254,7 @@ pub fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResul
         wrapped_key,
         provisioning_state: provisioning_state.to_owned(),
         ready_at_ms: now.saturating_add(provisioning_ms),
+        pending_state: None,
         state: if provisioning_state == "Succeeded" {
             "Running".to_owned()
         } else {
@@ -262,13 +267,13 @@ pub fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResul
     let op = ctx.shared.store.write(|st| {
         st.table_mut::<ContainerGroupRecord>()
             .insert(aad.clone(), record.clone());
-        arm::lro::start(
+        operations::start(
             st,
             sub,
             &id,
             provisioning_ms,
-            provisioning_state,
-            error.clone(),
+            Running::Pending,
+            (provisioning_state, error.clone()),
             ctx.shared.clock.now_ms(),
         )
     })?;
@@ -280,12 +285,13 @@ pub fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResul
     // The answer echoes what was sent (plain values included), as Azure's does.
     let mut response = reply::json(status, &render_full(ctx, &record, key.as_ref()));
     // When the operation is already over, the response is its terminal state: nothing to poll.
+    // Otherwise ACI's own status URL, and ARM's `Location` for clients that follow that.
     if provisioning_ms > 0 {
-        arm::lro::add_polling_headers(&mut response, &ctx.shared.config, &op);
+        operations::add_polling_headers(&mut response, &ctx.shared.config, &op, &record.location);
         reply::set_header(
             &mut response,
-            "x-ms-retry-after-ms",
-            &provisioning_ms.to_string(),
+            "location",
+            &arm::lro::result_url(&ctx.shared.config, &op),
         );
     }
     Ok(response)
@@ -327,19 +333,48 @@ pub fn get(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
     Ok(reply::json(StatusCode::OK, &body))
 }
 
+/// `PATCH` a group: its tags. The body may carry the group's own `location` (the .NET SDK
+/// always sends it), compared as Azure compares locations (`East US` is `eastus`); another
+/// location is refused.
 pub fn patch(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
     let request = arm::request::body_object(ctx)?;
-    if request.keys().any(|k| k != "tags") {
+    if request.keys().any(|k| k != "tags" && k != "location") {
         return Err(bad(
             "InvalidRequestContent",
-            "A PATCH of a container group may only change its tags.",
+            "A PATCH of a container group may only change its tags (and name its own location).",
         ));
     }
-    let tags = arm::request::opt_tags(&request)?.unwrap_or_default();
-    let key = group_key(&group_id(sub, rg, name));
+    let location = match request.get("location") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(l)) => Some(l.as_str()),
+        Some(_) => {
+            return Err(bad(
+                "InvalidRequestContent",
+                "The request content was invalid: 'location' must be a string.",
+            ));
+        }
+    };
+    let tags = arm::request::opt_tags(&request)?;
+    let current = find(ctx, sub, rg, name)?;
+    if let Some(l) = location
+        && region(l) != region(&current.location)
+    {
+        // ACI's own code for this is in no recording; this is ARM's for a resource addressed
+        // in a location other than its own.
+        return Err(bad(
+            errors::LOCATION_MISMATCH,
+            format!(
+                "The resource '{name}' already exists in location '{}' in resource group '{rg}'. A container group cannot be moved to location '{l}' by a PATCH.",
+                region(&current.location)
+            ),
+        ));
+    }
+    let key = group_key(&current.id);
     let updated = ctx.shared.store.write(|st| {
         let g = st.table_mut::<ContainerGroupRecord>().get_mut(&key)?;
-        g.tags = tags;
+        if let Some(tags) = tags {
+            g.tags = tags;
+        }
         Some(g.clone())
     })?;
     let g = updated.ok_or_else(|| not_found(rg, name))?;
@@ -358,6 +393,10 @@ pub fn delete(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
     }
 }
 
+/// `POST …/restart|stop|start`. Stop is synchronous (204). Start and restart are long-running,
+/// as on Azure: 204 with ACI's `Azure-AsyncOperation` while the group is `Pending` (start) or
+/// `Updating` (restart) for the timing profile's `aci_start_ms` / `aci_restart_ms`; when the
+/// profile finishes them at once, 204 without a header, the group already running.
 pub fn lifecycle(ctx: &Ctx, sub: &str, rg: &str, name: &str, action: &str) -> ArmResult {
     let g = find(ctx, sub, rg, name)?;
     if g.provisioning_state == "Failed" {
@@ -371,6 +410,14 @@ pub fn lifecycle(ctx: &Ctx, sub: &str, rg: &str, name: &str, action: &str) -> Ar
     }
     let key = data_key(ctx, &g)?;
     let aad = group_key(&g.id);
+    let now = ctx.shared.clock.now_ms();
+    let durations = ctx.shared.timing.durations();
+    let (after_ms, running) = match action {
+        "restart" => (durations.aci_restart_ms, Some(Running::Updating)),
+        "start" => (durations.aci_start_ms, Some(Running::Pending)),
+        _ => (0, None),
+    };
+    let after_ms = i64::try_from(after_ms).unwrap_or(i64::MAX);
     let mut updated = g.clone();
     for c in &mut updated.containers {
         let line = match action {
@@ -387,16 +434,31 @@ pub fn lifecycle(ctx: &Ctx, sub: &str, rg: &str, name: &str, action: &str) -> Ar
         c.sealed_logs
             .push(log_line(&key, &aad, &line, ctx.shared.clock.now())?);
     }
-    updated.state = if action == "stop" {
-        "Stopped".to_owned()
-    } else {
-        "Running".to_owned()
-    };
-    ctx.shared.store.write(|st| {
+    match running {
+        // The containers run again once the operation ends; meanwhile the group shows it.
+        Some(r) => {
+            updated.state = "Running".to_owned();
+            updated.ready_at_ms = now.saturating_add(after_ms);
+            updated.pending_state = (r == Running::Updating).then(|| r.as_str().to_owned());
+        }
+        None => {
+            updated.state = "Stopped".to_owned();
+            updated.ready_at_ms = updated.ready_at_ms.min(now);
+            updated.pending_state = None;
+        }
+    }
+    let op = ctx.shared.store.write(|st| {
         st.table_mut::<ContainerGroupRecord>()
             .insert(aad.clone(), updated);
+        running
+            .filter(|_| after_ms > 0)
+            .map(|r| operations::start(st, sub, &g.id, after_ms, r, ("Succeeded", None), now))
     })?;
-    Ok(reply::empty(StatusCode::NO_CONTENT))
+    let mut response = reply::empty(StatusCode::NO_CONTENT);
+    if let Some(op) = &op {
+        operations::add_polling_headers(&mut response, &ctx.shared.config, op, &g.location);
+    }
+    Ok(response)
 }
 
 pub fn logs(ctx: &Ctx, sub: &str, rg: &str, name: &str, container: &str) -> ArmResult {

@@ -8,7 +8,8 @@
 //! first-party service principal or the encryption identity, through the vault's access rules
 //! and firewall); [`sealing`] is the AES-256-GCM under the data key and [`at_rest`] what is
 //! sealed with it; [`render`] answers; [`errors`] holds ACI's error codes; [`api_versions`]
-//! lists the api-versions of the specs; [`handlers`] serves the routes.
+//! lists the api-versions of the specs; [`operations`] are ACI's long-running operations and
+//! their status route; [`handlers`] serves the routes.
 
 pub mod api_versions;
 pub mod at_rest;
@@ -19,6 +20,7 @@ pub mod errors;
 pub mod handlers;
 pub mod json;
 pub mod network;
+pub mod operations;
 pub mod passthrough;
 pub mod records;
 pub mod render;

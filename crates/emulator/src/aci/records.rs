@@ -55,7 +55,9 @@ pub struct ContainerRecord {
     pub env: Vec<SealedEnv>,
     /// Log lines, each sealed.
     pub sealed_logs: Vec<String>,
-    /// Restarts so far.
+    /// Group restarts so far, numbered in the log lines. (The instance view's `restartCount`
+    /// counts restarts by the restart policy, which never happen here: containers do not exit,
+    /// and a group restart starts them afresh, as Azure shows it.)
     pub restart_count: u32,
     /// Volume mounts, probes, security context and config map.
     #[serde(default)]
@@ -141,10 +143,14 @@ pub struct ContainerGroupRecord {
     pub encryption: Option<StoredEncryption>,
     /// The data key, wrapped (base64url): by the customer key, or by the service key.
     pub wrapped_key: String,
-    /// `Pending` until `ready_at_ms`, then this.
+    /// `Pending` (or [`Self::pending_state`]) until `ready_at_ms`, then this.
     pub provisioning_state: String,
-    /// When provisioning ends (unix ms).
+    /// When provisioning, a start or a restart ends (unix ms): the containers have run since.
     pub ready_at_ms: i64,
+    /// The provisioning state shown until `ready_at_ms` when it is not `Pending` (a restart's
+    /// `Updating`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_state: Option<String>,
     /// `Running` or `Stopped` once provisioned.
     pub state: String,
     /// The error of a failed provisioning.

@@ -7,6 +7,7 @@ use super::records::{ContainerGroupRecord, RESOURCE_TYPE, StoredSettings, group_
 use super::sealing::DataKey;
 use super::settings;
 use crate::arm::generic_resources::{GenericResource, ListScope};
+use crate::config::rfc3339_secs;
 use crate::context::Ctx;
 use crate::store::Tables;
 use serde_json::{Value, json};
@@ -35,13 +36,31 @@ fn merge(into: &mut Value, from: serde_json::Map<String, Value>) {
     }
 }
 
+/// A container's instance view in a group whose state is `group_state` and whose containers
+/// have run since `running_since_ms`, as Azure shows it: a running container's current state
+/// with its `startTime` and an empty `detailStatus`, a waiting one's state; none in a stopped
+/// group (its containers are gone). `restartCount` counts restarts by the restart policy,
+/// which never happen here (containers do not exit; a group restart starts them afresh).
+fn container_view(group_state: &str, running_since_ms: i64) -> Option<Value> {
+    let current = match group_state {
+        "Running" => json!({
+            "state": "Running",
+            "startTime": rfc3339_secs(running_since_ms.div_euclid(1000)),
+            "detailStatus": "",
+        }),
+        "Stopped" => return None,
+        _ => json!({"state": "Waiting"}),
+    };
+    Some(json!({"restartCount": 0, "currentState": current, "events": []}))
+}
+
 /// The group as ARM shows it. With `key`, plain environment values, commands and the shown
 /// parts of the stored settings are opened; secure values and secrets are never returned.
 pub fn render(g: &ContainerGroupRecord, key: Option<&DataKey>, now: i64) -> Value {
     let aad = group_key(&g.id);
     let pending = now < g.ready_at_ms;
     let provisioning = if pending {
-        "Pending"
+        g.pending_state.as_deref().unwrap_or("Pending")
     } else {
         g.provisioning_state.as_str()
     };
@@ -72,12 +91,10 @@ pub fn render(g: &ContainerGroupRecord, key: Option<&DataKey>, now: i64) -> Valu
                 "resources": c.resources,
                 "ports": c.ports,
                 "environmentVariables": env,
-                "instanceView": {
-                    "restartCount": c.restart_count,
-                    "currentState": {"state": if group_state == "Running" { "Running" } else if group_state == "Stopped" { "Terminated" } else { "Waiting" }},
-                    "events": [],
-                },
             });
+            if let Some(view) = container_view(group_state, g.ready_at_ms) {
+                props["instanceView"] = view;
+            }
             if let (Some(sealed), Some(k)) = (&c.sealed_command, key)
                 && let Ok(cmd) = k.open_string(&aad, sealed)
                 && let Ok(cmd) = serde_json::from_str::<Value>(&cmd)

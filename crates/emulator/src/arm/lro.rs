@@ -10,6 +10,10 @@
 //!
 //! A provider answers its PUT/DELETE with 201/202 and [`add_polling_headers`], which always
 //! sends `Retry-After: 1` (never 0, never absent).
+//!
+//! An operation reports `InProgress` while it runs, unless its provider speaks another
+//! vocabulary ([`Operation::running_status`]: ACI's `Pending` and `Updating`, served on the
+//! provider's own status URL); the `Location` URL answers the same for either.
 
 use crate::reply::Reply;
 use http::{Method, StatusCode};
@@ -47,10 +51,11 @@ pub struct Operation {
     /// that has a result (a what-if); without one it answers 204.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<Value>,
-    /// What the `Location` URL's 202 says while the operation runs (`{"status": "NotStarted"}`
-    /// for a vault purge); without it the 202 has no body.
+    /// What the status reports while the operation runs, for a provider with its own
+    /// vocabulary (ACI: `Pending`, `Updating`; a vault purge: `NotStarted`, which its
+    /// `Location` 202 carries as `{"status": …}`); `None`: ARM's `InProgress` and an empty 202.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pending_status: Option<String>,
+    pub running_status: Option<String>,
 }
 
 impl Record for Operation {
@@ -58,14 +63,32 @@ impl Record for Operation {
 }
 
 impl Operation {
-    /// Status at `now_ms`: `InProgress` until `done_at_ms`, then the final status.
+    /// Whether the operation has reached its final status at `now_ms`.
+    pub fn is_done(&self, now_ms: i64) -> bool {
+        now_ms >= self.done_at_ms
+    }
+
+    /// Status at `now_ms`: the running status (`InProgress`, or the provider's own word) until
+    /// `done_at_ms`, then the final status.
     pub fn status(&self, now_ms: i64) -> &str {
-        if now_ms >= self.done_at_ms {
+        if self.is_done(now_ms) {
             &self.final_status
         } else {
-            "InProgress"
+            self.running_status.as_deref().unwrap_or("InProgress")
         }
     }
+
+    /// The operation reporting `status` while it runs instead of `InProgress`.
+    pub fn reporting_while_running(mut self, status: &str) -> Self {
+        self.running_status = Some(status.to_owned());
+        self
+    }
+}
+
+/// Stores `op` (new, or changed by its provider).
+pub fn save(st: &mut Tables, op: &Operation) {
+    st.table_mut::<Operation>()
+        .insert(op.id.clone(), op.clone());
 }
 
 /// Records an operation that finishes `after_ms` from now with `final_status` (and `error`).
@@ -87,10 +110,9 @@ pub fn start(
         final_status: final_status.to_owned(),
         error,
         result: None,
-        pending_status: None,
+        running_status: None,
     };
-    st.table_mut::<Operation>()
-        .insert(op.id.clone(), op.clone());
+    save(st, &op);
     op
 }
 
@@ -114,8 +136,7 @@ pub fn start_with_result(
         now,
     );
     op.result = Some(result);
-    st.table_mut::<Operation>()
-        .insert(op.id.clone(), op.clone());
+    save(st, &op);
     op
 }
 
@@ -130,10 +151,9 @@ pub fn start_open(st: &mut Tables, subscription: &str, resource_id: &str, now: i
         final_status: "InProgress".to_owned(),
         error: None,
         result: None,
-        pending_status: None,
+        running_status: None,
     };
-    st.table_mut::<Operation>()
-        .insert(op.id.clone(), op.clone());
+    save(st, &op);
     op
 }
 
@@ -167,42 +187,45 @@ pub fn result_url(cfg: &Config, op: &Operation) -> String {
     )
 }
 
-/// `Retry-After` for an operation with `left_ms` to go: whole seconds from 1 to 15 (ARM's
-/// longest, as a resource-group delete sends it), never 0.
-pub fn retry_after_secs(left_ms: i64) -> i64 {
-    (left_ms.saturating_add(999) / 1000).clamp(1, 15)
+/// `Retry-After` of the first answer of an operation that takes `after_ms`, as ARM sends it for
+/// a resource-group delete: whole seconds from 1 to 15, never 0. (Polls answer 1.)
+pub fn retry_after_secs(after_ms: i64) -> i64 {
+    (after_ms.saturating_add(999) / 1000).clamp(1, 15)
 }
 
-/// `202 Accepted` with the operation's `Location`, `Retry-After` and `x-ms-retry-after-ms`
-/// (`after_ms`): the answer of a request whose result is polled at its `Location`.
+/// `202 Accepted` with the operation's `Location`, `Retry-After: 1` and `x-ms-retry-after-ms`
+/// (`after_ms`, at most a second): the answer of a request whose result is polled at its
+/// `Location`.
 pub fn accepted(cfg: &Config, op: &Operation, after_ms: i64) -> Reply {
     let mut r = reply::empty(StatusCode::ACCEPTED);
     reply::set_header(&mut r, "location", &result_url(cfg, op));
+    reply::set_header(&mut r, "retry-after", "1");
     reply::set_header(
         &mut r,
-        "retry-after",
-        &retry_after_secs(after_ms).to_string(),
+        "x-ms-retry-after-ms",
+        &after_ms.clamp(1, 1000).to_string(),
     );
-    reply::set_header(&mut r, "x-ms-retry-after-ms", &after_ms.max(1).to_string());
     r
 }
 
-/// Records an operation that runs `after_ms` and whose `Location` says `pending_status` while
-/// it runs and answers 200 with `result` (or without a body, for `Value::Null`) once done: a
-/// resource-group delete, a vault purge.
+/// Records an operation that runs `after_ms`, reports `running_status` while it runs (its
+/// `Location` 202 says `{"status": …}`) and answers 200 with `result` (or without a body, for
+/// `Value::Null`) once done: a resource-group delete, a vault purge.
 pub fn start_reported(
     st: &mut Tables,
     subscription: &str,
     resource_id: &str,
     after_ms: i64,
-    pending_status: Option<&str>,
+    running_status: Option<&str>,
     result: Value,
     now: i64,
 ) -> Operation {
-    let mut op = start_with_result(st, subscription, resource_id, after_ms, result, now);
-    op.pending_status = pending_status.map(str::to_owned);
-    st.table_mut::<Operation>()
-        .insert(op.id.clone(), op.clone());
+    let op = start_with_result(st, subscription, resource_id, after_ms, result, now);
+    let op = match running_status {
+        Some(s) => op.reporting_while_running(s),
+        None => op,
+    };
+    save(st, &op);
     op
 }
 
@@ -213,7 +236,8 @@ pub fn add_polling_headers(r: &mut Reply, cfg: &Config, op: &Operation) {
     reply::set_header(r, "retry-after", "1");
 }
 
-fn not_found(id: &str) -> ArmError {
+/// 404 `OperationNotFound` for the operation `id`.
+pub fn not_found(id: &str) -> ArmError {
     ArmError::new(
         StatusCode::NOT_FOUND,
         "OperationNotFound",
@@ -223,14 +247,10 @@ fn not_found(id: &str) -> ArmError {
 
 /// `Retry-After: 1` (never 0), and `x-ms-retry-after-ms` with the time left (at most a second),
 /// so clients that read it poll when the operation is done rather than a whole second later.
-fn set_poll_delay(r: &mut Reply, op: &Operation, now_ms: i64) {
+pub fn set_poll_delay(r: &mut Reply, op: &Operation, now_ms: i64) {
+    reply::set_header(r, "retry-after", "1");
     // An operation whose end is not known yet (`done_at_ms` = i64::MAX) is polled each second.
-    let left = if op.done_at_ms == i64::MAX {
-        1000
-    } else {
-        op.done_at_ms.saturating_sub(now_ms).max(1)
-    };
-    reply::set_header(r, "retry-after", &retry_after_secs(left).to_string());
+    let left = op.done_at_ms.saturating_sub(now_ms).clamp(1, 1000);
     reply::set_header(r, "x-ms-retry-after-ms", &left.to_string());
 }
 
@@ -245,6 +265,7 @@ pub fn handle(ctx: &Ctx, kind: &str, id: &str) -> ArmResult {
         .read(|st| st.table::<Operation>().get(id).cloned())
         .ok_or_else(|| not_found(id))?;
     let now_ms = ctx.shared.clock.now_ms();
+    let done = op.is_done(now_ms);
     let status = op.status(now_ms).to_owned();
     if kind == "operationstatuses" {
         let mut body = json!({
@@ -253,28 +274,28 @@ pub fn handle(ctx: &Ctx, kind: &str, id: &str) -> ArmResult {
             "status": status,
             "startTime": rfc3339_secs(op.start_ms / 1000),
         });
-        if status != "InProgress" {
+        if done {
             body["endTime"] = json!(rfc3339_secs(op.done_at_ms / 1000));
             if let Some(e) = &op.error {
                 body["error"] = e.clone();
             }
         }
         let mut r = reply::json(StatusCode::OK, &body);
-        if status == "InProgress" {
+        if !done {
             set_poll_delay(&mut r, &op, now_ms);
         }
         return Ok(r);
     }
+    if !done {
+        let mut r = match &op.running_status {
+            Some(s) => reply::json(StatusCode::ACCEPTED, &json!({"status": s})),
+            None => reply::empty(StatusCode::ACCEPTED),
+        };
+        reply::set_header(&mut r, "location", &result_url(&ctx.shared.config, &op));
+        set_poll_delay(&mut r, &op, now_ms);
+        return Ok(r);
+    }
     match status.as_str() {
-        "InProgress" => {
-            let mut r = match &op.pending_status {
-                Some(s) => reply::json(StatusCode::ACCEPTED, &json!({"status": s})),
-                None => reply::empty(StatusCode::ACCEPTED),
-            };
-            reply::set_header(&mut r, "location", &result_url(&ctx.shared.config, &op));
-            set_poll_delay(&mut r, &op, now_ms);
-            Ok(r)
-        }
         "Succeeded" => Ok(match &op.result {
             Some(Value::Null) => reply::empty(StatusCode::OK),
             Some(result) => reply::json(StatusCode::OK, result),

@@ -251,7 +251,14 @@ pub fn group(ctx: &Ctx, sub: &str, rg: &str, cascade: GroupCascade) -> ArmResult
                     ctx.shared.clock.now_ms(),
                 )
             })?;
-            Ok(crate::arm::lro::accepted(&ctx.shared.config, &op, after))
+            // Azure's first answer asks for 15 s between polls; the polls then answer 1.
+            let mut r = crate::arm::lro::accepted(&ctx.shared.config, &op, after);
+            crate::reply::set_header(
+                &mut r,
+                "retry-after",
+                &crate::arm::lro::retry_after_secs(after).to_string(),
+            );
+            Ok(r)
         }
         _ => Err(method_not_allowed(ctx)),
     }

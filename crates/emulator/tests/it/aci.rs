@@ -101,7 +101,7 @@ pub(crate) async fn vault_with_key(env: &Env, rg: &str, vault: &str, grantee: Op
     }
 }
 
-fn group_body(env: &Env, cmk: &Cmk, identity: Option<&str>) -> Value {
+pub(crate) fn group_body(env: &Env, cmk: &Cmk, identity: Option<&str>) -> Value {
     let mut body = json!({
         "location": "westeurope",
         "properties": {
@@ -776,8 +776,8 @@ async fn with_instant_provisioning_the_put_answers_the_terminal_state() {
     );
 }
 
-/// ARM's long-running-operation protocol, as a container group PUT drives it: the status URL
-/// answers `InProgress` (with `Retry-After: 1` and the milliseconds left) and the `Location`
+/// The long-running-operation protocol, as a container group PUT drives it: ACI's status URL
+/// answers `Pending` (with `Retry-After: 1` and the milliseconds left) and ARM's `Location`
 /// URL 202 until the emulator's clock reaches the end, then `Succeeded` / 204; a failed
 /// provisioning answers `Failed` with the error, and its `Location` the error's status.
 #[tokio::test]
@@ -803,7 +803,7 @@ async fn long_running_operations_poll_as_arm() {
     let t = env.arm_token().await;
     let op = env.send(Method::GET, &status, Some(&t), None).await;
     op.expect(200);
-    assert_eq!(op.body["status"], "InProgress");
+    assert_eq!(op.body["status"], "Pending");
     assert_eq!(op.header("retry-after"), "1");
     let left: i64 = op.header("x-ms-retry-after-ms").parse().expect("ms left");
     assert!((1..=150).contains(&left), "{left}");
@@ -814,7 +814,7 @@ async fn long_running_operations_poll_as_arm() {
     env.advance(std::time::Duration::from_secs(1));
     let op = env.send(Method::GET, &status, Some(&t), None).await;
     assert_eq!(op.body["status"], "Succeeded");
-    assert!(op.body["endTime"].is_string());
+    assert!(op.body["startTime"].is_string());
     env.send(Method::GET, &location, Some(&t), None)
         .await
         .expect(204);

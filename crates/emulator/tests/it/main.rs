@@ -4,6 +4,7 @@
 mod aci;
 mod aci_echoes;
 mod aci_fixtures;
+mod aci_lifecycle;
 mod aci_settings;
 mod admin;
 mod api_versions;
