@@ -51,7 +51,7 @@ pub async fn handle(
                 Method::GET => get(ctx, sub, rg, name),
                 Method::PATCH => patch(ctx, sub, rg, name),
                 Method::DELETE => delete(ctx, sub, rg, name),
-                _ => Err(arm::resources::method_not_allowed(ctx)),
+                _ => Err(arm::error::method_not_allowed(ctx)),
             }
         }
         (

@@ -117,7 +117,7 @@ pub fn handle(ctx: &Ctx, sub: &str, id: &str, versions: &[&str]) -> ArmResult {
         check_api_version(ctx, OPERATIONS_TYPE, versions)?;
     }
     if ctx.method != Method::GET {
-        return Err(crate::arm::resources::method_not_allowed(ctx));
+        return Err(crate::arm::error::method_not_allowed(ctx));
     }
     let op = ctx
         .shared

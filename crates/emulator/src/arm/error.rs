@@ -55,3 +55,15 @@ pub type ArmResult = Result<Reply, ArmError>;
 pub fn finish(r: ArmResult) -> Reply {
     r.unwrap_or_else(ArmError::into_reply)
 }
+
+/// 405 in ARM's shape.
+pub fn method_not_allowed(ctx: &crate::context::Ctx) -> ArmError {
+    ArmError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        format!(
+            "The method '{}' is not allowed on '{}'.",
+            ctx.method, ctx.path
+        ),
+    )
+}

@@ -13,10 +13,10 @@ use http::Method;
 use serde_json::{Value, json};
 
 use super::error::ArmResult;
+use super::error::method_not_allowed;
 use super::paging::list_reply;
 use super::request::check_api_version;
 use super::resource_filter::ResourceFilter;
-use super::resources::method_not_allowed;
 use crate::context::Ctx;
 use crate::store::Tables;
 

@@ -257,7 +257,7 @@ pub fn set_poll_delay(r: &mut Reply, op: &Operation, now_ms: i64) {
 /// Serves `operationStatuses/{id}` and `operationResults/{id}`.
 pub fn handle(ctx: &Ctx, kind: &str, id: &str) -> ArmResult {
     if ctx.method != Method::GET {
-        return Err(crate::arm::resources::method_not_allowed(ctx));
+        return Err(crate::arm::error::method_not_allowed(ctx));
     }
     let op = ctx
         .shared

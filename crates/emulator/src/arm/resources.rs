@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::arm::api_versions;
-use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::error::{ArmError, ArmResult, method_not_allowed};
 use crate::arm::paging::{self, PageRequest, list_reply};
 use crate::arm::request::{body_object, check_api_version, opt_str, opt_tags};
 use crate::context::Ctx;
@@ -262,18 +262,6 @@ pub fn group(ctx: &Ctx, sub: &str, rg: &str, cascade: GroupCascade) -> ArmResult
         }
         _ => Err(method_not_allowed(ctx)),
     }
-}
-
-/// 405 in ARM's shape.
-pub fn method_not_allowed(ctx: &Ctx) -> ArmError {
-    ArmError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "MethodNotAllowed",
-        format!(
-            "The method '{}' is not allowed on '{}'.",
-            ctx.method, ctx.path
-        ),
-    )
 }
 
 /// `GET /subscriptions/{sub}/resourcegroups`.

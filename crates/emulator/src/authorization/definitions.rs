@@ -12,10 +12,10 @@ use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::roles::{ROLES, RoleDefinition, role};
+use crate::arm::error::method_not_allowed;
 use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::paging::list_reply;
 use crate::arm::request::check_api_version;
-use crate::arm::resources::method_not_allowed;
 use crate::context::Ctx;
 use crate::reply;
 

@@ -74,7 +74,7 @@ pub fn handle(
                 super::api_versions::ROLE_ASSIGNMENTS,
             )?;
             if ctx.method != Method::GET {
-                return Err(crate::arm::resources::method_not_allowed(ctx));
+                return Err(crate::arm::error::method_not_allowed(ctx));
             }
             list(ctx, &sub, &scope)
         }
@@ -171,7 +171,7 @@ pub fn one(ctx: &Ctx, claims: &Claims, sub: &str, scope: &str, name: &str) -> Ar
             }
         }
         Method::PUT => put(ctx, claims, sub, scope, name, &id, &key),
-        _ => Err(crate::arm::resources::method_not_allowed(ctx)),
+        _ => Err(crate::arm::error::method_not_allowed(ctx)),
     }
 }
 

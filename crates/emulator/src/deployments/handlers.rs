@@ -68,7 +68,7 @@ pub async fn handle(
                 })),
                 Method::PUT => put(ctx, claims, routes, sub, &rg, name).await,
                 Method::DELETE => delete(ctx, sub, &rg, name),
-                _ => Err(crate::arm::resources::method_not_allowed(ctx)),
+                _ => Err(crate::arm::error::method_not_allowed(ctx)),
             }
         }
         ["deployments", _, "validate"] if m == Method::POST => validate(ctx, sub, &rg, &orig[1]),
@@ -159,7 +159,7 @@ pub fn list(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult {
 
 pub fn operations(ctx: &Ctx, sub: &str, rg: &str, name: &str, op: Option<&str>) -> ArmResult {
     if ctx.method != Method::GET {
-        return Err(crate::arm::resources::method_not_allowed(ctx));
+        return Err(crate::arm::error::method_not_allowed(ctx));
     }
     let d = get(ctx, sub, rg, name)?;
     if let Some(id) = op {

@@ -296,7 +296,7 @@ pub fn vault(
                 &vault_json(&cfg, &v, ctx.shared.clock.now_ms()),
             ))
         }
-        _ => Err(crate::arm::resources::method_not_allowed(ctx)),
+        _ => Err(crate::arm::error::method_not_allowed(ctx)),
     }
 }
 

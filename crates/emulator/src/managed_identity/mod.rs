@@ -106,7 +106,7 @@ pub fn handle(ctx: &Ctx, sub: &str, rg: Option<&str>, tail: &[&str], orig: &[Str
     match (rg, tail) {
         (_, ["userassignedidentities"]) => {
             if ctx.method != Method::GET {
-                return Err(crate::arm::resources::method_not_allowed(ctx));
+                return Err(crate::arm::error::method_not_allowed(ctx));
             }
             let items: Vec<UserAssignedIdentity> = ctx.shared.store.read(|st| {
                 st.table::<UserAssignedIdentity>()
@@ -227,7 +227,7 @@ fn one(ctx: &Ctx, sub: &str, rg_in: &str, name: &str) -> ArmResult {
                 StatusCode::NO_CONTENT
             }))
         }
-        _ => Err(crate::arm::resources::method_not_allowed(ctx)),
+        _ => Err(crate::arm::error::method_not_allowed(ctx)),
     }
 }
 
