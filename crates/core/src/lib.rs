@@ -29,6 +29,7 @@
 //! ```
 
 pub mod auth;
+pub mod client_error;
 pub mod cloud;
 pub mod credentials;
 pub mod error;
@@ -49,6 +50,7 @@ mod wire_enum;
 pub use serde as __serde;
 
 pub use azure_core::credentials::TokenCredential;
+pub use client_error::ClientError;
 pub use cloud::CloudEndpoints;
 pub use error::{Error, Result, ServiceError};
 pub use pipeline::{ServiceClientOptions, ServicePipeline};

@@ -13,12 +13,9 @@ pub enum BackendError {
     /// Resource groups, container groups, deployments.
     #[error(transparent)]
     Aci(#[from] aci_cmk_aci::Error),
-    /// Key Vault.
+    /// Key Vault, Graph, managed identities, role assignments: the client crates' one error.
     #[error(transparent)]
-    KeyVault(#[from] aci_cmk_keyvault::Error),
-    /// Graph, managed identities, role assignments.
-    #[error(transparent)]
-    Identity(#[from] aci_cmk_identity::Error),
+    Client(#[from] aci_cmk_core::ClientError),
     /// Anything else from the pipeline.
     #[error(transparent)]
     Core(#[from] aci_cmk_core::Error),
@@ -29,8 +26,7 @@ impl BackendError {
     pub fn core(&self) -> Option<&aci_cmk_core::Error> {
         match self {
             BackendError::Aci(e) => e.as_service(),
-            BackendError::KeyVault(e) => e.as_service(),
-            BackendError::Identity(e) => e.as_service(),
+            BackendError::Client(e) => e.as_service(),
             BackendError::Core(e) => Some(e),
         }
     }
