@@ -183,11 +183,26 @@ impl Admin {
             .advance(by)
             .map_err(|e| AdminError::invalid("advance", e.to_string()))?;
         let offset = shared.clock.offset_ms();
+        let now_secs = shared.clock.now_secs();
         shared.store.write(|st| {
             st.table_mut::<ClockOffset>()
                 .insert("clock", ClockOffset { offset_ms: offset });
+            // What fell due meanwhile happens now: rotations, near-expiry and expiry events.
+            crate::keyvault_data::lifecycle::run_due(st, &shared.config, now_secs, None);
         })?;
         Ok(now)
+    }
+
+    /// The published events after sequence number `after` (0: all), oldest first, each in the
+    /// Event Grid schema with its `sequence`.
+    pub fn events(&self, after: u64) -> Vec<serde_json::Value> {
+        self.frontend
+            .shared
+            .store
+            .read(|st| crate::events::since(st, after))
+            .iter()
+            .map(crate::events::Event::to_json)
+            .collect()
     }
 
     /// Adds an application with a client secret and its service principal.

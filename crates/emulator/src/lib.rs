@@ -69,6 +69,7 @@ pub(crate) mod deployments;
 pub(crate) mod emulator;
 pub(crate) mod entra;
 pub(crate) mod error;
+pub(crate) mod events;
 pub(crate) mod files;
 pub(crate) mod graph;
 pub(crate) mod keyvault_data;

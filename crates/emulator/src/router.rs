@@ -65,6 +65,7 @@ pub fn schema() -> Schema {
     authorization::records::register_tables(&mut s);
     aci::records::register_tables(&mut s);
     deployments::records::register_tables(&mut s);
+    crate::events::register_tables(&mut s);
     s
 }
 

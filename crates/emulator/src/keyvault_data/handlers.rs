@@ -85,11 +85,12 @@ pub async fn handle(ctx: &Ctx, vault: &str) -> Reply {
         trusted_service: false,
     };
     let base = format!("https://{}", ctx.host);
-    if let Err(e) = ctx
-        .shared
-        .store
-        .write(|st| expire_deleted_keys(st, ctx.shared.clock.now_secs()))
-    {
+    // Retention that ended, and the vault's rotations and expiry events that fell due.
+    let now = ctx.shared.clock.now_secs();
+    if let Err(e) = ctx.shared.store.write(|st| {
+        expire_deleted_keys(st, now);
+        super::lifecycle::run_due(st, &ctx.shared.config, now, Some(vault));
+    }) {
         return KvError::Internal(e.to_string()).into_reply();
     }
     match route(ctx, vault, &caller, &base, &api).await {

@@ -9,6 +9,7 @@ use super::body::{
 use super::crypto::{self};
 use super::records::{B64URL, KeyRecord, KeyVersion, key_id};
 use super::render::{bundle_json, item_json, page, page_params};
+use super::rotation_policy::RotationPolicy;
 use crate::context::Ctx;
 use crate::reply;
 use crate::reply::Reply;
@@ -45,6 +46,15 @@ pub async fn create(
         let rec = rec.ok_or_else(|| key_not_found(name))?;
         let last = rec.latest().ok_or_else(|| key_not_found(name))?;
         let bits = (B64URL.decode(&last.n).map(|n| n.len()).unwrap_or(256) * 8) as u32;
+        // The policy's expiryTime applies to each new version.
+        let lifetime = rec
+            .rotation_policy
+            .as_ref()
+            .and_then(Value::as_object)
+            .and_then(|p| RotationPolicy::parse(p).ok())
+            .and_then(|p| p.expiry_time)
+            .map(|(_, d)| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4));
+        let now = ctx.shared.clock.now_secs();
         (
             last.kty.clone(),
             bits,
@@ -52,7 +62,7 @@ pub async fn create(
             Attrs {
                 enabled: Some(true),
                 nbf: None,
-                exp: None,
+                exp: Some(lifetime.map(|l| now.saturating_add(l))),
             },
             last.tags.clone(),
         )
@@ -137,6 +147,8 @@ pub async fn create(
         n: B64URL.encode(&generated.n),
         e: B64URL.encode(&generated.e),
         pkcs8: B64URL.encode(&generated.pkcs8),
+        near_expiry_published: false,
+        expired_published: false,
     };
     let vault_lc = vault.to_ascii_lowercase();
     let id = key_id(vault, name);
@@ -150,7 +162,9 @@ pub async fn create(
                 ))),
                 Some(r) => {
                     r.versions.push(kv.clone());
-                    Ok(r.clone())
+                    let r = r.clone();
+                    new_version_created(st, &ctx.shared.config, &v, &r, &kv);
+                    Ok(r)
                 }
                 None => {
                     let r = KeyRecord {
@@ -161,6 +175,7 @@ pub async fn create(
                         rotation_policy: None,
                     };
                     st.table_mut::<KeyRecord>().insert(id.clone(), r.clone());
+                    new_version_created(st, &ctx.shared.config, &v, &r, &kv);
                     Ok(r)
                 }
             }
@@ -170,6 +185,24 @@ pub async fn create(
         StatusCode::OK,
         &bundle_json(base, &v, &rec, &kv),
     ))
+}
+
+/// Publishes `KeyNewVersionCreated` for a version just created (by create, import or rotate).
+fn new_version_created(
+    st: &mut crate::store::Tables,
+    cfg: &crate::config::Config,
+    vault: &crate::keyvault_management::records::Vault,
+    rec: &KeyRecord,
+    kv: &KeyVersion,
+) {
+    crate::events::emit(
+        st,
+        &vault.id(),
+        &rec.name,
+        "Microsoft.KeyVault.KeyNewVersionCreated",
+        kv.created,
+        super::lifecycle::key_event_data(cfg, rec, kv),
+    );
 }
 
 pub fn get(

@@ -17,6 +17,7 @@ pub mod crypto;
 pub mod deleted;
 pub mod handlers;
 pub mod keys;
+pub mod lifecycle;
 pub mod operations;
 pub mod records;
 pub mod render;

@@ -39,6 +39,12 @@ pub struct KeyVersion {
     pub e: String,
     /// Private key, PKCS#8 DER, base64url. Never returned or logged.
     pub pkcs8: String,
+    /// `KeyNearExpiry` was published for this version.
+    #[serde(default)]
+    pub near_expiry_published: bool,
+    /// `KeyExpired` was published for this version.
+    #[serde(default)]
+    pub expired_published: bool,
 }
 
 impl std::fmt::Debug for KeyVersion {

@@ -300,6 +300,19 @@ pub fn vault(
     }
 }
 
+/// Publishes `VaultAccessPolicyChanged` for `v`.
+fn access_policy_changed(st: &mut crate::store::Tables, cfg: &crate::config::Config, v: &Vault) {
+    crate::events::emit(
+        st,
+        &v.id(),
+        &v.name,
+        "Microsoft.KeyVault.VaultAccessPolicyChanged",
+        v.updated,
+        json!({"Id": cfg.vault_uri(&v.name), "VaultName": v.name.to_ascii_lowercase(),
+               "ObjectType": "Vault", "ObjectName": v.name, "Version": null, "NBF": null, "EXP": null}),
+    );
+}
+
 /// When a vault created now has its DNS name registered (unix ms).
 fn dns_ready_ms(ctx: &Ctx) -> i64 {
     let wait = i64::try_from(ctx.shared.timing.durations().vault_dns_ms).unwrap_or(i64::MAX / 4);
@@ -515,7 +528,9 @@ pub fn access_policies(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, kind: &str
                 ));
             }
             v.updated = ctx.shared.clock.now_secs();
-            Ok(v.clone())
+            let v = v.clone();
+            access_policy_changed(st, &ctx.shared.config, &v);
+            Ok(v)
         })??;
     Ok(reply::json(
         StatusCode::OK,

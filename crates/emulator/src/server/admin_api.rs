@@ -48,6 +48,16 @@ fn answer(e: AdminError) -> Reply {
     }
 }
 
+/// `{"value": [events after `since`], "next_since": the last sequence number seen}`.
+fn events_json(admin: &Admin, since: u64) -> Reply {
+    let value = admin.events(since);
+    let last = value
+        .last()
+        .and_then(|e| e["sequence"].as_u64())
+        .unwrap_or(since);
+    reply::json(StatusCode::OK, &json!({"value": value, "next_since": last}))
+}
+
 /// Parses a JSON body; an empty body is `T::default()` when `empty_ok`.
 fn body<T: DeserializeOwned + Default>(
     ctx: &Ctx,
@@ -173,6 +183,14 @@ pub fn handle(admin: &Admin, ctx: &Ctx) -> Reply {
             Err(e) => answer(e),
         },
         (&Method::GET, ["clock"]) => reply::json_value(StatusCode::OK, clock_json(admin)),
+        (&Method::GET, ["events"]) => {
+            let since = ctx.q("since").map(str::parse::<u64>);
+            match since {
+                None => events_json(admin, 0),
+                Some(Ok(n)) => events_json(admin, n),
+                Some(Err(_)) => bad("since must be a sequence number (0 or more)".to_owned()),
+            }
+        }
         (&Method::POST, ["clock"]) => advance(admin, ctx),
         (&Method::POST, ["principals"]) => {
             let req: NewPrincipalBody = match body(ctx, "principal", true) {

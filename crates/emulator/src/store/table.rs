@@ -88,7 +88,7 @@ impl<T: Record> Table<T> {
     }
 
     /// Iterates over rows in key order.
-    pub fn values(&self) -> impl Iterator<Item = &T> {
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &T> {
         self.rows.values()
     }
 

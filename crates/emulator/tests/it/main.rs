@@ -18,6 +18,7 @@ mod connections;
 mod deployments;
 mod graph;
 mod keyvault;
+mod lifecycle;
 mod lists;
 mod misc;
 mod persistence;

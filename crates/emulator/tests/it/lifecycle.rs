@@ -1,0 +1,185 @@
+//! Key lifecycle on the emulator's clock: rotation policies run when they fall due (once per
+//! period crossed, each new version dated when it was due and living the policy's
+//! `expiryTime`), and the events Key Vault publishes reach the feed (`/_admin/events`).
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::common::{Env, KV_API};
+
+const DAY: i64 = 86_400;
+
+async fn vault_with_key(env: &Env, vault: &str) -> String {
+    env.create_rg("rg").await;
+    let oid = env.deployer_oid().await;
+    env.create_vault(
+        "rg",
+        vault,
+        json!({"accessPolicies": [env.policy(&oid, &["all"])]}),
+    )
+    .await
+    .expect(200);
+    env.wait_for_replication();
+    env.kv_token().await
+}
+
+fn days(n: u64) -> Duration {
+    Duration::from_secs(n * 86_400)
+}
+
+async fn events(env: &Env, since: u64) -> Vec<Value> {
+    let r = env
+        .admin(Method::GET, &format!("/events?since={since}"), None)
+        .await;
+    r.expect(200);
+    r.body["value"].as_array().cloned().unwrap_or_default()
+}
+
+fn of_type<'a>(events: &'a [Value], t: &str) -> Vec<&'a Value> {
+    events
+        .iter()
+        .filter(|e| e["eventType"] == format!("Microsoft.KeyVault.{t}"))
+        .collect()
+}
+
+/// `(created, exp)` of every version of key `k` in vault `life1`, oldest first.
+async fn versions(env: &Env, t: &str) -> Vec<(i64, Option<i64>)> {
+    let r = env
+        .kv(t, Method::GET, "life1", "/keys/k/versions", None)
+        .await;
+    r.expect(200);
+    let mut v: Vec<(i64, Option<i64>)> = r.body["value"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .map(|k| {
+            (
+                k["attributes"]["created"].as_i64().unwrap_or(0),
+                k["attributes"]["exp"].as_i64(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn a_rotation_policy_rotates_once_per_period_crossed_and_publishes_each_version() {
+    let env = Env::start().await;
+    let t = vault_with_key(&env, "life1").await;
+    let created = env
+        .kv(
+            &t,
+            Method::POST,
+            "life1",
+            "/keys/k/create",
+            Some(&json!({"kty": "RSA"})),
+        )
+        .await;
+    created.expect(200);
+    let t0 = created.body["attributes"]["created"]
+        .as_i64()
+        .expect("created");
+    env.kv(
+        &t,
+        Method::PUT,
+        "life1",
+        "/keys/k/rotationpolicy",
+        Some(&json!({"lifetimeActions": [{"trigger": {"timeAfterCreate": "P90D"}, "action": {"type": "Rotate"}}],
+                     "attributes": {"expiryTime": "P1Y"}})),
+    )
+    .await
+    .expect(200);
+    // 89 days: nothing due.
+    env.advance(days(89));
+    assert_eq!(versions(&env, &t).await.len(), 1);
+    // Past 90 days: one new version, dated when it was due, living a year.
+    env.advance(days(2));
+    let v = versions(&env, &t).await;
+    assert_eq!(v.len(), 2, "{v:?}");
+    assert_eq!(v[1].0, t0 + 90 * DAY);
+    assert_eq!(v[1].1, Some(t0 + 90 * DAY + 365 * DAY));
+    // 200 days more: two more periods crossed, two more versions (not three, not one).
+    env.advance(days(200));
+    let v = versions(&env, &t).await;
+    assert_eq!(v.len(), 4, "{v:?}");
+    assert_eq!(v[2].0, t0 + 180 * DAY);
+    assert_eq!(v[3].0, t0 + 270 * DAY);
+    // The feed: the creation and each rotation, in order, in Event Grid's schema.
+    let all = events(&env, 0).await;
+    let created = of_type(&all, "KeyNewVersionCreated");
+    assert_eq!(created.len(), 4, "{all:?}");
+    let e = created[1];
+    assert_eq!(e["subject"], "k");
+    assert!(
+        e["topic"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("/providers/Microsoft.KeyVault/vaults/life1")
+    );
+    assert_eq!(e["data"]["ObjectType"], "Key");
+    assert_eq!(e["data"]["VaultName"], "life1");
+    assert_eq!(e["data"]["EXP"], t0 + 90 * DAY + 365 * DAY);
+    assert!(e["data"]["Id"].as_str().unwrap_or("").contains("/keys/k/"));
+    assert_eq!(e["dataVersion"], "1");
+    let sequences: Vec<u64> = all.iter().filter_map(|e| e["sequence"].as_u64()).collect();
+    assert!(sequences.windows(2).all(|w| w[0] < w[1]), "{sequences:?}");
+    // Reading from a sequence number returns only what came after.
+    let last = *sequences.last().expect("events");
+    assert!(events(&env, last).await.is_empty());
+}
+
+#[tokio::test]
+async fn expiry_publishes_near_expiry_then_expired_once_each() {
+    let env = Env::start().await;
+    let t = vault_with_key(&env, "life2").await;
+    let now = env.emu.admin().now().unix_timestamp();
+    env.kv(
+        &t,
+        Method::POST,
+        "life2",
+        "/keys/e/create",
+        Some(&json!({"kty": "RSA", "attributes": {"exp": now + 40 * DAY}})),
+    )
+    .await
+    .expect(200);
+    let start = events(&env, 0).await.len() as u64;
+    env.advance(days(5));
+    assert!(of_type(&events(&env, start).await, "KeyNearExpiry").is_empty());
+    // 30 days before expiry (the default Notify): near expiry, once.
+    env.advance(days(6));
+    env.advance(days(1));
+    let near = events(&env, start).await;
+    assert_eq!(of_type(&near, "KeyNearExpiry").len(), 1, "{near:?}");
+    assert!(of_type(&near, "KeyExpired").is_empty());
+    env.advance(days(30));
+    let after = events(&env, start).await;
+    assert_eq!(of_type(&after, "KeyNearExpiry").len(), 1, "{after:?}");
+    assert_eq!(of_type(&after, "KeyExpired").len(), 1, "{after:?}");
+}
+
+#[tokio::test]
+async fn an_access_policy_change_is_published() {
+    let env = Env::start().await;
+    let _t = vault_with_key(&env, "life3").await;
+    let before = events(&env, 0).await.len() as u64;
+    let add = format!("{}/accessPolicies/add", env.vault_path("rg", "life3"));
+    env.arm(
+        Method::PUT,
+        &add,
+        KV_API,
+        Some(&json!({"properties": {"accessPolicies": [env.policy("00000000-0000-4000-8000-00000000e001", &["get"])]}})),
+    )
+    .await
+    .expect(200);
+    let new = events(&env, before).await;
+    let changed = of_type(&new, "VaultAccessPolicyChanged");
+    assert_eq!(changed.len(), 1, "{new:?}");
+    assert_eq!(changed[0]["data"]["ObjectType"], "Vault");
+    assert_eq!(changed[0]["subject"], "life3");
+    env.admin(Method::GET, "/events?since=x", None)
+        .await
+        .expect(400);
+}
