@@ -183,3 +183,55 @@ async fn an_access_policy_change_is_published() {
         .await
         .expect(400);
 }
+
+#[tokio::test]
+async fn rotate_and_the_rotation_policy_obey_the_access_policy() {
+    let env = Env::start().await;
+    let t = vault_with_key(&env, "life4").await;
+    env.kv(
+        &t,
+        Method::POST,
+        "life4",
+        "/keys/k/create",
+        Some(&json!({"kty": "RSA"})),
+    )
+    .await
+    .expect(200);
+    // A principal with get only: no rotate, no rotation policy.
+    let (cid, secret, oid) = env.add_principal("reader").await;
+    let add = format!("{}/accessPolicies/add", env.vault_path("rg", "life4"));
+    env.arm(
+        Method::PUT,
+        &add,
+        KV_API,
+        Some(&json!({"properties": {"accessPolicies": [env.policy(&oid, &["get"])]}})),
+    )
+    .await
+    .expect(200);
+    let reader = env
+        .token_for(
+            &cid,
+            &secret,
+            &format!("{}/.default", env.info.keyvault_audience),
+        )
+        .await;
+    env.kv(&reader, Method::GET, "life4", "/keys/k", None)
+        .await
+        .expect(200);
+    for (method, path, body) in [
+        (Method::POST, "/keys/k/rotate", None),
+        (Method::GET, "/keys/k/rotationpolicy", None),
+        (
+            Method::PUT,
+            "/keys/k/rotationpolicy",
+            Some(json!({"lifetimeActions": []})),
+        ),
+    ] {
+        let r = env.kv(&reader, method, "life4", path, body.as_ref()).await;
+        assert_eq!(r.status, 403, "{path}: {}", r.body);
+    }
+    // The deployer (all) may.
+    env.kv(&t, Method::POST, "life4", "/keys/k/rotate", None)
+        .await
+        .expect(200);
+}
