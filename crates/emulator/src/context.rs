@@ -30,6 +30,8 @@ pub struct Shared {
     pub timing: Timing,
     /// Work going on after its request was answered (running deployments).
     pub background: BackgroundTasks,
+    /// Container groups' unwrapped data keys, while nothing that could revoke them changed.
+    pub data_keys: crate::aci::data_key_cache::DataKeyCache,
 }
 
 impl std::fmt::Debug for Shared {

@@ -315,6 +315,7 @@ impl Emulator {
             clock,
             timing: Timing::new(options.timing),
             background: BackgroundTasks::default(),
+            data_keys: Default::default(),
         });
         let frontend = Arc::new(Frontend {
             shared,

@@ -1,17 +1,20 @@
 //! A group's data at rest: its data key (unwrapped through the vault for a customer-managed
-//! key, or the service key), and environment values, commands, log lines and the sealed parts
+//! key — kept in [`super::data_key_cache`] while nothing that could revoke it changed — or the
+//! service key), and environment values, commands, log lines and the sealed parts
 //! of its stored settings sealed under it.
 
 use super::body::GroupSpec;
 use super::cmk::{self};
+use super::data_key_cache::Validity;
 use super::errors::{AciError, bad};
 use super::records::{
-    ContainerGroupRecord, ContainerRecord, SealedEnv, ServiceKey, StoredSettings,
+    ContainerGroupRecord, ContainerRecord, SealedEnv, ServiceKey, StoredSettings, group_key,
 };
 use super::sealing::{DataKey, b64, unb64};
 use super::settings::Settings;
 use crate::config::rfc3339;
 use crate::context::Ctx;
+use crate::keyvault_data::records::{KeyRecord, key_id};
 
 /// The data key of a stored group: unwrapped through the vault as the acting principal, or
 /// opened with the service key.
@@ -19,11 +22,39 @@ pub fn data_key(ctx: &Ctx, g: &ContainerGroupRecord) -> Result<DataKey, AciError
     let wrapped = unb64(&g.wrapped_key).map_err(|m| bad("InternalServerError", m))?;
     match &g.encryption {
         Some(enc) => {
-            let access = ctx
-                .shared
-                .store
-                .read(|st| cmk::key_access(&ctx.shared, st, &enc.to_spec()))?;
-            access.unwrap(&ctx.shared, &wrapped)
+            let shared = &ctx.shared;
+            // Read before anything is derived: a write meanwhile makes the entry stale.
+            let generation = shared.store.generation();
+            let group = group_key(&g.id);
+            if let Some(key) =
+                shared
+                    .data_keys
+                    .get(&group, &g.wrapped_key, generation, shared.clock.now_secs())
+            {
+                return Ok(key);
+            }
+            let (access, validity) = shared.store.read(|st| {
+                let access = cmk::key_access(shared, st, &enc.to_spec())?;
+                let version = st
+                    .table::<KeyRecord>()
+                    .get(&key_id(&access.vault, &access.key))
+                    .and_then(|r| r.version(&access.version))
+                    .map(|k| (k.nbf, k.exp))
+                    .unwrap_or((None, None));
+                Ok::<_, AciError>((access, version))
+            })?;
+            let key = access.unwrap(shared, &wrapped)?;
+            shared.data_keys.put(
+                &group,
+                &g.wrapped_key,
+                &key,
+                Validity {
+                    generation,
+                    valid_from: validity.0,
+                    valid_until: validity.1,
+                },
+            );
+            Ok(key)
         }
         None => {
             let service = service_key(ctx)?;

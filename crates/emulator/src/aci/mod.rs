@@ -16,6 +16,7 @@ pub mod at_rest;
 pub mod body;
 pub mod cmk;
 pub mod containers;
+pub mod data_key_cache;
 pub mod errors;
 pub mod handlers;
 pub mod json;

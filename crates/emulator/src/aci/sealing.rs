@@ -19,6 +19,11 @@ impl std::fmt::Debug for DataKey {
 }
 
 impl DataKey {
+    /// A copy of the key (for the cache of unwrapped data keys; it stays in the process).
+    pub fn duplicate(&self) -> Self {
+        Self(self.0)
+    }
+
     /// A fresh random key.
     pub fn generate() -> Result<Self, String> {
         let mut k = [0u8; 32];

@@ -56,6 +56,7 @@ fn shared() -> Arc<Shared> {
         clock: Clock::with_offset_ms(0),
         timing: Timing::default(),
         background: BackgroundTasks::default(),
+        data_keys: Default::default(),
     })
 }
 

@@ -52,6 +52,9 @@ fn db_err(e: impl std::fmt::Display) -> StoreError {
 pub struct Store {
     state: Mutex<Tables>,
     db: Option<redb::Database>,
+    /// Bumped by every commit that changed a row: what a cache of derived values (an
+    /// unwrapped data key) checks to know that nothing it depends on changed.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Store {
@@ -68,6 +71,7 @@ impl Store {
         Self {
             state: Mutex::new(schema.build()),
             db: None,
+            generation: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -101,6 +105,7 @@ impl Store {
         Ok(Self {
             state: Mutex::new(state),
             db: Some(db),
+            generation: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -159,12 +164,25 @@ impl Store {
     /// Persists the touched rows; when that fails they are rolled back, so memory and disk
     /// agree.
     fn commit(&self, state: &mut Tables) -> Result<(), StoreError> {
+        let changed = state.has_pending();
         let written = self.persist(state);
         match &written {
-            Ok(()) => state.settle(),
+            Ok(()) => {
+                state.settle();
+                if changed {
+                    self.generation
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
             Err(_) => state.roll_back(),
         }
         written
+    }
+
+    /// The number of committed writes that changed something (read it before deriving a value
+    /// from the state; the value is current while the number has not moved).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn persist(&self, state: &Tables) -> Result<(), StoreError> {

@@ -114,6 +114,8 @@ pub(crate) trait AnyTable: Send {
     fn name(&self) -> &'static str;
     /// The rows touched since the last commit, as they are now.
     fn pending(&self) -> Result<DirtyRows, serde_json::Error>;
+    /// Whether a row was touched since the last commit.
+    fn has_pending(&self) -> bool;
     /// Forgets the values from before: the touched rows are committed.
     fn settle(&mut self);
     /// Restores every row touched since the last commit to its value from before.
@@ -140,6 +142,10 @@ impl<T: Record> AnyTable for Table<T> {
             out.push((k.clone(), bytes));
         }
         Ok(out)
+    }
+
+    fn has_pending(&self) -> bool {
+        !self.before.is_empty()
     }
 
     fn settle(&mut self) {

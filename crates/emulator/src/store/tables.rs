@@ -90,6 +90,11 @@ impl Tables {
         Ok(out)
     }
 
+    /// Whether any row was touched since the last commit.
+    pub(crate) fn has_pending(&self) -> bool {
+        self.tables.values().any(|t| t.has_pending())
+    }
+
     /// Commits in memory: every table forgets its values from before.
     pub(crate) fn settle(&mut self) {
         self.tables.values_mut().for_each(|t| t.settle());

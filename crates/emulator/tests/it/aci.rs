@@ -847,3 +847,71 @@ async fn long_running_operations_poll_as_arm() {
         .await
         .expect_err(404, "OperationNotFound");
 }
+
+/// Reads are served from the unwrapped data key while nothing that could revoke it changed;
+/// each revocation still makes the next read fail at once.
+#[tokio::test]
+async fn every_revocation_ends_reads_at_once_even_after_warm_reads() {
+    let env = Env::start().await;
+    let sp = aci_principal(&env).await;
+    let cmk = vault_with_key(&env, "rg-rev", "rev-vault", Some(&sp)).await;
+    deploy(
+        &env,
+        "rg-rev",
+        "cg-rev",
+        ACI_API,
+        &group_body(&env, &cmk, None),
+    )
+    .await
+    .expect("succeeds");
+    let warm = async || {
+        for _ in 0..3 {
+            logs(&env, &cmk, "cg-rev").await.expect("readable");
+        }
+    };
+    // The access policy of the ACI principal.
+    warm().await;
+    access_policy(&env, &cmk, "remove", &sp).await;
+    assert!(logs(&env, &cmk, "cg-rev").await.is_err(), "policy removed");
+    access_policy(&env, &cmk, "add", &sp).await;
+    // The key version disabled.
+    warm().await;
+    set_key_enabled(&env, &cmk, false).await;
+    assert!(logs(&env, &cmk, "cg-rev").await.is_err(), "key disabled");
+    set_key_enabled(&env, &cmk, true).await;
+    // The firewall closed to everyone, trusted services too.
+    warm().await;
+    let vault = env.vault_path(&cmk.rg, &cmk.vault);
+    env.arm(
+        Method::PATCH,
+        &vault,
+        KV_API,
+        Some(&json!({"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "None"}}})),
+    )
+    .await
+    .expect(200);
+    assert!(logs(&env, &cmk, "cg-rev").await.is_err(), "firewall closed");
+    env.arm(
+        Method::PATCH,
+        &vault,
+        KV_API,
+        Some(&json!({"properties": {"networkAcls": {"defaultAction": "Allow", "bypass": "AzureServices"}}})),
+    )
+    .await
+    .expect(200);
+    // The key version expiring on the clock.
+    let t = env.kv_token().await;
+    let tomorrow = env.emu.admin().now().unix_timestamp() + 86_400;
+    env.kv(
+        &t,
+        Method::PATCH,
+        &cmk.vault,
+        &format!("/keys/cmk/{}", cmk.version),
+        Some(&json!({"attributes": {"exp": tomorrow}})),
+    )
+    .await
+    .expect(200);
+    warm().await;
+    env.advance(std::time::Duration::from_secs(2 * 86_400));
+    assert!(logs(&env, &cmk, "cg-rev").await.is_err(), "key expired");
+}
