@@ -103,6 +103,9 @@ mod tests {
         assert!(cache.get("g1", "w1", 7, 1_000).is_none(), "expired");
         assert!(cache.get("g1", "w1", 7, 99).is_none(), "not yet valid");
         assert!(cache.get("g2", "w1", 7, 500).is_none(), "another group");
-        assert!(!format!("{cache:?}").contains("DataKey("), "no key in Debug");
+        assert!(
+            !format!("{cache:?}").contains("DataKey("),
+            "no key in Debug"
+        );
     }
 }

@@ -120,7 +120,14 @@ struct Keys {
 pub struct TokenService {
     keys: Arc<tokio::sync::OnceCell<Keys>>,
     dir: Option<PathBuf>,
+    /// Tokens whose signature was verified, by their SHA-256: a client sends the same token
+    /// with every request, and the RSA verification is the costly part. Time, issuer and
+    /// audience are still checked on every use.
+    verified: Arc<std::sync::Mutex<std::collections::HashMap<[u8; 32], Claims>>>,
 }
+
+/// The most verified tokens remembered; beyond it the memory starts over.
+const MAX_VERIFIED: usize = 10_000;
 
 impl std::fmt::Debug for TokenService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -181,6 +188,7 @@ impl TokenService {
         Self {
             keys: Arc::new(tokio::sync::OnceCell::new()),
             dir: dir.map(Path::to_path_buf),
+            verified: Arc::default(),
         }
     }
 
@@ -256,6 +264,36 @@ impl TokenService {
         audiences: &[String],
         clock: &Clock,
     ) -> Result<Claims, TokenError> {
+        let c = self.verified_claims(token)?;
+        let now = c.lifetime_now(clock);
+        const SKEW: i64 = 30;
+        if c.exp <= now - SKEW {
+            return Err(TokenError::Expired);
+        }
+        if c.nbf > now + SKEW {
+            return Err(TokenError::NotYetValid);
+        }
+        if !c.tid.eq_ignore_ascii_case(cfg.tenant()) || c.iss != cfg.issuer() {
+            return Err(TokenError::WrongIssuer);
+        }
+        let aud = normalize_audience(&c.aud);
+        if !audiences.iter().any(|a| normalize_audience(a) == aud) {
+            return Err(TokenError::WrongAudience);
+        }
+        Ok(c)
+    }
+
+    /// The claims of `token` once its signature is verified (remembered by the token's hash).
+    fn verified_claims(&self, token: &str) -> Result<Claims, TokenError> {
+        let fingerprint: [u8; 32] =
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes())
+                .as_ref()
+                .try_into()
+                .map_err(|_| TokenError::Malformed)?;
+        let lock = || self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = lock().get(&fingerprint) {
+            return Ok(c.clone());
+        }
         let keys = self.keys().ok_or(TokenError::BadSignature)?;
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         if header.alg != Algorithm::RS256 {
@@ -278,23 +316,12 @@ impl TokenService {
                 _ => TokenError::Malformed,
             }
         })?;
-        let c = data.claims;
-        let now = c.lifetime_now(clock);
-        const SKEW: i64 = 30;
-        if c.exp <= now - SKEW {
-            return Err(TokenError::Expired);
+        let mut verified = lock();
+        if verified.len() >= MAX_VERIFIED {
+            verified.clear();
         }
-        if c.nbf > now + SKEW {
-            return Err(TokenError::NotYetValid);
-        }
-        if !c.tid.eq_ignore_ascii_case(cfg.tenant()) || c.iss != cfg.issuer() {
-            return Err(TokenError::WrongIssuer);
-        }
-        let aud = normalize_audience(&c.aud);
-        if !audiences.iter().any(|a| normalize_audience(a) == aud) {
-            return Err(TokenError::WrongAudience);
-        }
-        Ok(c)
+        verified.insert(fingerprint, data.claims.clone());
+        Ok(data.claims)
     }
 
     /// The JWKS document.
