@@ -35,6 +35,7 @@ pub mod error;
 pub mod key_id;
 pub mod loopback;
 pub mod lro;
+mod lro_options;
 pub mod names;
 pub mod pipeline;
 pub mod resource_id;
