@@ -10,7 +10,7 @@ use aci_cmk_core::{
 };
 use aci_cmk_emulator::{Emulator, EmulatorOptions, RunningEmulator};
 use aci_cmk_encrypted_deployment::{
-    Connection,
+    Backends, Connection,
     progress::{ProgressEvent, ProgressSink, StepId},
 };
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -72,8 +72,7 @@ impl Target {
     pub async fn connect(args: &Args) -> Result<Self, Box<dyn Error>> {
         if args.emulator {
             let emulator = Emulator::start(EmulatorOptions::default()).await?;
-            let profile =
-                EmulatorProfile::from_ready_line(&serde_json::to_string(emulator.info())?)?;
+            let profile = EmulatorProfile::from_ready_line(&emulator.info().to_ready_line())?;
             let connection = Connection::emulator(&profile)?;
             let subscription = connection.subscription_id.clone();
             return Ok(Self {
@@ -236,7 +235,7 @@ pub async fn run_flow(flow: Flow) -> Result<(), Box<dyn Error>> {
         })
         .to_string(),
     )?;
-    let backends = target.connection.backends().await?;
+    let backends = Backends::connect(&target.connection).await?;
     let orchestrator = Orchestrator::new(
         backends,
         OrchestratorOptions::default().with_progress(StepProgress::new()),
