@@ -9,8 +9,8 @@ use aci_cmk_aci::LogOptions;
 use aci_cmk_core::cloud::EmulatorProfile;
 use aci_cmk_emulator::{Emulator, EmulatorOptions};
 use aci_cmk_encrypted_deployment::{
-    Connection, Orchestrator, OrchestratorOptions, progress::ProgressEvent, report::ApplyReport,
-    spec::DeploymentSpec,
+    Backends, Connection, Orchestrator, OrchestratorOptions, progress::ProgressEvent,
+    report::ApplyReport, spec::DeploymentSpec,
 };
 use aci_cmk_keyvault::{
     keys::UpdateKeyOptions,
@@ -72,14 +72,14 @@ secure_env = { DB_PASSWORD = "s3cret-db-password" }
 async fn main() -> Result<(), Box<dyn Error>> {
     println!("Starting the local Azure emulator ...");
     let emulator = Emulator::start(EmulatorOptions::default()).await?;
-    let profile = EmulatorProfile::from_ready_line(&serde_json::to_string(emulator.info())?)?;
+    let profile = EmulatorProfile::from_ready_line(&emulator.info().to_ready_line())?;
     println!(
         "  ARM {}  tenant {}  subscription {}\n",
         profile.arm_endpoint, profile.tenant_id, profile.subscription_id
     );
 
     let connection = Connection::emulator(&profile)?;
-    let backends = connection.backends().await?;
+    let backends = Backends::connect(&connection).await?;
     let progress = Arc::new(|event: &ProgressEvent| match event {
         ProgressEvent::Retried { step, attempt, .. } => {
             println!("    {step}: waiting for propagation (attempt {attempt})")

@@ -4,7 +4,7 @@ use aci_cmk_core::cloud::EmulatorProfile;
 use aci_cmk_core::lro::LroOptions;
 use aci_cmk_emulator::{Emulator, EmulatorOptions, RunningEmulator, TimingProfile};
 use aci_cmk_encrypted_deployment::{
-    Connection, Orchestrator, OrchestratorOptions, spec::DeploymentSpec,
+    Backends, Connection, Orchestrator, OrchestratorOptions, spec::DeploymentSpec,
 };
 use std::time::Duration;
 
@@ -83,13 +83,13 @@ impl Harness {
         let emulator = Emulator::start(emulator_options)
             .await
             .expect("the emulator starts");
-        let line = serde_json::to_string(emulator.info()).expect("the ready info serializes");
-        let profile = EmulatorProfile::from_ready_line(&line).expect("a ready line");
+        let profile = EmulatorProfile::from_ready_line(&emulator.info().to_ready_line())
+            .expect("a ready line");
         let mut connection = Connection::emulator(&profile).expect("the SDK connects");
         if let Some(lro) = lro {
             connection.options.lro = lro;
         }
-        let backends = connection.backends().await.expect("backends");
+        let backends = Backends::connect(&connection).await.expect("backends");
         let orchestrator = Orchestrator::new(backends, options);
         Self {
             emulator,

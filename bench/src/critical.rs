@@ -56,7 +56,7 @@ async fn emulator(latency_ms: u64) -> Result<(RunningEmulator, EmulatorProfile)>
     emulator.admin().set_faults(faults)?;
     // The token signing key is generated in the background: not part of the client's time.
     emulator.admin().tokens_ready().await?;
-    let profile = EmulatorProfile::from_ready_line(&serde_json::to_string(emulator.info())?)?;
+    let profile = EmulatorProfile::from_ready_line(&emulator.info().to_ready_line())?;
     emulator.admin().clear_requests();
     Ok((emulator, profile))
 }
@@ -91,7 +91,7 @@ pub async fn critical_path(
         let spec = specs::spec(text, &profile.subscription_id, None)?;
         let run = timed(&emulator, || async {
             let connection = Connection::emulator(&profile)?;
-            let backends = connection.backends().await?;
+            let backends = Backends::connect(&connection).await?;
             let orchestrator = Orchestrator::new(backends, OrchestratorOptions::default());
             let report = orchestrator.apply(&spec).await?;
             if report.container_group_ids.is_empty() {
@@ -254,7 +254,7 @@ pub async fn baseline(latency_ms: u64, apply_wall_ms: f64) -> Result<Bench> {
 
 /// A fresh connection and backends, as a script's next command would have.
 async fn fresh(profile: &EmulatorProfile) -> Result<Backends> {
-    Ok(Connection::emulator(profile)?.backends().await?)
+    Ok(Backends::connect(&Connection::emulator(profile)?).await?)
 }
 
 async fn script(

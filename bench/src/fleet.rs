@@ -8,7 +8,7 @@ use crate::{
     specs,
 };
 use aci_cmk_encrypted_deployment::{
-    Connection, FleetOptions, Orchestrator, OrchestratorOptions, spec::KeySpec,
+    Backends, Connection, FleetOptions, Orchestrator, OrchestratorOptions, spec::KeySpec,
 };
 use aci_cmk_keyvault::models::{AccessPolicyEntry, AccessPolicyUpdateKind, KeyPermission};
 use serde_json::json;
@@ -58,8 +58,10 @@ pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
     let reset = reset_peak_rss();
     let rss_before = proc_status_kb("self", "VmRSS").unwrap_or(0);
     let connection = Connection::emulator(profile)?;
-    let orchestrator =
-        Orchestrator::new(connection.backends().await?, OrchestratorOptions::default());
+    let orchestrator = Orchestrator::new(
+        Backends::connect(&connection).await?,
+        OrchestratorOptions::default(),
+    );
     emulator.clear_requests().await?;
     let report = orchestrator
         .apply_many(

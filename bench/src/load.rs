@@ -10,7 +10,7 @@ use crate::{
     specs,
 };
 use aci_cmk_core::transport::{HttpTransport, TransportOptions};
-use aci_cmk_encrypted_deployment::{Connection, Orchestrator, OrchestratorOptions};
+use aci_cmk_encrypted_deployment::{Backends, Connection, Orchestrator, OrchestratorOptions};
 use aci_cmk_keyvault::{
     keys::WrapAlgorithm,
     models::{AccessPolicyEntry, AccessPolicyUpdateKind, KeyPermission},
@@ -353,8 +353,10 @@ pub async fn throughput(bin: &Path, s: LoadSettings) -> Result<(Bench, Bench)> {
     // data key wrapped by the vault key.
     let spec = specs::spec(specs::STANDARD, &p.subscription_id, None)?;
     let connection = Connection::emulator(&p)?;
-    let orchestrator =
-        Orchestrator::new(connection.backends().await?, OrchestratorOptions::default());
+    let orchestrator = Orchestrator::new(
+        Backends::connect(&connection).await?,
+        OrchestratorOptions::default(),
+    );
     let report = orchestrator.apply(&spec).await?;
     let b = orchestrator.backends();
     let vault = b.vaults.get(&spec.resource_group, &spec.vault.name).await?;

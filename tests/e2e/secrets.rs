@@ -4,7 +4,7 @@
 
 use aci_cmk_core::{credentials::CredentialBuilder, secret::SecretString};
 use aci_cmk_emulator::EmulatorOptions;
-use aci_cmk_encrypted_deployment::{Connection, OrchestratorOptions};
+use aci_cmk_encrypted_deployment::{Backends, Connection, OrchestratorOptions};
 use aci_cmk_integration_tests::Harness;
 use std::{
     io::Write,
@@ -197,7 +197,9 @@ async fn no_canary_in_logs_errors_debug_reports_request_log_or_dump() {
         h.connection.subscription_id.clone(),
     );
     evidence.add("wrong-client connection: Debug", format!("{wrong:?}"));
-    let error = wrong.backends().await.expect_err("an unknown client");
+    let error = Backends::connect(&wrong)
+        .await
+        .expect_err("an unknown client");
     evidence.error("backends with an unknown client", &error);
 
     let backends = h.orchestrator.backends();

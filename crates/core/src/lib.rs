@@ -6,7 +6,8 @@
 //!
 //! Every client crate (`aci_cmk_keyvault`, `aci_cmk_identity`, `aci_cmk_aci`) is built from
 //! the same three things: a [`CloudEndpoints`], an `Arc<dyn TokenCredential>`, and
-//! [`ServiceClientOptions`] carrying `azure_core`'s `ClientOptions`.
+//! [`ServiceClientOptions`] carrying `azure_core`'s `ClientOptions`. A [`Connection`] holds
+//! all three (and the subscription) for one Azure, real or the local emulator.
 //!
 //! ```
 //! use aci_cmk_core::{
@@ -31,11 +32,13 @@
 pub mod auth;
 pub mod client_error;
 pub mod cloud;
+pub mod connection;
 pub mod credentials;
 pub mod error;
 pub mod key_id;
 pub mod loopback;
 pub mod lro;
+mod lro_options;
 pub mod names;
 pub mod pipeline;
 pub mod resource_id;
@@ -52,5 +55,6 @@ pub use serde as __serde;
 pub use azure_core::credentials::TokenCredential;
 pub use client_error::ClientError;
 pub use cloud::CloudEndpoints;
+pub use connection::Connection;
 pub use error::{Error, Result, ServiceError};
 pub use pipeline::{ServiceClientOptions, ServicePipeline};

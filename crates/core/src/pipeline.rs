@@ -5,7 +5,7 @@
 use crate::{
     Error, Result,
     auth::BearerTokenPolicy,
-    lro::LroOptions,
+    lro_options::LroOptions,
     retry::{NonIdempotentGuard, default_retry_options},
 };
 use azure_core::{

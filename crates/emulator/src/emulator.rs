@@ -113,6 +113,16 @@ pub struct ReadyInfo {
     pub timing: TimingProfile,
 }
 
+impl ReadyInfo {
+    /// The ready line: these values as one line of JSON, as the binary prints it on stdout.
+    /// A client's parser of the line (`aci_cmk_core::cloud::EmulatorProfile::from_ready_line`)
+    /// reads this, whether the emulator runs in process or as the binary.
+    pub fn to_ready_line(&self) -> String {
+        // Strings, an optional string and a unit enum: nothing here can fail to serialise.
+        serde_json::to_string(self).expect("a ReadyInfo always serialises")
+    }
+}
+
 impl std::fmt::Debug for ReadyInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReadyInfo")

@@ -83,16 +83,10 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match serde_json::to_string(emulator.info()) {
-        Ok(line) => {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{line}");
-            let _ = out.flush();
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "could not serialise the ready line");
-            return std::process::ExitCode::FAILURE;
-        }
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", emulator.info().to_ready_line());
+        let _ = out.flush();
     }
     wait_for_signal().await;
     tracing::info!("shutting down");

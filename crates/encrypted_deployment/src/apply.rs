@@ -631,7 +631,7 @@ impl<'a> Exec<'a> {
     }
 
     async fn firewall(&self, vault: &Vault) -> std::result::Result<((), StepAction), BackendError> {
-        let want = desired::desired_firewall(self.spec, Some(vault));
+        let want = desired::firewall(self.spec, Some(vault));
         if desired::firewall_matches(vault, &want) {
             return Ok(((), StepAction::InPlace));
         }
@@ -656,7 +656,7 @@ impl<'a> Exec<'a> {
         if spec.template.is_some() {
             return self.deploy_template(tracker, &encryption).await;
         }
-        let want = desired::desired_group(spec, &encryption, identity.as_ref())
+        let want = desired::group(spec, &encryption, identity.as_ref())
             .ok_or_else(|| invalid("the spec holds neither a container group nor a template"))?;
         let name = &spec
             .container_group

@@ -6,7 +6,7 @@ use aci_cmk_aci::{
     DeploymentsClient, ResourceGroups, ResourceGroupsClient,
 };
 use aci_cmk_core::{
-    CloudEndpoints, ServiceClientOptions, TokenCredential,
+    CloudEndpoints, Connection, ServiceClientOptions, TokenCredential,
     credentials::signed_in_principal,
     names::{PrincipalId, SubscriptionId, TenantId},
 };
@@ -119,6 +119,18 @@ impl Backends {
             options,
             deployer,
         ))
+    }
+
+    /// The real Azure clients over `connection` ([`azure`](Self::azure) with its parts). The
+    /// deployer is whoever its credential signs in as.
+    pub async fn connect(connection: &Connection) -> Result<Self, aci_cmk_core::Error> {
+        Self::azure(
+            &connection.cloud,
+            connection.credential.clone(),
+            &connection.subscription_id,
+            connection.options.clone(),
+        )
+        .await
     }
 
     /// [`azure`](Self::azure) with a known deployer.

@@ -102,7 +102,7 @@ pub fn policy_entry(
 /// The firewall of the network-protected flow: deny by default, trusted Azure services
 /// through, and the spec's addresses (a single address as `/32`, as Azure reports it) — added to
 /// the rules the vault already has, never replacing rules someone else added.
-pub fn desired_firewall(spec: &DeploymentSpec, vault: Option<&Vault>) -> NetworkRuleSet {
+pub fn firewall(spec: &DeploymentSpec, vault: Option<&Vault>) -> NetworkRuleSet {
     let mut rules: Vec<String> = vault
         .and_then(|v| v.properties.network_acls.as_ref())
         .map(|acls| {
@@ -181,7 +181,7 @@ pub fn encryption(
 
 /// The container group body: the spec's group with encryption, the identity block of the
 /// network-protected flow, and a tag with the digest of all of it.
-pub fn desired_group(
+pub fn group(
     spec: &DeploymentSpec,
     encryption: &EncryptionProperties,
     identity: Option<&ResourceId>,
@@ -197,7 +197,7 @@ pub fn desired_group(
     Some(group)
 }
 
-/// Whether an existing group is what [`desired_group`] describes — and provisioned. A group
+/// Whether an existing group is what [`group`] describes — and provisioned. A group
 /// whose provisioning failed (its principal had not replicated yet, say) or is still under way
 /// (left `Pending` by a run that was stopped) must be put again: the PUT then follows the
 /// operation to its end.
@@ -316,7 +316,7 @@ mod tests {
                 "networkAcls": {"defaultAction": "Allow", "bypass": "AzureServices", "ipRules": [{"value": "198.51.100.0/24"}]}}
         }))
         .expect("vault");
-        let want = desired_firewall(&spec, Some(&vault));
+        let want = firewall(&spec, Some(&vault));
         let rules: Vec<&str> = want.ip_rules.iter().map(|r| r.value.as_str()).collect();
         assert_eq!(rules, ["198.51.100.0/24", "203.0.113.7/32"]);
         assert_eq!(want.default_action, Some(NetworkRuleAction::Deny));

@@ -174,7 +174,7 @@ impl Orchestrator {
         identity: Option<&ResourceId>,
     ) -> std::result::Result<bool, BackendError> {
         let encryption = desired::encryption(vault, spec, version, identity);
-        let Some(want) = desired::desired_group(spec, &encryption, identity) else {
+        let Some(want) = desired::group(spec, &encryption, identity) else {
             return Ok(false);
         };
         let Some(group) = &spec.container_group else {

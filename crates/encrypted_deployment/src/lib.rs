@@ -15,15 +15,15 @@
 //!
 //! ```
 //! use aci_cmk_core::cloud::EmulatorProfile;
-//! use aci_cmk_encrypted_deployment::{Connection, Orchestrator, OrchestratorOptions, spec::DeploymentSpec};
+//! use aci_cmk_encrypted_deployment::{Backends, Connection, Orchestrator, OrchestratorOptions, spec::DeploymentSpec};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // The local emulator stands in for Azure; `Connection::new` takes a real cloud instead.
 //! let emulator = aci_cmk_emulator::Emulator::start(Default::default()).await?;
-//! let profile = EmulatorProfile::from_ready_line(&serde_json::to_string(emulator.info())?)?;
+//! let profile = EmulatorProfile::from_ready_line(&emulator.info().to_ready_line())?;
 //! let connection = Connection::emulator(&profile)?;
-//! let orchestrator = Orchestrator::new(connection.backends().await?, OrchestratorOptions::default());
+//! let orchestrator = Orchestrator::new(Backends::connect(&connection).await?, OrchestratorOptions::default());
 //!
 //! let spec = DeploymentSpec::from_toml_str(&format!(r#"
 //!     subscription_id = "{}"
@@ -55,7 +55,6 @@
 
 mod apply;
 pub mod backends;
-pub mod connection;
 mod desired;
 pub mod error;
 pub mod fleet;
@@ -70,8 +69,11 @@ pub mod spec;
 mod survey;
 pub mod template;
 
+/// Core's [`Connection`] (one cloud, credential, transport and subscription), re-exported where
+/// it stood before it moved to core, so that this path still names it. [`Backends::connect`]
+/// builds the real clients over one.
+pub use aci_cmk_core::Connection;
 pub use backends::{Backends, Deployer};
-pub use connection::Connection;
 pub use error::{Error, Result};
 pub use fleet::{FleetOptions, FleetReport};
 pub use lifecycle::{DestroyOptions, DestroyReport, RotateOptions, RotateReport};

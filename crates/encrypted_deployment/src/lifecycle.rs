@@ -139,7 +139,7 @@ impl Orchestrator {
         let groups = if spec.template.is_some() {
             self.redeploy_template(spec, &survey, &encryption).await?
         } else {
-            let group = desired::desired_group(spec, &encryption, identity.as_ref())
+            let group = desired::group(spec, &encryption, identity.as_ref())
                 .ok_or_else(|| blocked("no container group in the spec".into()))?;
             let name = &spec
                 .container_group

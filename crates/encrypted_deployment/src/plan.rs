@@ -250,7 +250,7 @@ pub(crate) fn derive(
                     }
                 }
                 StepId::Firewall => {
-                    let want = desired::desired_firewall(spec, live_vault);
+                    let want = desired::firewall(spec, live_vault);
                     if live_vault.is_some_and(|v| desired::firewall_matches(v, &want)) {
                         (StepAction::InPlace, "deny, bypass AzureServices".into())
                     } else {
@@ -292,7 +292,7 @@ fn group_action(spec: &DeploymentSpec, survey: &Survey) -> (StepAction, String) 
             ),
         };
     }
-    let Some(want) = desired::desired_group(spec, &encryption, identity.as_ref()) else {
+    let Some(want) = desired::group(spec, &encryption, identity.as_ref()) else {
         return (StepAction::Create, String::new());
     };
     let action = desired::group_step(survey.group.as_ref(), &want);

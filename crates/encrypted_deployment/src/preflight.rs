@@ -138,7 +138,7 @@ pub(crate) fn check(spec: &DeploymentSpec, survey: &Survey) -> Vec<PreflightIssu
     let identity = desired::identity_id(spec);
     if let Some(vault_url) = vault_url {
         let encryption = desired::encryption(&vault_url, spec, &version, identity.as_ref());
-        if let Some(group) = desired::desired_group(spec, &encryption, identity.as_ref()) {
+        if let Some(group) = desired::group(spec, &encryption, identity.as_ref()) {
             if let Err(e) = validate_encryption(&group) {
                 issue(PreflightRule::ContainerGroupInvalid, e.to_string());
             }

@@ -361,7 +361,12 @@ async fn ready_info_debug_redacts_secrets() {
     assert!(!dbg.contains(&env.info.client_secret));
     assert!(!dbg.contains(&env.info.identity_header));
     assert!(dbg.contains(&env.info.client_id));
-    let line = serde_json::to_value(&env.info).expect("json");
+    let ready_line = env.info.to_ready_line();
+    assert!(!ready_line.contains('\n'), "the ready line is one line");
+    let read_back: aci_cmk_emulator::ReadyInfo =
+        serde_json::from_str(&ready_line).expect("the ready line reads back");
+    assert!(read_back == env.info);
+    let line: Value = serde_json::from_str(&ready_line).expect("json");
     for k in [
         "ready",
         "arm_endpoint",

@@ -3,12 +3,10 @@
 //! the `RoleAssignmentExists` path).
 
 use aci_cmk_core::{
-    CloudEndpoints, ServiceClientOptions, ServicePipeline, TokenCredential,
+    CloudEndpoints, Connection, ServiceClientOptions, ServicePipeline, TokenCredential,
     cloud::EmulatorProfile,
-    credentials::CredentialBuilder,
     names::{ResourceGroupName, SubscriptionId},
     resource_id::ResourceId,
-    transport::{HttpTransport, TransportOptions},
 };
 use aci_cmk_emulator::{Emulator, EmulatorOptions, RunningEmulator};
 use aci_cmk_identity::{
@@ -33,27 +31,16 @@ async fn start() -> Setup {
     let emulator = Emulator::start(EmulatorOptions::default())
         .await
         .expect("emulator starts");
-    let ready_line = serde_json::to_string(emulator.info()).expect("ready info serializes");
-    let profile = EmulatorProfile::from_ready_line(&ready_line).expect("ready line parses");
-    let cloud = profile.cloud_endpoints().expect("emulator endpoints");
-    let transport = HttpTransport::new(
-        TransportOptions::default().with_extra_root_ca_pem(emulator.ca_cert_pem()),
-    )
-    .expect("transport");
-    let credential = CredentialBuilder::new(cloud.clone(), transport.clone())
-        .client_secret(
-            &profile.tenant_id,
-            &profile.client_id,
-            profile.client_secret.clone(),
-        )
-        .expect("credential");
+    let profile = EmulatorProfile::from_ready_line(&emulator.info().to_ready_line())
+        .expect("ready line parses");
+    let connection = Connection::emulator(&profile).expect("connects to the emulator");
     Setup {
-        subscription: profile.subscription_id.parse().expect("subscription"),
         client_id: profile.client_id.clone(),
-        options: ServiceClientOptions::with_transport(&transport),
         _emulator: emulator,
-        cloud,
-        credential,
+        cloud: connection.cloud,
+        credential: connection.credential,
+        options: connection.options,
+        subscription: connection.subscription_id,
     }
 }
 

@@ -4,13 +4,11 @@
 //! deployer, then keys are created, read, listed, disabled, used to wrap and unwrap, and deleted.
 
 use aci_cmk_core::{
-    CloudEndpoints, ServiceClientOptions, ServicePipeline, TokenCredential,
+    CloudEndpoints, Connection, ServiceClientOptions, ServicePipeline, TokenCredential,
     cloud::EmulatorProfile,
-    credentials::CredentialBuilder,
     key_id::VaultUrl,
     lro::LroOptions,
     names::{KeyName, PrincipalId, ResourceGroupName, SubscriptionId, TenantId, VaultName},
-    transport::{HttpTransport, TransportOptions},
 };
 use aci_cmk_emulator::{Emulator, EmulatorOptions, RunningEmulator};
 use aci_cmk_keyvault::{
@@ -42,32 +40,20 @@ async fn start() -> Setup {
     let emulator = Emulator::start(EmulatorOptions::default())
         .await
         .expect("emulator starts");
-    let ready_line = serde_json::to_string(emulator.info()).expect("ready info serializes");
-    let profile = EmulatorProfile::from_ready_line(&ready_line).expect("ready line parses");
-    let cloud = profile.cloud_endpoints().expect("emulator endpoints");
-    let transport = HttpTransport::new(
-        TransportOptions::default().with_extra_root_ca_pem(emulator.ca_cert_pem()),
-    )
-    .expect("transport");
-    let credential = CredentialBuilder::new(cloud.clone(), transport.clone())
-        .client_secret(
-            &profile.tenant_id,
-            &profile.client_id,
-            profile.client_secret.clone(),
-        )
-        .expect("credential");
-    let mut options = ServiceClientOptions::with_transport(&transport);
-    options.lro = LroOptions::default()
+    let profile = EmulatorProfile::from_ready_line(&emulator.info().to_ready_line())
+        .expect("ready line parses");
+    let mut connection = Connection::emulator(&profile).expect("connects to the emulator");
+    connection.options.lro = LroOptions::default()
         .with_default_poll_interval(std::time::Duration::from_millis(20))
         .with_max_wait(std::time::Duration::from_secs(30));
     Setup {
-        subscription: profile.subscription_id.parse().expect("subscription"),
         tenant: profile.tenant_id.parse().expect("tenant"),
         client_id: profile.client_id.clone(),
         _emulator: emulator,
-        cloud,
-        credential,
-        options,
+        cloud: connection.cloud,
+        credential: connection.credential,
+        options: connection.options,
+        subscription: connection.subscription_id,
     }
 }
 

@@ -1,9 +1,9 @@
-//! Everything needed to talk to one Azure (real or emulated): endpoints, one shared transport,
-//! one credential (so one token per audience), and the subscription.
+//! [`Connection`]: everything needed to talk to one Azure, real or emulated: its endpoints, one
+//! shared transport, one credential (so one token per audience), the subscription, and the
+//! options every client built over it takes.
 
-use crate::backends::Backends;
-use aci_cmk_core::{
-    CloudEndpoints, ServiceClientOptions, TokenCredential,
+use crate::{
+    CloudEndpoints, Error, ServiceClientOptions, TokenCredential,
     cloud::EmulatorProfile,
     credentials::CredentialBuilder,
     lro::LroOptions,
@@ -13,6 +13,28 @@ use aci_cmk_core::{
 use std::{sync::Arc, time::Duration};
 
 /// A cloud, a credential and a subscription, sharing one transport.
+///
+/// Every client of the SDK is built from its parts: `(&connection.cloud,
+/// connection.credential.clone(), Some(connection.options.clone()))`.
+///
+/// ```no_run
+/// use aci_cmk_core::{
+///     CloudEndpoints, Connection,
+///     credentials::CredentialBuilder,
+///     transport::{HttpTransport, TransportOptions},
+/// };
+///
+/// let cloud = CloudEndpoints::azure_public();
+/// let transport = HttpTransport::new(TransportOptions::default())?; // one per process
+/// let credential = CredentialBuilder::new(cloud.clone(), transport.clone()).developer_tools()?;
+/// let subscription = "00000000-0000-0000-0000-000000000000".parse()?;
+/// let connection = Connection::new(cloud, credential, transport, subscription);
+/// # let _ = connection;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Against the local emulator, [`Connection::emulator`] reads all of it from the emulator's
+/// ready line.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Connection {
@@ -49,7 +71,7 @@ impl Connection {
     /// A connection to the local emulator described by its ready line: its endpoints, its CA
     /// trusted, its deployer principal's client secret, its subscription. Long-running
     /// operations are polled as fast as the emulator asks (it sends `x-ms-retry-after-ms`).
-    pub fn emulator(profile: &EmulatorProfile) -> Result<Self, aci_cmk_core::Error> {
+    pub fn emulator(profile: &EmulatorProfile) -> Result<Self, Error> {
         let cloud = profile.cloud_endpoints()?;
         let transport = HttpTransport::new(
             TransportOptions::default().with_extra_root_ca_pem(profile.ca_cert_pem()?),
@@ -59,23 +81,13 @@ impl Connection {
             &profile.client_id,
             profile.client_secret.clone(),
         )?;
-        let subscription_id = profile.subscription_id.parse().map_err(|e| {
-            aci_cmk_core::Error::Configuration(format!("the emulator's subscription id: {e}"))
-        })?;
+        let subscription_id = profile
+            .subscription_id
+            .parse()
+            .map_err(|e| Error::Configuration(format!("the emulator's subscription id: {e}")))?;
         let mut connection = Self::new(cloud, credential, transport, subscription_id);
         connection.options.lro =
             LroOptions::default().with_default_poll_interval(Duration::from_millis(200));
         Ok(connection)
-    }
-
-    /// The real clients over this connection; the deployer is whoever the credential signs in as.
-    pub async fn backends(&self) -> Result<Backends, aci_cmk_core::Error> {
-        Backends::azure(
-            &self.cloud,
-            self.credential.clone(),
-            &self.subscription_id,
-            self.options.clone(),
-        )
-        .await
     }
 }
