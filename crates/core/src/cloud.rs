@@ -187,8 +187,9 @@ fn parse_endpoint(what: &str, value: &str) -> Result<Url> {
 /// the default tenant, subscription and deployer principal, and the CA to trust.
 ///
 /// This is parsed from the emulator's JSON, not shared with its code: the clients and the
-/// emulator are both written from the wire contract.
-#[derive(Clone, Serialize, Deserialize)]
+/// emulator are both written from the wire contract. `Debug` is derived: its secrets
+/// ([`crate::secret::SecretString`]) print redacted, so no new field can be forgotten.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct EmulatorProfile {
     /// ARM endpoint.
@@ -224,18 +225,6 @@ pub struct EmulatorProfile {
     pub admin_endpoint: String,
 }
 
-impl std::fmt::Debug for EmulatorProfile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmulatorProfile")
-            .field("arm_endpoint", &self.arm_endpoint)
-            .field("tenant_id", &self.tenant_id)
-            .field("subscription_id", &self.subscription_id)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret)
-            .field("ca_cert_pem_path", &self.ca_cert_pem_path)
-            .finish_non_exhaustive()
-    }
-}
 
 impl EmulatorProfile {
     /// Parses the emulator's ready line (one JSON object).
