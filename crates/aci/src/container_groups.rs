@@ -188,7 +188,7 @@ impl ContainerGroupsClient {
     async fn list_pages(&self, first: Url) -> Result<Vec<ContainerGroup>> {
         Ok(self
             .pipeline
-            .list_all("list container groups", first)
+            .list_all(&Context::new(), "list container groups", first)
             .await?)
     }
 
@@ -208,6 +208,7 @@ impl ContainerGroupsClient {
             let resource = self.group_url(resource_group, name, "");
             self.pipeline
                 .wait_for_operation(
+                    &Context::new(),
                     &format!("{action} container group {name}"),
                     OperationKind::Action,
                     response,
@@ -242,7 +243,13 @@ impl ContainerGroups for ContainerGroupsClient {
             .await?;
         let done = self
             .pipeline
-            .wait_for_operation(&operation, OperationKind::CreateOrUpdate, response, &url)
+            .wait_for_operation(
+                &Context::new(),
+                &operation,
+                OperationKind::CreateOrUpdate,
+                response,
+                &url,
+            )
             .await?
             .unwrap_or_default();
         serde_json::from_value(done).map_err(|e| {
@@ -260,7 +267,10 @@ impl ContainerGroups for ContainerGroupsClient {
         name: &ContainerGroupName,
     ) -> Result<ContainerGroup> {
         let url = self.group_url(resource_group, name, "");
-        Ok(self.pipeline.json::<(), _>(Method::Get, url, None).await?)
+        Ok(self
+            .pipeline
+            .json::<(), _>(&Context::new(), Method::Get, url, None)
+            .await?)
     }
 
     async fn update_tags(
@@ -271,7 +281,10 @@ impl ContainerGroups for ContainerGroupsClient {
     ) -> Result<ContainerGroup> {
         let url = self.group_url(resource_group, name, "");
         let body = serde_json::json!({ "tags": tags });
-        Ok(self.pipeline.json(Method::Patch, url, Some(&body)).await?)
+        Ok(self
+            .pipeline
+            .json(&Context::new(), Method::Patch, url, Some(&body))
+            .await?)
     }
 
     async fn delete(
@@ -293,6 +306,7 @@ impl ContainerGroups for ContainerGroupsClient {
         let response = ensure_success(response)?;
         self.pipeline
             .wait_for_operation(
+                &Context::new(),
                 &format!("delete container group {name}"),
                 OperationKind::Delete,
                 response,

@@ -371,6 +371,7 @@ impl Deployments for DeploymentsClient {
         let result = self
             .pipeline
             .wait_for_operation(
+                &Context::new(),
                 &format!("validate deployment {name}"),
                 OperationKind::Action,
                 response,
@@ -395,7 +396,13 @@ impl Deployments for DeploymentsClient {
             .await?;
         let done = match self
             .pipeline
-            .wait_for_operation(&operation, OperationKind::CreateOrUpdate, response, &url)
+            .wait_for_operation(
+                &Context::new(),
+                &operation,
+                OperationKind::CreateOrUpdate,
+                response,
+                &url,
+            )
             .await
         {
             Ok(done) => done.unwrap_or_default(),
@@ -416,7 +423,10 @@ impl Deployments for DeploymentsClient {
         name: &DeploymentName,
     ) -> Result<Deployment> {
         let url = self.url(resource_group, name, "");
-        Ok(self.pipeline.json::<(), _>(Method::Get, url, None).await?)
+        Ok(self
+            .pipeline
+            .json::<(), _>(&Context::new(), Method::Get, url, None)
+            .await?)
     }
 
     async fn delete(
@@ -435,6 +445,7 @@ impl Deployments for DeploymentsClient {
         let response = ensure_success(response)?;
         self.pipeline
             .wait_for_operation(
+                &Context::new(),
                 &format!("delete deployment {name}"),
                 OperationKind::Delete,
                 response,
@@ -456,7 +467,7 @@ impl Deployments for DeploymentsClient {
         let url = self.pipeline.url(&path, Some(API_VERSION));
         Ok(self
             .pipeline
-            .list_all("list deployment operations", url)
+            .list_all(&Context::new(), "list deployment operations", url)
             .await?)
     }
 }

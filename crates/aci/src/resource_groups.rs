@@ -118,14 +118,14 @@ impl ResourceGroups for ResourceGroupsClient {
         }
         Ok(self
             .pipeline
-            .json(Method::Put, self.url(name), Some(&body))
+            .json(&Context::new(), Method::Put, self.url(name), Some(&body))
             .await?)
     }
 
     async fn get(&self, name: &ResourceGroupName) -> Result<Option<ResourceGroup>> {
         match self
             .pipeline
-            .json::<(), ResourceGroup>(Method::Get, self.url(name), None)
+            .json::<(), ResourceGroup>(&Context::new(), Method::Get, self.url(name), None)
             .await
         {
             Ok(group) => Ok(Some(group)),
@@ -146,6 +146,7 @@ impl ResourceGroups for ResourceGroupsClient {
         let response = ensure_success(response)?;
         self.pipeline
             .wait_for_operation(
+                &Context::new(),
                 &format!("delete resource group {name}"),
                 OperationKind::Delete,
                 response,

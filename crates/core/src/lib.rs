@@ -6,7 +6,9 @@
 //!
 //! Every client crate (`aci_cmk_keyvault`, `aci_cmk_identity`, `aci_cmk_aci`) is built from
 //! the same three things: a [`CloudEndpoints`], an `Arc<dyn TokenCredential>`, and
-//! [`ServiceClientOptions`] carrying `azure_core`'s `ClientOptions`.
+//! [`ServiceClientOptions`] carrying `azure_core`'s `ClientOptions`. Every client trait method
+//! takes [`CallOptions`] last: a client request id, extra headers and a [`ResponseRecorder`]
+//! that collects the request and correlation ids of what the service answered.
 //!
 //! ```
 //! use aci_cmk_core::{
@@ -29,6 +31,7 @@
 //! ```
 
 pub mod auth;
+pub mod call_options;
 pub mod cloud;
 pub mod credentials;
 pub mod error;
@@ -38,6 +41,7 @@ pub mod lro;
 pub mod names;
 pub mod pipeline;
 pub mod resource_id;
+pub mod response_ids;
 pub mod retry;
 pub mod secret;
 #[cfg(feature = "test-support")]
@@ -49,6 +53,8 @@ mod wire_enum;
 pub use serde as __serde;
 
 pub use azure_core::credentials::TokenCredential;
+pub use call_options::CallOptions;
 pub use cloud::CloudEndpoints;
 pub use error::{Error, Result, ServiceError};
 pub use pipeline::{ServiceClientOptions, ServicePipeline};
+pub use response_ids::{ResponseIds, ResponseRecorder};

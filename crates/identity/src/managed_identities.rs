@@ -171,7 +171,10 @@ impl ManagedIdentities for ManagedIdentitiesClient {
     ) -> Result<UserAssignedIdentity> {
         let url = self.url(resource_group, name);
         let body = CreateIdentity { location, tags };
-        Ok(self.pipeline.json(Method::Put, url, Some(&body)).await?)
+        Ok(self
+            .pipeline
+            .json(&Context::new(), Method::Put, url, Some(&body))
+            .await?)
     }
 
     async fn get(
@@ -180,7 +183,10 @@ impl ManagedIdentities for ManagedIdentitiesClient {
         name: &IdentityName,
     ) -> Result<UserAssignedIdentity> {
         let url = self.url(resource_group, name);
-        Ok(self.pipeline.json::<(), _>(Method::Get, url, None).await?)
+        Ok(self
+            .pipeline
+            .json::<(), _>(&Context::new(), Method::Get, url, None)
+            .await?)
     }
 
     async fn delete(&self, resource_group: &ResourceGroupName, name: &IdentityName) -> Result<()> {

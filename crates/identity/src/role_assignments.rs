@@ -340,7 +340,10 @@ impl RoleAssignments for RoleAssignmentsClient {
         url.set_query(Some(&format!(
             "api-version={AUTHORIZATION_API_VERSION}&$filter=principalId%20eq%20'{principal_id}'"
         )));
-        Ok(self.pipeline.list_all("list role assignments", url).await?)
+        Ok(self
+            .pipeline
+            .list_all(&Context::new(), "list role assignments", url)
+            .await?)
     }
 
     async fn delete(&self, scope: &ResourceId, name: &Uuid) -> Result<()> {

@@ -177,7 +177,13 @@ impl KeyVaultManagementClient {
             .await?;
         let value = self
             .pipeline
-            .wait_for_operation(&operation, OperationKind::CreateOrUpdate, initial, &url)
+            .wait_for_operation(
+                &Context::new(),
+                &operation,
+                OperationKind::CreateOrUpdate,
+                initial,
+                &url,
+            )
             .await?
             .ok_or_else(|| Error::UnexpectedResponse {
                 operation: operation.clone(),
@@ -193,7 +199,10 @@ impl KeyVaultManagementClient {
         patch: &VaultPatch,
     ) -> Result<Vault> {
         let url = self.vault_url(resource_group, name);
-        Ok(self.pipeline.json(Method::Patch, url, Some(patch)).await?)
+        Ok(self
+            .pipeline
+            .json(&Context::new(), Method::Patch, url, Some(patch))
+            .await?)
     }
 }
 
@@ -268,7 +277,10 @@ impl KeyVaultManagement for KeyVaultManagementClient {
 
     async fn get(&self, resource_group: &ResourceGroupName, name: &VaultName) -> Result<Vault> {
         let url = self.vault_url(resource_group, name);
-        Ok(self.pipeline.json::<(), _>(Method::Get, url, None).await?)
+        Ok(self
+            .pipeline
+            .json::<(), _>(&Context::new(), Method::Get, url, None)
+            .await?)
     }
 
     async fn update(
@@ -295,7 +307,10 @@ impl KeyVaultManagement for KeyVaultManagementClient {
 
     async fn get_deleted(&self, location: &Location, name: &VaultName) -> Result<DeletedVault> {
         let url = self.deleted_vault_url(location, name, "");
-        Ok(self.pipeline.json::<(), _>(Method::Get, url, None).await?)
+        Ok(self
+            .pipeline
+            .json::<(), _>(&Context::new(), Method::Get, url, None)
+            .await?)
     }
 
     async fn list_deleted(&self) -> Result<Vec<DeletedVault>> {
@@ -306,7 +321,10 @@ impl KeyVaultManagement for KeyVaultManagementClient {
             ),
             Some(MANAGEMENT_API_VERSION),
         );
-        Ok(self.pipeline.list_all("list deleted vaults", url).await?)
+        Ok(self
+            .pipeline
+            .list_all(&Context::new(), "list deleted vaults", url)
+            .await?)
     }
 
     async fn recover(
@@ -335,6 +353,7 @@ impl KeyVaultManagement for KeyVaultManagementClient {
             .await?;
         self.pipeline
             .wait_for_operation(
+                &Context::new(),
                 &format!("purge deleted vault {name}"),
                 OperationKind::Action,
                 initial,
@@ -369,8 +388,10 @@ impl KeyVaultManagement for KeyVaultManagementClient {
                 access_policies: policies,
             },
         };
-        let result: AccessPolicyUpdateResult =
-            self.pipeline.json(Method::Put, url, Some(&body)).await?;
+        let result: AccessPolicyUpdateResult = self
+            .pipeline
+            .json(&Context::new(), Method::Put, url, Some(&body))
+            .await?;
         let AccessPolicyUpdateResult {
             properties: AccessPolicyList { access_policies },
             ..

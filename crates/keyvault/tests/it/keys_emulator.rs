@@ -94,7 +94,7 @@ impl Setup {
             None,
         );
         let sp: Value = graph
-            .json::<(), _>(Method::Get, url, None)
+            .json::<(), _>(&Context::new(), Method::Get, url, None)
             .await
             .expect("the deployer has a service principal");
         sp["id"].as_str().expect("id").parse().expect("a GUID")
