@@ -296,6 +296,7 @@ async fn script(
             &spec.resource_group,
             &spec.vault.name,
             &VaultCreateParameters::new(spec.location.clone(), properties),
+            None,
         )
         .await?;
     let url = vault.properties.vault_uri.clone().ok_or("no vaultUri")?;
@@ -312,6 +313,7 @@ async fn script(
                 b.deployer.object_id.clone(),
                 [KeyPermission::Get, KeyPermission::Create],
             )],
+            None,
         )
         .await?;
     lap("deployer access policy", steps);
@@ -323,6 +325,7 @@ async fn script(
             &url,
             key_name,
             CreateKeyOptions::new(RsaKeyType::Rsa, KeySize::Rsa2048),
+            None,
         )
         .await?;
     lap("key", steps);
@@ -338,6 +341,7 @@ async fn script(
                 sp.service_principal.id.clone(),
                 [KeyPermission::Get, KeyPermission::UnwrapKey],
             )],
+            None,
         )
         .await?;
     lap("ACI access policy", steps);

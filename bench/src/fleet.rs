@@ -91,7 +91,7 @@ pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
     // the measured run.
     let vault = b
         .vaults
-        .get(&first.resource_group, &first.vault.name)
+        .get(&first.resource_group, &first.vault.name, None)
         .await?;
     b.vaults
         .update_access_policy(
@@ -103,9 +103,10 @@ pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
                 b.deployer.object_id.clone(),
                 [KeyPermission::List],
             )],
+            None,
         )
         .await?;
-    let versions = b.keys.list_key_versions(&url, &key_name).await?;
+    let versions = b.keys.list_key_versions(&url, &key_name, None).await?;
     let wanted: BTreeSet<String> = specs
         .iter()
         .filter_map(|s| s.container_group.as_ref().map(|g| g.name.to_string()))

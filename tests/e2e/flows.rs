@@ -148,6 +148,7 @@ async fn network_protected_flow_on_an_access_policy_vault() {
         .get(
             &"rg-e2e-np".parse().expect("rg"),
             &"e2e-np-vault".parse().expect("vault"),
+            None,
         )
         .await
         .expect("vault");

@@ -438,7 +438,7 @@ impl<'a> Exec<'a> {
             VaultFound::Live(vault) => match desired::vault_patch(spec, vault) {
                 Some(patch) => {
                     let updated = vaults
-                        .update(&spec.resource_group, &spec.vault.name, &patch)
+                        .update(&spec.resource_group, &spec.vault.name, &patch, None)
                         .await?;
                     Ok((updated, StepAction::Update))
                 }
@@ -461,6 +461,7 @@ impl<'a> Exec<'a> {
                         location,
                         tenant,
                         &sku,
+                        None,
                     )
                     .await?;
                 Ok((vault, StepAction::Recover))
@@ -469,7 +470,7 @@ impl<'a> Exec<'a> {
                 let parameters =
                     desired::vault_create_parameters(spec, &self.backends().deployer.tenant_id);
                 let vault = vaults
-                    .create_or_update(&spec.resource_group, &spec.vault.name, &parameters)
+                    .create_or_update(&spec.resource_group, &spec.vault.name, &parameters, None)
                     .await?;
                 Ok((vault, StepAction::Create))
             }
@@ -547,7 +548,7 @@ impl<'a> Exec<'a> {
         } else {
             tracker
                 .until_propagated(|| async {
-                    keys.get_key(&url, spec.key.name(), version.as_ref())
+                    keys.get_key(&url, spec.key.name(), version.as_ref(), None)
                         .await
                         .map_err(BackendError::from)
                 })
@@ -559,7 +560,7 @@ impl<'a> Exec<'a> {
                 let options = CreateKeyOptions::new(*kty, *size);
                 let key = tracker
                     .until_propagated(|| async {
-                        keys.create_key(&url, name, options.clone())
+                        keys.create_key(&url, name, options.clone(), None)
                             .await
                             .map_err(BackendError::from)
                     })
@@ -637,7 +638,12 @@ impl<'a> Exec<'a> {
         }
         self.backends()
             .vaults
-            .update_network_rules(&self.spec.resource_group, &self.spec.vault.name, &want)
+            .update_network_rules(
+                &self.spec.resource_group,
+                &self.spec.vault.name,
+                &want,
+                None,
+            )
             .await?;
         Ok(((), StepAction::Update))
     }
@@ -782,6 +788,7 @@ impl<'a> Exec<'a> {
                 &self.spec.vault.name,
                 AccessPolicyUpdateKind::Add,
                 &[entry],
+                None,
             )
             .await?;
         Ok(((), StepAction::Update))

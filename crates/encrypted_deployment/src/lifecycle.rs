@@ -118,11 +118,11 @@ impl Orchestrator {
         let keys = &self.backends.keys;
         let current = match (&options.version, &spec.key) {
             (Some(version), _) => keys
-                .get_key(&url, spec.key.name(), Some(version))
+                .get_key(&url, spec.key.name(), Some(version), None)
                 .await
                 .map_err(failed("read the key version to rotate to"))?,
             (None, KeySpec::Create { name, size, kty }) => keys
-                .create_key(&url, name, CreateKeyOptions::new(*kty, *size))
+                .create_key(&url, name, CreateKeyOptions::new(*kty, *size), None)
                 .await
                 .map_err(failed("create a new key version"))?,
             (None, KeySpec::Existing { .. }) => {
@@ -288,7 +288,7 @@ impl Orchestrator {
         if let VaultFound::Live(vault) = &survey.vault {
             let vaults = &self.backends.vaults;
             vaults
-                .delete(&spec.resource_group, &spec.vault.name)
+                .delete(&spec.resource_group, &spec.vault.name, None)
                 .await
                 .map_err(failed(format!("delete vault {}", spec.vault.name)))?;
             report
@@ -296,7 +296,7 @@ impl Orchestrator {
                 .push(format!("vault {} (soft-deleted)", spec.vault.name));
             if spec.allow.purge_on_destroy {
                 let location = &vault.location;
-                match vaults.purge_deleted(location, &spec.vault.name).await {
+                match vaults.purge_deleted(location, &spec.vault.name, None).await {
                     Ok(()) => report
                         .removed
                         .push(format!("vault {} (purged)", spec.vault.name)),

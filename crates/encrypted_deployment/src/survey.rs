@@ -174,12 +174,16 @@ impl Survey {
 
 async fn survey_vault(backends: &Backends, spec: &DeploymentSpec) -> Result<VaultFound> {
     let name = &spec.vault.name;
-    match backends.vaults.get(&spec.resource_group, name).await {
+    match backends.vaults.get(&spec.resource_group, name, None).await {
         Ok(vault) => return Ok(VaultFound::Live(Box::new(vault))),
         Err(e) if e.is_not_found() => {}
         Err(e) => return Err(read_error("vault")(e.into())),
     }
-    match backends.vaults.get_deleted(&spec.location, name).await {
+    match backends
+        .vaults
+        .get_deleted(&spec.location, name, None)
+        .await
+    {
         Ok(deleted) => {
             let ours = deleted
                 .properties
@@ -200,7 +204,7 @@ async fn survey_vault(backends: &Backends, spec: &DeploymentSpec) -> Result<Vaul
     }
     let availability = backends
         .vaults
-        .check_name_availability(name)
+        .check_name_availability(name, None)
         .await
         .map_err(|e| read_error("vault name availability")(e.into()))?;
     Ok(if availability.name_available {
@@ -231,7 +235,7 @@ async fn survey_key(
     };
     match backends
         .keys
-        .get_key(url, spec.key.name(), version.as_ref())
+        .get_key(url, spec.key.name(), version.as_ref(), None)
         .await
     {
         Ok(key) => KeyFound::Found(Box::new(key)),

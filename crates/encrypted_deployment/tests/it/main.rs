@@ -182,6 +182,7 @@ async fn grant_deployer(
             deployer(),
             permissions.iter().cloned(),
         )],
+        None,
     )
     .await
     .expect("grant");

@@ -38,6 +38,7 @@ async fn existing_vault(azure: &MemoryAzure, rg: &str, properties: VaultProperti
         &rg,
         &vault_name(),
         &VaultCreateParameters::new("eastus".parse().expect("location"), properties),
+        None,
     )
     .await
     .expect("vault");
@@ -134,7 +135,7 @@ async fn an_existing_vault_without_purge_protection_needs_an_allowance() {
     ));
     let report = orchestrator(&azure).apply(&allowed).await.expect("allowed");
     assert_eq!(done(&report, StepId::Vault), StepAction::Update);
-    let vault = KeyVaultManagement::get(&azure, &rg(), &vault_name())
+    let vault = KeyVaultManagement::get(&azure, &rg(), &vault_name(), None)
         .await
         .expect("vault");
     assert_eq!(
@@ -185,6 +186,7 @@ async fn the_standard_flow_refuses_a_firewalled_vault() {
         &rg(),
         &vault_name(),
         &NetworkRuleSet::deny_except_azure_services([]),
+        None,
     )
     .await
     .expect("firewall");
@@ -205,7 +207,7 @@ async fn a_disabled_key_is_refused() {
         .apply(&spec)
         .await
         .expect("first apply");
-    let url = KeyVaultManagement::get(&azure, &rg(), &vault_name())
+    let url = KeyVaultManagement::get(&azure, &rg(), &vault_name(), None)
         .await
         .expect("vault")
         .properties
@@ -218,6 +220,7 @@ async fn a_disabled_key_is_refused() {
         &KEY.parse::<KeyName>().expect("name"),
         None,
         UpdateKeyOptions::disable(),
+        None,
     )
     .await
     .expect("disable");
@@ -240,6 +243,7 @@ async fn a_group_encrypted_otherwise_is_recreated_only_when_allowed() {
         &url,
         &KEY.parse::<KeyName>().expect("name"),
         CreateKeyOptions::default(),
+        None,
     )
     .await
     .expect("new version");
