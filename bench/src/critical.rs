@@ -281,7 +281,7 @@ async fn script(
 
     let b = fresh(profile).await?;
     let app_id = aci_cmk_identity::ACI_FIRST_PARTY_APP_ID.parse()?;
-    let sp = b.directory.ensure_service_principal(&app_id).await?;
+    let sp = b.directory.ensure_service_principal(&app_id, None).await?;
     lap("ACI service principal", steps);
 
     let b = fresh(profile).await?;

@@ -421,7 +421,7 @@ impl<'a> Exec<'a> {
         let ensured = self
             .backends()
             .directory
-            .ensure_service_principal(&crate::survey::aci_app_id())
+            .ensure_service_principal(&crate::survey::aci_app_id(), None)
             .await?;
         let action = if ensured.created {
             StepAction::Create
@@ -504,6 +504,7 @@ impl<'a> Exec<'a> {
                             RoleDefinitionId::KEY_VAULT_CRYPTO_OFFICER,
                             &deployer,
                             self.backends().deployer.principal_type.clone(),
+                            None,
                         )
                         .await
                         .map_err(BackendError::from)
@@ -589,6 +590,7 @@ impl<'a> Exec<'a> {
                 identity_name,
                 &spec.location,
                 &spec.tags,
+                None,
             )
             .await?;
         Ok((identity, StepAction::Create))
@@ -620,6 +622,7 @@ impl<'a> Exec<'a> {
                             RoleDefinitionId::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
                             principal,
                             PrincipalType::ServicePrincipal,
+                            None,
                         )
                         .await
                         .map_err(BackendError::from)

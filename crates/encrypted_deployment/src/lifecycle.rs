@@ -278,7 +278,7 @@ impl Orchestrator {
         {
             self.backends
                 .identities
-                .delete(&spec.resource_group, identity_name)
+                .delete(&spec.resource_group, identity_name, None)
                 .await
                 .map_err(failed(format!("delete managed identity {identity_name}")))?;
             report

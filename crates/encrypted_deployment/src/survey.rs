@@ -92,7 +92,7 @@ impl Survey {
             match spec.flow {
                 Flow::Standard => backends
                     .directory
-                    .get_service_principal_by_app_id(&aci_app_id())
+                    .get_service_principal_by_app_id(&aci_app_id(), None)
                     .await
                     .map_err(|e| read_error("ACI service principal")(e.into())),
                 Flow::NetworkProtected { .. } => Ok(None),
@@ -103,7 +103,7 @@ impl Survey {
                 Flow::NetworkProtected { identity_name } => {
                     match backends
                         .identities
-                        .get(&spec.resource_group, identity_name)
+                        .get(&spec.resource_group, identity_name, None)
                         .await
                     {
                         Ok(identity) => Ok(Some(identity)),
@@ -287,7 +287,7 @@ async fn survey_roles(
     let list = |principal: PrincipalId| async move {
         backends
             .role_assignments
-            .list_for_principal(&vault.id, &principal)
+            .list_for_principal(&vault.id, &principal, None)
             .await
             .map_err(|e| read_error("role assignments")(e.into()))
     };

@@ -96,9 +96,10 @@ async fn flow(shape: Shape, rbac: bool) {
             None,
             "the network-protected flow needs no ACI service principal"
         );
-        let identity = ManagedIdentities::get(&azure, &rg(), &IDENTITY.parse().expect("name"))
-            .await
-            .expect("identity");
+        let identity =
+            ManagedIdentities::get(&azure, &rg(), &IDENTITY.parse().expect("name"), None)
+                .await
+                .expect("identity");
         let reported = report.identity.as_ref().expect("identity reported");
         assert_eq!(reported.id, identity.id.to_string());
         assert_eq!(reported.principal_id, identity.principal_id);

@@ -988,31 +988,40 @@ impl Directory for MemoryAzure {
     async fn get_service_principal_by_app_id(
         &self,
         app_id: &AppId,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_identity::Result<Option<ServicePrincipal>> {
-        Ok(
-            self.call("directory.get_service_principal_by_app_id", None, |s| {
-                Ok(s.service_principals.get(app_id.as_str()).cloned())
-            })?,
-        )
+        Ok(self.call(
+            "directory.get_service_principal_by_app_id",
+            options.as_ref(),
+            |s| Ok(s.service_principals.get(app_id.as_str()).cloned()),
+        )?)
     }
 
     async fn ensure_service_principal(
         &self,
         app_id: &AppId,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_identity::Result<EnsuredServicePrincipal> {
-        if let Some(existing) = self.get_service_principal_by_app_id(app_id).await? {
+        if let Some(existing) = self
+            .get_service_principal_by_app_id(app_id, options.clone())
+            .await?
+        {
             return Ok(EnsuredServicePrincipal::new(existing, false));
         }
-        Ok(self.write("directory.create_service_principal", None, |s| {
-            let sp = ServicePrincipal {
-                id: PrincipalId::from(Uuid::new_v4()),
-                app_id: app_id.clone(),
-                display_name: Some("Azure Container Instance Service".into()),
-            };
-            s.principal_born.insert(sp.id.clone(), Instant::now());
-            s.service_principals.insert(app_id.to_string(), sp.clone());
-            Ok(EnsuredServicePrincipal::new(sp, true))
-        })?)
+        Ok(self.write(
+            "directory.create_service_principal",
+            options.as_ref(),
+            |s| {
+                let sp = ServicePrincipal {
+                    id: PrincipalId::from(Uuid::new_v4()),
+                    app_id: app_id.clone(),
+                    display_name: Some("Azure Container Instance Service".into()),
+                };
+                s.principal_born.insert(sp.id.clone(), Instant::now());
+                s.service_principals.insert(app_id.to_string(), sp.clone());
+                Ok(EnsuredServicePrincipal::new(sp, true))
+            },
+        )?)
     }
 }
 
@@ -1535,44 +1544,48 @@ impl ManagedIdentities for MemoryAzure {
         name: &IdentityName,
         location: &Location,
         tags: &BTreeMap<String, String>,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_identity::Result<UserAssignedIdentity> {
-        Ok(self.write("identities.create_or_update", None, |s| {
-            s.require_group(rg)?;
-            let key = (lower(rg), lower(name));
-            if let Some(existing) = s.identities.get_mut(&key) {
-                existing.location = location.clone();
-                existing.tags = tags.clone();
-                return Ok(existing.clone());
-            }
-            let identity = UserAssignedIdentity {
-                id: ResourceId::resource(
-                    &s.subscription,
-                    rg,
-                    "Microsoft.ManagedIdentity",
-                    "userAssignedIdentities",
-                    name.as_str(),
-                )
-                .unwrap_or_else(|e| unreachable!("{e}")),
-                name: name.clone(),
-                location: location.clone(),
-                tags: tags.clone(),
-                principal_id: PrincipalId::from(Uuid::new_v4()),
-                client_id: ClientId::from(Uuid::new_v4()),
-                tenant_id: s.tenant.clone(),
-            };
-            s.principal_born
-                .insert(identity.principal_id.clone(), Instant::now());
-            s.identities.insert(key, identity.clone());
-            Ok(identity)
-        })?)
+        Ok(
+            self.write("identities.create_or_update", options.as_ref(), |s| {
+                s.require_group(rg)?;
+                let key = (lower(rg), lower(name));
+                if let Some(existing) = s.identities.get_mut(&key) {
+                    existing.location = location.clone();
+                    existing.tags = tags.clone();
+                    return Ok(existing.clone());
+                }
+                let identity = UserAssignedIdentity {
+                    id: ResourceId::resource(
+                        &s.subscription,
+                        rg,
+                        "Microsoft.ManagedIdentity",
+                        "userAssignedIdentities",
+                        name.as_str(),
+                    )
+                    .unwrap_or_else(|e| unreachable!("{e}")),
+                    name: name.clone(),
+                    location: location.clone(),
+                    tags: tags.clone(),
+                    principal_id: PrincipalId::from(Uuid::new_v4()),
+                    client_id: ClientId::from(Uuid::new_v4()),
+                    tenant_id: s.tenant.clone(),
+                };
+                s.principal_born
+                    .insert(identity.principal_id.clone(), Instant::now());
+                s.identities.insert(key, identity.clone());
+                Ok(identity)
+            })?,
+        )
     }
 
     async fn get(
         &self,
         rg: &ResourceGroupName,
         name: &IdentityName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_identity::Result<UserAssignedIdentity> {
-        Ok(self.call("identities.get", None, |s| {
+        Ok(self.call("identities.get", options.as_ref(), |s| {
             s.identities.get(&(lower(rg), lower(name.as_str()))).cloned().ok_or_else(|| {
                 not_found("ResourceNotFound", format!("The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/{name}' under resource group '{rg}' was not found."))
             })
@@ -1583,8 +1596,9 @@ impl ManagedIdentities for MemoryAzure {
         &self,
         rg: &ResourceGroupName,
         name: &IdentityName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_identity::Result<()> {
-        Ok(self.write("identities.delete", None, |s| {
+        Ok(self.write("identities.delete", options.as_ref(), |s| {
             s.identities.remove(&(lower(rg), lower(name.as_str())));
             Ok(())
         })?)
@@ -1599,8 +1613,9 @@ impl RoleAssignments for MemoryAzure {
         role: RoleDefinitionId,
         principal_id: &PrincipalId,
         principal_type: PrincipalType,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_identity::Result<RoleAssignment> {
-        Ok(self.write("role_assignments.create", None, |s| {
+        Ok(self.write("role_assignments.create", options.as_ref(), |s| {
             let young = s.principal_born.get(principal_id).is_some_and(|born| born.elapsed() < s.replication_delay);
             if young || !s.principal_exists(principal_id) {
                 return Err(bad_request(
@@ -1635,29 +1650,41 @@ impl RoleAssignments for MemoryAzure {
         &self,
         scope: &ResourceId,
         principal_id: &PrincipalId,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_identity::Result<Vec<RoleAssignment>> {
-        Ok(self.call("role_assignments.list_for_principal", None, |s| {
-            let wanted = lower(scope.as_str());
-            Ok(s.assignments
-                .iter()
-                .filter(|(a, _)| {
-                    let own = lower(a.properties.scope.as_deref().unwrap_or_default());
-                    &a.properties.principal_id == principal_id
-                        && (wanted == own
-                            || wanted.starts_with(&format!("{own}/"))
-                            || own.starts_with(&format!("{wanted}/")))
-                })
-                .map(|(a, _)| a.clone())
-                .collect())
-        })?)
+        Ok(self.call(
+            "role_assignments.list_for_principal",
+            options.as_ref(),
+            |s| {
+                let wanted = lower(scope.as_str());
+                Ok(s.assignments
+                    .iter()
+                    .filter(|(a, _)| {
+                        let own = lower(a.properties.scope.as_deref().unwrap_or_default());
+                        &a.properties.principal_id == principal_id
+                            && (wanted == own
+                                || wanted.starts_with(&format!("{own}/"))
+                                || own.starts_with(&format!("{wanted}/")))
+                    })
+                    .map(|(a, _)| a.clone())
+                    .collect())
+            },
+        )?)
     }
 
-    async fn delete(&self, scope: &ResourceId, name: &Uuid) -> aci_cmk_identity::Result<()> {
-        Ok(self.write("role_assignments.delete", None, |s| {
-            s.assignments
-                .retain(|(a, _)| !(a.is_at_scope(scope) && &a.name == name));
-            Ok(())
-        })?)
+    async fn delete(
+        &self,
+        scope: &ResourceId,
+        name: &Uuid,
+        options: Option<CallOptions<'_>>,
+    ) -> aci_cmk_identity::Result<()> {
+        Ok(
+            self.write("role_assignments.delete", options.as_ref(), |s| {
+                s.assignments
+                    .retain(|(a, _)| !(a.is_at_scope(scope) && &a.name == name));
+                Ok(())
+            })?,
+        )
     }
 }
 
