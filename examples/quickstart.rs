@@ -168,6 +168,7 @@ async fn prove_encryption(
             &group.name,
             &container,
             LogOptions::default(),
+            None,
         )
     };
 

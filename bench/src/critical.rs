@@ -275,7 +275,7 @@ async fn script(
 
     let b = fresh(profile).await?;
     b.resource_groups
-        .create_or_update(&spec.resource_group, &spec.location, &spec.tags)
+        .create_or_update(&spec.resource_group, &spec.location, &spec.tags, None)
         .await?;
     lap("resource group", steps);
 
@@ -355,7 +355,7 @@ async fn script(
     ));
     let created = b
         .container_groups
-        .create_or_update(&spec.resource_group, &group.name, &body)
+        .create_or_update(&spec.resource_group, &group.name, &body, None)
         .await?;
     if created.provisioning_state() != Some("Succeeded") {
         return Err(format!(

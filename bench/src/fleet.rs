@@ -79,7 +79,7 @@ pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
     let b = orchestrator.backends();
     let groups = b
         .container_groups
-        .list_by_resource_group(&first.resource_group)
+        .list_by_resource_group(&first.resource_group, None)
         .await?;
     let names: BTreeSet<&str> = groups.iter().filter_map(|g| g.name.as_deref()).collect();
     let url = report.shared.vault_uri.clone().ok_or("no vault URI")?;

@@ -118,6 +118,7 @@ async fn standard_flow_on_an_access_policy_vault() {
             &"hello-std".parse().expect("cg"),
             &"app".parse().expect("c"),
             LogOptions::default(),
+            None,
         )
         .await
         .expect("logs");

@@ -206,6 +206,7 @@ async fn no_canary_in_logs_errors_debug_reports_request_log_or_dump() {
         .get(
             &"rg-e2e-secrets".parse().expect("rg"),
             &"no-such-group".parse().expect("cg"),
+            None,
         )
         .await
         .expect_err("no such group");
@@ -217,6 +218,7 @@ async fn no_canary_in_logs_errors_debug_reports_request_log_or_dump() {
         .get(
             &"rg-e2e-secrets".parse().expect("rg"),
             &"hello-secrets".parse().expect("cg"),
+            None,
         )
         .await
         .expect("the group");

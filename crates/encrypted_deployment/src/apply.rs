@@ -407,7 +407,7 @@ impl<'a> Exec<'a> {
         }
         self.backends()
             .resource_groups
-            .create_or_update(&spec.resource_group, &spec.location, &spec.tags)
+            .create_or_update(&spec.resource_group, &spec.location, &spec.tags, None)
             .await?;
         Ok((id, StepAction::Create))
     }
@@ -681,7 +681,7 @@ impl<'a> Exec<'a> {
             (StepAction::Recreate, _) if !spec.allow.recreate_container_group => {
                 return Err(invalid(&desired::recreate_refused(name)));
             }
-            (StepAction::Recreate, _) => groups.delete(&spec.resource_group, name).await?,
+            (StepAction::Recreate, _) => groups.delete(&spec.resource_group, name, None).await?,
             _ => {}
         }
         // ACI reaches the key as a principal this run may have just created or granted access:
@@ -689,7 +689,7 @@ impl<'a> Exec<'a> {
         let created = tracker
             .until_propagated(|| async {
                 groups
-                    .create_or_update(&spec.resource_group, name, &want)
+                    .create_or_update(&spec.resource_group, name, &want, None)
                     .await
                     .map_err(BackendError::from)
             })
@@ -713,7 +713,7 @@ impl<'a> Exec<'a> {
                 let deployment = tracker
                     .until_propagated(|| async {
                         deployments
-                            .create_or_update(&spec.resource_group, &name, &request)
+                            .create_or_update(&spec.resource_group, &name, &request, None)
                             .await
                             .map_err(BackendError::from)
                     })
@@ -737,7 +737,11 @@ impl<'a> Exec<'a> {
             .and_then(|id| id.parse::<ResourceId>().ok())
             && let (Some(rg), Ok(name)) = (first.resource_group_name(), first.name().parse())
         {
-            let group = self.backends().container_groups.get(rg, &name).await?;
+            let group = self
+                .backends()
+                .container_groups
+                .get(rg, &name, None)
+                .await?;
             reported = group.properties.encryption_properties;
         }
         Ok((

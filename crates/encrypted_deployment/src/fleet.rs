@@ -181,7 +181,7 @@ impl Orchestrator {
             return Ok(false);
         };
         let groups = &self.backends.container_groups;
-        let existing = match groups.get(&spec.resource_group, &group.name).await {
+        let existing = match groups.get(&spec.resource_group, &group.name, None).await {
             Ok(existing) => Some(existing),
             Err(e) if e.is_not_found() => None,
             Err(e) => return Err(e.into()),
@@ -193,11 +193,15 @@ impl Orchestrator {
                     desired::recreate_refused(&group.name),
                 )));
             }
-            StepAction::Recreate => groups.delete(&spec.resource_group, &group.name).await?,
+            StepAction::Recreate => {
+                groups
+                    .delete(&spec.resource_group, &group.name, None)
+                    .await?
+            }
             _ => {}
         }
         groups
-            .create_or_update(&spec.resource_group, &group.name, &want)
+            .create_or_update(&spec.resource_group, &group.name, &want, None)
             .await?;
         Ok(true)
     }

@@ -149,12 +149,12 @@ impl Orchestrator {
             let groups = &self.backends.container_groups;
             if survey.group.is_some() {
                 groups
-                    .delete(&spec.resource_group, name)
+                    .delete(&spec.resource_group, name, None)
                     .await
                     .map_err(failed(format!("delete container group {name}")))?;
             }
             let created = groups
-                .create_or_update(&spec.resource_group, name, &group)
+                .create_or_update(&spec.resource_group, name, &group, None)
                 .await
                 .map_err(failed(format!("re-create container group {name}")))?;
             vec![GroupKeyVersion {
@@ -190,7 +190,7 @@ impl Orchestrator {
                 if let Some((rg, group)) = container_group_of(&id.id) {
                     self.backends
                         .container_groups
-                        .delete(&rg, &group)
+                        .delete(&rg, &group, None)
                         .await
                         .map_err(failed(format!("delete container group {group}")))?;
                 }
@@ -199,7 +199,7 @@ impl Orchestrator {
         let deployment = self
             .backends
             .deployments
-            .create_or_update(&spec.resource_group, &name, &request)
+            .create_or_update(&spec.resource_group, &name, &request, None)
             .await
             .map_err(failed(format!("deploy {name}")))?;
         let mut groups = Vec::new();
@@ -208,7 +208,7 @@ impl Orchestrator {
                 let found = self
                     .backends
                     .container_groups
-                    .get(&rg, &group)
+                    .get(&rg, &group, None)
                     .await
                     .map_err(failed(format!("read container group {group}")))?;
                 groups.push(GroupKeyVersion {
@@ -242,7 +242,7 @@ impl Orchestrator {
             && survey.group.is_some()
         {
             groups
-                .delete(&spec.resource_group, &group.name)
+                .delete(&spec.resource_group, &group.name, None)
                 .await
                 .map_err(failed(format!("delete container group {}", group.name)))?;
             report
@@ -254,14 +254,14 @@ impl Orchestrator {
                 Some(deployment) => {
                     for resource in &deployment.properties.output_resources {
                         if let Some((rg, group)) = container_group_of(&resource.id) {
-                            groups.delete(&rg, &group).await.map_err(failed(format!("delete container group {group}")))?;
+                            groups.delete(&rg, &group, None).await.map_err(failed(format!("delete container group {group}")))?;
                             report.removed.push(format!("container group {group}"));
                         }
                     }
                     if let Some(name) = deployment.name.as_deref().and_then(|n| n.parse().ok()) {
                         self.backends
                             .deployments
-                            .delete(&spec.resource_group, &name)
+                            .delete(&spec.resource_group, &name, None)
                             .await
                             .map_err(failed(format!("delete deployment {name}")))?;
                         report.removed.push(format!("deployment {name}"));
@@ -314,7 +314,7 @@ impl Orchestrator {
         if options.delete_resource_group {
             self.backends
                 .resource_groups
-                .delete(&spec.resource_group)
+                .delete(&spec.resource_group, None)
                 .await
                 .map_err(failed(format!(
                     "delete resource group {}",

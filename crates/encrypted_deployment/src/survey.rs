@@ -83,7 +83,7 @@ impl Survey {
         let rg = async {
             backends
                 .resource_groups
-                .get(&spec.resource_group)
+                .get(&spec.resource_group, None)
                 .await
                 .map_err(|e| read_error("resource group")(e.into()))
         };
@@ -120,7 +120,7 @@ impl Survey {
             };
             match backends
                 .container_groups
-                .get(&spec.resource_group, &group.name)
+                .get(&spec.resource_group, &group.name, None)
                 .await
             {
                 Ok(g) => Ok(Some(g)),
@@ -314,7 +314,11 @@ async fn survey_deployment(
     let Ok(Some((name, _))) = crate::desired::patched_template(spec, &encryption) else {
         return Ok(None);
     };
-    match backends.deployments.get(&spec.resource_group, &name).await {
+    match backends
+        .deployments
+        .get(&spec.resource_group, &name, None)
+        .await
+    {
         Ok(d) if d.properties.provisioning_state.as_deref() == Some("Succeeded") => Ok(Some(d)),
         Ok(_) => Ok(None),
         Err(e) if e.is_not_found() => Ok(None),

@@ -219,7 +219,7 @@ async fn flow(shape: Shape, rbac: bool) {
         "access before the group: {writes:?}"
     );
 
-    let group = ContainerGroups::get(&azure, &rg(), &GROUP.parse().expect("name"))
+    let group = ContainerGroups::get(&azure, &rg(), &GROUP.parse().expect("name"), None)
         .await
         .expect("group");
     assert_eq!(group.properties.sku, Some(GroupSku::Standard));
@@ -387,7 +387,7 @@ async fn template_flow(shape: Shape, rbac: bool) {
         "deployed by the template"
     );
 
-    let group = ContainerGroups::get(&azure, &rg(), &"templated".parse().expect("name"))
+    let group = ContainerGroups::get(&azure, &rg(), &"templated".parse().expect("name"), None)
         .await
         .expect("the template's group");
     assert_eq!(group.location, "eastus");
@@ -462,6 +462,7 @@ async fn policies_of_others_survive_on_an_existing_vault() {
         &rg(),
         &"eastus".parse().expect("location"),
         &Default::default(),
+        None,
     )
     .await
     .expect("rg");

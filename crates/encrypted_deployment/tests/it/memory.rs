@@ -940,29 +940,40 @@ impl ResourceGroups for MemoryAzure {
         name: &ResourceGroupName,
         location: &Location,
         tags: &BTreeMap<String, String>,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<ResourceGroup> {
-        Ok(self.write("resource_groups.create_or_update", None, |s| {
-            let mut properties = ResourceGroupProperties::default();
-            properties.provisioning_state = Some("Succeeded".into());
-            let mut group = ResourceGroup::default();
-            group.id = Some(ResourceId::resource_group(&s.subscription, name).to_string());
-            group.name = Some(name.to_string());
-            group.location = location.to_string();
-            group.tags = tags.clone();
-            group.properties = Some(properties);
-            s.resource_groups.insert(lower(name), group.clone());
-            Ok(group)
-        })?)
+        Ok(
+            self.write("resource_groups.create_or_update", options.as_ref(), |s| {
+                let mut properties = ResourceGroupProperties::default();
+                properties.provisioning_state = Some("Succeeded".into());
+                let mut group = ResourceGroup::default();
+                group.id = Some(ResourceId::resource_group(&s.subscription, name).to_string());
+                group.name = Some(name.to_string());
+                group.location = location.to_string();
+                group.tags = tags.clone();
+                group.properties = Some(properties);
+                s.resource_groups.insert(lower(name), group.clone());
+                Ok(group)
+            })?,
+        )
     }
 
-    async fn get(&self, name: &ResourceGroupName) -> aci_cmk_aci::Result<Option<ResourceGroup>> {
-        Ok(self.call("resource_groups.get", None, |s| {
+    async fn get(
+        &self,
+        name: &ResourceGroupName,
+        options: Option<CallOptions<'_>>,
+    ) -> aci_cmk_aci::Result<Option<ResourceGroup>> {
+        Ok(self.call("resource_groups.get", options.as_ref(), |s| {
             Ok(s.resource_groups.get(&lower(name)).cloned())
         })?)
     }
 
-    async fn delete(&self, name: &ResourceGroupName) -> aci_cmk_aci::Result<()> {
-        Ok(self.write("resource_groups.delete", None, |s| {
+    async fn delete(
+        &self,
+        name: &ResourceGroupName,
+        options: Option<CallOptions<'_>>,
+    ) -> aci_cmk_aci::Result<()> {
+        Ok(self.write("resource_groups.delete", options.as_ref(), |s| {
             let rg = lower(name);
             s.resource_groups.remove(&rg);
             s.groups.retain(|(g, _), _| g != &rg);
@@ -1695,18 +1706,22 @@ impl ContainerGroups for MemoryAzure {
         rg: &ResourceGroupName,
         name: &ContainerGroupName,
         group: &ContainerGroup,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<ContainerGroup> {
-        Ok(self.write("container_groups.create_or_update", None, |s| {
-            s.put_group(rg, name.as_str(), group)
-        })?)
+        Ok(
+            self.write("container_groups.create_or_update", options.as_ref(), |s| {
+                s.put_group(rg, name.as_str(), group)
+            })?,
+        )
     }
 
     async fn get(
         &self,
         rg: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<ContainerGroup> {
-        Ok(self.call("container_groups.get", None, |s| {
+        Ok(self.call("container_groups.get", options.as_ref(), |s| {
             s.get_group(rg, name.as_str())
         })?)
     }
@@ -1716,46 +1731,58 @@ impl ContainerGroups for MemoryAzure {
         rg: &ResourceGroupName,
         name: &ContainerGroupName,
         tags: &BTreeMap<String, String>,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<ContainerGroup> {
-        Ok(self.write("container_groups.update_tags", None, |s| {
-            s.get_group(rg, name.as_str())?;
-            let stored = s
-                .groups
-                .get_mut(&(lower(rg), lower(name.as_str())))
-                .unwrap_or_else(|| unreachable!("checked above"));
-            stored.tags = tags.clone();
-            Ok(without_secrets(stored.clone()))
-        })?)
+        Ok(
+            self.write("container_groups.update_tags", options.as_ref(), |s| {
+                s.get_group(rg, name.as_str())?;
+                let stored = s
+                    .groups
+                    .get_mut(&(lower(rg), lower(name.as_str())))
+                    .unwrap_or_else(|| unreachable!("checked above"));
+                stored.tags = tags.clone();
+                Ok(without_secrets(stored.clone()))
+            })?,
+        )
     }
 
     async fn delete(
         &self,
         rg: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<()> {
-        Ok(self.write("container_groups.delete", None, |s| {
-            s.groups.remove(&(lower(rg), lower(name.as_str())));
-            Ok(())
-        })?)
+        Ok(
+            self.write("container_groups.delete", options.as_ref(), |s| {
+                s.groups.remove(&(lower(rg), lower(name.as_str())));
+                Ok(())
+            })?,
+        )
     }
 
     async fn list_by_resource_group(
         &self,
         rg: &ResourceGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<Vec<ContainerGroup>> {
-        Ok(
-            self.call("container_groups.list_by_resource_group", None, |s| {
+        Ok(self.call(
+            "container_groups.list_by_resource_group",
+            options.as_ref(),
+            |s| {
                 Ok(s.groups
                     .iter()
                     .filter(|((g, _), _)| g == &lower(rg))
                     .map(|(_, v)| without_secrets(v.clone()))
                     .collect())
-            })?,
-        )
+            },
+        )?)
     }
 
-    async fn list(&self) -> aci_cmk_aci::Result<Vec<ContainerGroup>> {
-        Ok(self.call("container_groups.list", None, |s| {
+    async fn list(
+        &self,
+        options: Option<CallOptions<'_>>,
+    ) -> aci_cmk_aci::Result<Vec<ContainerGroup>> {
+        Ok(self.call("container_groups.list", options.as_ref(), |s| {
             Ok(s.groups.values().cloned().map(without_secrets).collect())
         })?)
     }
@@ -1764,18 +1791,22 @@ impl ContainerGroups for MemoryAzure {
         &self,
         rg: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<()> {
-        Ok(self.write("container_groups.restart", None, |s| {
-            s.get_group(rg, name.as_str()).map(drop)
-        })?)
+        Ok(
+            self.write("container_groups.restart", options.as_ref(), |s| {
+                s.get_group(rg, name.as_str()).map(drop)
+            })?,
+        )
     }
 
     async fn stop(
         &self,
         rg: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<()> {
-        Ok(self.write("container_groups.stop", None, |s| {
+        Ok(self.write("container_groups.stop", options.as_ref(), |s| {
             s.get_group(rg, name.as_str()).map(drop)
         })?)
     }
@@ -1784,8 +1815,9 @@ impl ContainerGroups for MemoryAzure {
         &self,
         rg: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<()> {
-        Ok(self.write("container_groups.start", None, |s| {
+        Ok(self.write("container_groups.start", options.as_ref(), |s| {
             s.get_group(rg, name.as_str()).map(drop)
         })?)
     }
@@ -1795,10 +1827,11 @@ impl ContainerGroups for MemoryAzure {
         rg: &ResourceGroupName,
         name: &ContainerGroupName,
         container: &ContainerName,
-        options: LogOptions,
+        log_options: LogOptions,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<String> {
-        let _ = options;
-        Ok(self.call("container_groups.logs", None, |s| {
+        let _ = log_options;
+        Ok(self.call("container_groups.logs", options.as_ref(), |s| {
             s.get_group(rg, name.as_str())?;
             Ok(format!("{container} started\n"))
         })?)
@@ -1812,9 +1845,10 @@ impl Deployments for MemoryAzure {
         rg: &ResourceGroupName,
         name: &DeploymentName,
         request: &DeploymentRequest,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<Value> {
         let _ = name;
-        Ok(self.call("deployments.validate", None, |s| {
+        Ok(self.call("deployments.validate", options.as_ref(), |s| {
             s.require_group(rg)?;
             if request
                 .template
@@ -1836,18 +1870,22 @@ impl Deployments for MemoryAzure {
         rg: &ResourceGroupName,
         name: &DeploymentName,
         request: &DeploymentRequest,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<Deployment> {
-        Ok(self.write("deployments.create_or_update", None, |s| {
-            s.deploy(rg, name, request)
-        })?)
+        Ok(
+            self.write("deployments.create_or_update", options.as_ref(), |s| {
+                s.deploy(rg, name, request)
+            })?,
+        )
     }
 
     async fn get(
         &self,
         rg: &ResourceGroupName,
         name: &DeploymentName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<Deployment> {
-        Ok(self.call("deployments.get", None, |s| {
+        Ok(self.call("deployments.get", options.as_ref(), |s| {
             s.deployments
                 .get(&(lower(rg), lower(name.as_str())))
                 .cloned()
@@ -1864,8 +1902,9 @@ impl Deployments for MemoryAzure {
         &self,
         rg: &ResourceGroupName,
         name: &DeploymentName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<()> {
-        Ok(self.write("deployments.delete", None, |s| {
+        Ok(self.write("deployments.delete", options.as_ref(), |s| {
             s.deployments.remove(&(lower(rg), lower(name.as_str())));
             Ok(())
         })?)
@@ -1875,17 +1914,20 @@ impl Deployments for MemoryAzure {
         &self,
         rg: &ResourceGroupName,
         name: &DeploymentName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<Vec<DeploymentOperation>> {
-        Ok(self.call("deployments.list_operations", None, |s| {
-            s.deployments
-                .get(&(lower(rg), lower(name.as_str())))
-                .map(|_| Vec::new())
-                .ok_or_else(|| {
-                    not_found(
-                        "DeploymentNotFound",
-                        format!("Deployment '{name}' could not be found."),
-                    )
-                })
-        })?)
+        Ok(
+            self.call("deployments.list_operations", options.as_ref(), |s| {
+                s.deployments
+                    .get(&(lower(rg), lower(name.as_str())))
+                    .map(|_| Vec::new())
+                    .ok_or_else(|| {
+                        not_found(
+                            "DeploymentNotFound",
+                            format!("Deployment '{name}' could not be found."),
+                        )
+                    })
+            })?,
+        )
     }
 }

@@ -30,6 +30,7 @@ async fn existing_vault(azure: &MemoryAzure, rg: &str, properties: VaultProperti
         &rg,
         &"eastus".parse().expect("location"),
         &Default::default(),
+        None,
     )
     .await
     .expect("rg");
@@ -253,7 +254,7 @@ async fn a_group_encrypted_otherwise_is_recreated_only_when_allowed() {
         issue.message.contains("allow.recreate_container_group"),
         "{issue}"
     );
-    let group = ContainerGroups::get(&azure, &rg(), &GROUP.parse().expect("name"))
+    let group = ContainerGroups::get(&azure, &rg(), &GROUP.parse().expect("name"), None)
         .await
         .expect("group");
     assert_ne!(
@@ -269,10 +270,15 @@ async fn a_group_encrypted_otherwise_is_recreated_only_when_allowed() {
     if let Some(e) = body.properties.encryption_properties.as_mut() {
         e.key_version = newer.version.to_string();
     }
-    let err =
-        ContainerGroups::create_or_update(&azure, &rg(), &GROUP.parse().expect("name"), &body)
-            .await
-            .expect_err("immutable");
+    let err = ContainerGroups::create_or_update(
+        &azure,
+        &rg(),
+        &GROUP.parse().expect("name"),
+        &body,
+        None,
+    )
+    .await
+    .expect_err("immutable");
     assert!(
         matches!(err.as_service(), Some(aci_cmk_core::Error::InvalidInput(_))),
         "{err}"
