@@ -66,6 +66,7 @@ mod preflight;
 pub mod progress;
 pub mod propagation;
 pub mod report;
+mod run_id;
 pub mod spec;
 mod survey;
 pub mod template;

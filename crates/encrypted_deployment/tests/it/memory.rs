@@ -863,6 +863,17 @@ impl MemoryAzure {
         self.state().writes.clone()
     }
 
+    /// Every write so far with the client request id it was sent with.
+    pub(crate) fn writes_with_request_ids(&self) -> Vec<(String, Option<String>)> {
+        let state = self.state();
+        state
+            .writes
+            .iter()
+            .cloned()
+            .zip(state.write_request_ids.iter().cloned())
+            .collect()
+    }
+
     /// Writes per method.
     pub(crate) fn write_counts(&self) -> BTreeMap<String, usize> {
         let mut counts = BTreeMap::new();
