@@ -168,6 +168,7 @@ async fn prove_encryption(
             &group.name,
             &container,
             LogOptions::default(),
+            None,
         )
     };
 
@@ -184,7 +185,10 @@ async fn prove_encryption(
     println!("  logs read through the key:\n{}", indent(&logs));
 
     // 3. Crypto-shredding: disable the key, the logs become unreadable; enable, readable again.
-    let vault = b.vaults.get(&spec.resource_group, &spec.vault.name).await?;
+    let vault = b
+        .vaults
+        .get(&spec.resource_group, &spec.vault.name, None)
+        .await?;
     let url = vault
         .properties
         .vault_uri
@@ -201,15 +205,17 @@ async fn prove_encryption(
             &spec.vault.name,
             AccessPolicyUpdateKind::Add,
             &[admin],
+            None,
         )
         .await?;
-    let key = b.keys.get_key(&url, spec.key.name(), None).await?;
+    let key = b.keys.get_key(&url, spec.key.name(), None, None).await?;
     b.keys
         .update_key_attributes(
             &url,
             spec.key.name(),
             Some(&key.version),
             UpdateKeyOptions::disable(),
+            None,
         )
         .await?;
     match read_logs().await {
@@ -226,6 +232,7 @@ async fn prove_encryption(
             spec.key.name(),
             Some(&key.version),
             UpdateKeyOptions::enable(),
+            None,
         )
         .await?;
     let back = read_logs().await.is_ok();

@@ -275,13 +275,13 @@ async fn script(
 
     let b = fresh(profile).await?;
     b.resource_groups
-        .create_or_update(&spec.resource_group, &spec.location, &spec.tags)
+        .create_or_update(&spec.resource_group, &spec.location, &spec.tags, None)
         .await?;
     lap("resource group", steps);
 
     let b = fresh(profile).await?;
     let app_id = aci_cmk_identity::ACI_FIRST_PARTY_APP_ID.parse()?;
-    let sp = b.directory.ensure_service_principal(&app_id).await?;
+    let sp = b.directory.ensure_service_principal(&app_id, None).await?;
     lap("ACI service principal", steps);
 
     let b = fresh(profile).await?;
@@ -296,6 +296,7 @@ async fn script(
             &spec.resource_group,
             &spec.vault.name,
             &VaultCreateParameters::new(spec.location.clone(), properties),
+            None,
         )
         .await?;
     let url = vault.properties.vault_uri.clone().ok_or("no vaultUri")?;
@@ -312,6 +313,7 @@ async fn script(
                 b.deployer.object_id.clone(),
                 [KeyPermission::Get, KeyPermission::Create],
             )],
+            None,
         )
         .await?;
     lap("deployer access policy", steps);
@@ -323,6 +325,7 @@ async fn script(
             &url,
             key_name,
             CreateKeyOptions::new(RsaKeyType::Rsa, KeySize::Rsa2048),
+            None,
         )
         .await?;
     lap("key", steps);
@@ -338,6 +341,7 @@ async fn script(
                 sp.service_principal.id.clone(),
                 [KeyPermission::Get, KeyPermission::UnwrapKey],
             )],
+            None,
         )
         .await?;
     lap("ACI access policy", steps);
@@ -351,7 +355,7 @@ async fn script(
     ));
     let created = b
         .container_groups
-        .create_or_update(&spec.resource_group, &group.name, &body)
+        .create_or_update(&spec.resource_group, &group.name, &body, None)
         .await?;
     if created.provisioning_state() != Some("Succeeded") {
         return Err(format!(

@@ -81,7 +81,7 @@ pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
     let b = orchestrator.backends();
     let groups = b
         .container_groups
-        .list_by_resource_group(&first.resource_group)
+        .list_by_resource_group(&first.resource_group, None)
         .await?;
     let names: BTreeSet<&str> = groups.iter().filter_map(|g| g.name.as_deref()).collect();
     let url = report.shared.vault_uri.clone().ok_or("no vault URI")?;
@@ -93,7 +93,7 @@ pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
     // the measured run.
     let vault = b
         .vaults
-        .get(&first.resource_group, &first.vault.name)
+        .get(&first.resource_group, &first.vault.name, None)
         .await?;
     b.vaults
         .update_access_policy(
@@ -105,9 +105,10 @@ pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
                 b.deployer.object_id.clone(),
                 [KeyPermission::List],
             )],
+            None,
         )
         .await?;
-    let versions = b.keys.list_key_versions(&url, &key_name).await?;
+    let versions = b.keys.list_key_versions(&url, &key_name, None).await?;
     let wanted: BTreeSet<String> = specs
         .iter()
         .filter_map(|s| s.container_group.as_ref().map(|g| g.name.to_string()))

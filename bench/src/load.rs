@@ -359,7 +359,10 @@ pub async fn throughput(bin: &Path, s: LoadSettings) -> Result<(Bench, Bench)> {
     );
     let report = orchestrator.apply(&spec).await?;
     let b = orchestrator.backends();
-    let vault = b.vaults.get(&spec.resource_group, &spec.vault.name).await?;
+    let vault = b
+        .vaults
+        .get(&spec.resource_group, &spec.vault.name, None)
+        .await?;
     b.vaults
         .update_access_policy(
             &spec.resource_group,
@@ -374,6 +377,7 @@ pub async fn throughput(bin: &Path, s: LoadSettings) -> Result<(Bench, Bench)> {
                     KeyPermission::UnwrapKey,
                 ],
             )],
+            None,
         )
         .await?;
     let key = report.key_id.clone().ok_or("no key id")?;
@@ -387,6 +391,7 @@ pub async fn throughput(bin: &Path, s: LoadSettings) -> Result<(Bench, Bench)> {
             Some(&version),
             WrapAlgorithm::RsaOaep256,
             &azure_core::credentials::SecretBytes::new(vec![7u8; 32]),
+            None,
         )
         .await?;
 

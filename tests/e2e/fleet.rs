@@ -39,7 +39,7 @@ async fn a_fleet_deploys_once_each_under_a_write_token_bucket() {
         .orchestrator
         .backends()
         .container_groups
-        .list_by_resource_group(&"rg-e2e-std".parse().expect("rg"))
+        .list_by_resource_group(&"rg-e2e-std".parse().expect("rg"), None)
         .await
         .expect("list");
     assert_eq!(groups.len(), 24, "one group per spec, no duplicates");

@@ -118,6 +118,7 @@ async fn standard_flow_on_an_access_policy_vault() {
             &"hello-std".parse().expect("cg"),
             &"app".parse().expect("c"),
             LogOptions::default(),
+            None,
         )
         .await
         .expect("logs");
@@ -148,6 +149,7 @@ async fn network_protected_flow_on_an_access_policy_vault() {
         .get(
             &"rg-e2e-np".parse().expect("rg"),
             &"e2e-np-vault".parse().expect("vault"),
+            None,
         )
         .await
         .expect("vault");

@@ -4,4 +4,5 @@
 mod fleet;
 mod flows;
 mod lifecycle;
+mod request_ids;
 mod timing;

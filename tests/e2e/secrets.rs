@@ -208,6 +208,7 @@ async fn no_canary_in_logs_errors_debug_reports_request_log_or_dump() {
         .get(
             &"rg-e2e-secrets".parse().expect("rg"),
             &"no-such-group".parse().expect("cg"),
+            None,
         )
         .await
         .expect_err("no such group");
@@ -219,6 +220,7 @@ async fn no_canary_in_logs_errors_debug_reports_request_log_or_dump() {
         .get(
             &"rg-e2e-secrets".parse().expect("rg"),
             &"hello-secrets".parse().expect("cg"),
+            None,
         )
         .await
         .expect("the group");

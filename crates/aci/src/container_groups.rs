@@ -7,12 +7,12 @@ use crate::{
     validation::{api_version_for, validate_encryption},
 };
 use aci_cmk_core::{
-    CloudEndpoints, ServiceClientOptions, ServicePipeline, TokenCredential,
+    CallOptions, CloudEndpoints, ServiceClientOptions, ServicePipeline, TokenCredential,
     lro::OperationKind,
     names::{ContainerGroupName, ContainerName, ResourceGroupName, SubscriptionId},
     pipeline::{decode, ensure_success, to_json_value},
 };
-use azure_core::http::{Context, Method, StatusCode};
+use azure_core::http::{Method, StatusCode};
 use std::{collections::BTreeMap, fmt::Debug, sync::Arc};
 use url::Url;
 
@@ -43,6 +43,10 @@ impl LogOptions {
 }
 
 /// Container groups in one subscription (`Microsoft.ContainerInstance/containerGroups`).
+///
+/// Every method takes [`CallOptions`] last (`None` for the defaults): a client request id,
+/// extra headers, and a recorder of the request and correlation ids of every response, polls of
+/// long-running operations included.
 #[async_trait::async_trait]
 pub trait ContainerGroups: Send + Sync + Debug {
     /// Creates or replaces a group and waits until it is provisioned (`PUT`, long-running).
@@ -55,6 +59,7 @@ pub trait ContainerGroups: Send + Sync + Debug {
         resource_group: &ResourceGroupName,
         name: &ContainerGroupName,
         group: &ContainerGroup,
+        options: Option<CallOptions<'_>>,
     ) -> Result<ContainerGroup>;
 
     /// Reads a group (`GET`). A missing group is [`aci_cmk_core::Error::NotFound`].
@@ -62,6 +67,7 @@ pub trait ContainerGroups: Send + Sync + Debug {
         &self,
         resource_group: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<ContainerGroup>;
 
     /// Replaces a group's tags (`PATCH`).
@@ -70,6 +76,7 @@ pub trait ContainerGroups: Send + Sync + Debug {
         resource_group: &ResourceGroupName,
         name: &ContainerGroupName,
         tags: &BTreeMap<String, String>,
+        options: Option<CallOptions<'_>>,
     ) -> Result<ContainerGroup>;
 
     /// Deletes a group and waits until it is gone (`DELETE`, long-running). Deleting a missing
@@ -78,22 +85,25 @@ pub trait ContainerGroups: Send + Sync + Debug {
         &self,
         resource_group: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<()>;
 
     /// The groups of a resource group.
     async fn list_by_resource_group(
         &self,
         resource_group: &ResourceGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Vec<ContainerGroup>>;
 
     /// The groups of the subscription.
-    async fn list(&self) -> Result<Vec<ContainerGroup>>;
+    async fn list(&self, options: Option<CallOptions<'_>>) -> Result<Vec<ContainerGroup>>;
 
     /// Restarts every container of a group in place (`POST …/restart`, long-running).
     async fn restart(
         &self,
         resource_group: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<()>;
 
     /// Stops every container of a group (`POST …/stop`).
@@ -101,6 +111,7 @@ pub trait ContainerGroups: Send + Sync + Debug {
         &self,
         resource_group: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<()>;
 
     /// Starts every container of a stopped group (`POST …/start`, long-running).
@@ -108,6 +119,7 @@ pub trait ContainerGroups: Send + Sync + Debug {
         &self,
         resource_group: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<()>;
 
     /// A container's logs (`GET …/containers/{c}/logs`).
@@ -116,7 +128,8 @@ pub trait ContainerGroups: Send + Sync + Debug {
         resource_group: &ResourceGroupName,
         name: &ContainerGroupName,
         container: &ContainerName,
-        options: LogOptions,
+        log_options: LogOptions,
+        options: Option<CallOptions<'_>>,
     ) -> Result<String>;
 }
 
@@ -185,10 +198,15 @@ impl ContainerGroupsClient {
             .url(&path, Some(self.read_api_version().as_str()))
     }
 
-    async fn list_pages(&self, first: Url) -> Result<Vec<ContainerGroup>> {
+    async fn list_pages(
+        &self,
+        options: Option<CallOptions<'_>>,
+        first: Url,
+    ) -> Result<Vec<ContainerGroup>> {
+        let ctx = CallOptions::context_of(options);
         Ok(self
             .pipeline
-            .list_all("list container groups", first)
+            .list_all(&ctx, "list container groups", first)
             .await?)
     }
 
@@ -198,16 +216,16 @@ impl ContainerGroupsClient {
         name: &ContainerGroupName,
         action: &str,
         long_running: bool,
+        options: Option<CallOptions<'_>>,
     ) -> Result<()> {
+        let ctx = CallOptions::context_of(options);
         let url = self.group_url(resource_group, name, &format!("/{action}"));
-        let response = self
-            .pipeline
-            .send(&Context::new(), Method::Post, url, None)
-            .await?;
+        let response = self.pipeline.send(&ctx, Method::Post, url, None).await?;
         if long_running {
             let resource = self.group_url(resource_group, name, "");
             self.pipeline
                 .wait_for_operation(
+                    &ctx,
                     &format!("{action} container group {name}"),
                     OperationKind::Action,
                     response,
@@ -226,7 +244,9 @@ impl ContainerGroups for ContainerGroupsClient {
         resource_group: &ResourceGroupName,
         name: &ContainerGroupName,
         group: &ContainerGroup,
+        options: Option<CallOptions<'_>>,
     ) -> Result<ContainerGroup> {
+        let ctx = CallOptions::context_of(options);
         validate_encryption(group)?;
         let api_version = api_version_for(group, self.api_version.as_ref())?;
         let url = self.pipeline.url(
@@ -238,11 +258,17 @@ impl ContainerGroups for ContainerGroupsClient {
         tracing::debug!(group = %name, %api_version, "creating container group");
         let response = self
             .pipeline
-            .send(&Context::new(), Method::Put, url.clone(), Some(&body))
+            .send(&ctx, Method::Put, url.clone(), Some(&body))
             .await?;
         let done = self
             .pipeline
-            .wait_for_operation(&operation, OperationKind::CreateOrUpdate, response, &url)
+            .wait_for_operation(
+                &ctx,
+                &operation,
+                OperationKind::CreateOrUpdate,
+                response,
+                &url,
+            )
             .await?
             .unwrap_or_default();
         serde_json::from_value(done).map_err(|e| {
@@ -258,9 +284,14 @@ impl ContainerGroups for ContainerGroupsClient {
         &self,
         resource_group: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<ContainerGroup> {
+        let ctx = CallOptions::context_of(options);
         let url = self.group_url(resource_group, name, "");
-        Ok(self.pipeline.json::<(), _>(Method::Get, url, None).await?)
+        Ok(self
+            .pipeline
+            .json::<(), _>(&ctx, Method::Get, url, None)
+            .await?)
     }
 
     async fn update_tags(
@@ -268,21 +299,28 @@ impl ContainerGroups for ContainerGroupsClient {
         resource_group: &ResourceGroupName,
         name: &ContainerGroupName,
         tags: &BTreeMap<String, String>,
+        options: Option<CallOptions<'_>>,
     ) -> Result<ContainerGroup> {
+        let ctx = CallOptions::context_of(options);
         let url = self.group_url(resource_group, name, "");
         let body = serde_json::json!({ "tags": tags });
-        Ok(self.pipeline.json(Method::Patch, url, Some(&body)).await?)
+        Ok(self
+            .pipeline
+            .json(&ctx, Method::Patch, url, Some(&body))
+            .await?)
     }
 
     async fn delete(
         &self,
         resource_group: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<()> {
+        let ctx = CallOptions::context_of(options);
         let url = self.group_url(resource_group, name, "");
         let response = self
             .pipeline
-            .send_unchecked(&Context::new(), Method::Delete, url.clone(), None)
+            .send_unchecked(&ctx, Method::Delete, url.clone(), None)
             .await?;
         if matches!(
             response.status(),
@@ -293,6 +331,7 @@ impl ContainerGroups for ContainerGroupsClient {
         let response = ensure_success(response)?;
         self.pipeline
             .wait_for_operation(
+                &ctx,
                 &format!("delete container group {name}"),
                 OperationKind::Delete,
                 response,
@@ -305,6 +344,7 @@ impl ContainerGroups for ContainerGroupsClient {
     async fn list_by_resource_group(
         &self,
         resource_group: &ResourceGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Vec<ContainerGroup>> {
         let path = format!(
             "/subscriptions/{}/resourceGroups/{}/providers/{PROVIDER}",
@@ -313,10 +353,10 @@ impl ContainerGroups for ContainerGroupsClient {
         let url = self
             .pipeline
             .url(&path, Some(self.read_api_version().as_str()));
-        self.list_pages(url).await
+        self.list_pages(options, url).await
     }
 
-    async fn list(&self) -> Result<Vec<ContainerGroup>> {
+    async fn list(&self, options: Option<CallOptions<'_>>) -> Result<Vec<ContainerGroup>> {
         let path = format!(
             "/subscriptions/{}/providers/{PROVIDER}",
             self.subscription_id
@@ -324,31 +364,37 @@ impl ContainerGroups for ContainerGroupsClient {
         let url = self
             .pipeline
             .url(&path, Some(self.read_api_version().as_str()));
-        self.list_pages(url).await
+        self.list_pages(options, url).await
     }
 
     async fn restart(
         &self,
         resource_group: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<()> {
-        self.action(resource_group, name, "restart", true).await
+        self.action(resource_group, name, "restart", true, options)
+            .await
     }
 
     async fn stop(
         &self,
         resource_group: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<()> {
-        self.action(resource_group, name, "stop", false).await
+        self.action(resource_group, name, "stop", false, options)
+            .await
     }
 
     async fn start(
         &self,
         resource_group: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<()> {
-        self.action(resource_group, name, "start", true).await
+        self.action(resource_group, name, "start", true, options)
+            .await
     }
 
     async fn logs(
@@ -356,8 +402,10 @@ impl ContainerGroups for ContainerGroupsClient {
         resource_group: &ResourceGroupName,
         name: &ContainerGroupName,
         container: &ContainerName,
-        options: LogOptions,
+        log_options: LogOptions,
+        options: Option<CallOptions<'_>>,
     ) -> Result<String> {
+        let ctx = CallOptions::context_of(options);
         let mut url = self.group_url(
             resource_group,
             name,
@@ -365,18 +413,15 @@ impl ContainerGroups for ContainerGroupsClient {
         );
         {
             let mut query = url.query_pairs_mut();
-            if let Some(tail) = options.tail {
+            if let Some(tail) = log_options.tail {
                 query.append_pair("tail", &tail.to_string());
             }
-            if options.timestamps {
+            if log_options.timestamps {
                 query.append_pair("timestamps", "true");
             }
         }
         let what = format!("logs of {name}/{container}");
-        let response = self
-            .pipeline
-            .send(&Context::new(), Method::Get, url, None)
-            .await?;
+        let response = self.pipeline.send(&ctx, Method::Get, url, None).await?;
         let logs: Logs = decode(&what, &response)?;
         Ok(logs.content)
     }

@@ -3,14 +3,14 @@
 
 use crate::Result;
 use aci_cmk_core::{
-    CloudEndpoints, Error as CoreError, ServiceClientOptions, ServiceError, ServicePipeline,
-    TokenCredential,
+    CallOptions, CloudEndpoints, Error as CoreError, ServiceClientOptions, ServiceError,
+    ServicePipeline, TokenCredential,
     lro::OperationKind,
     names::{ResourceGroupName, SubscriptionId},
     pipeline::{ensure_success, to_json_value},
     retry::Idempotent,
 };
-use azure_core::http::{Context, Method, StatusCode};
+use azure_core::http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::{fmt, str::FromStr, sync::Arc};
@@ -238,6 +238,10 @@ impl DeploymentOperation {
 }
 
 /// ARM template deployments at resource-group scope (`Microsoft.Resources/deployments`).
+///
+/// Every method takes [`CallOptions`] last (`None` for the defaults): a client request id,
+/// extra headers, and a recorder of the request and correlation ids of every response, polls of
+/// long-running operations included.
 #[async_trait::async_trait]
 pub trait Deployments: Send + Sync + fmt::Debug {
     /// Validates a deployment without deploying (`POST …/validate`). An invalid template is an
@@ -247,6 +251,7 @@ pub trait Deployments: Send + Sync + fmt::Debug {
         resource_group: &ResourceGroupName,
         name: &DeploymentName,
         request: &DeploymentRequest,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Value>;
 
     /// Deploys and waits for the result (`PUT`, long-running). A failed deployment is
@@ -257,6 +262,7 @@ pub trait Deployments: Send + Sync + fmt::Debug {
         resource_group: &ResourceGroupName,
         name: &DeploymentName,
         request: &DeploymentRequest,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Deployment>;
 
     /// Reads a deployment.
@@ -264,17 +270,23 @@ pub trait Deployments: Send + Sync + fmt::Debug {
         &self,
         resource_group: &ResourceGroupName,
         name: &DeploymentName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Deployment>;
 
     /// Deletes the deployment record (not its resources). Deleting a missing one succeeds.
-    async fn delete(&self, resource_group: &ResourceGroupName, name: &DeploymentName)
-    -> Result<()>;
+    async fn delete(
+        &self,
+        resource_group: &ResourceGroupName,
+        name: &DeploymentName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<()>;
 
     /// The deployment's operations (`GET …/deployments/{name}/operations`, no `providers/`).
     async fn list_operations(
         &self,
         resource_group: &ResourceGroupName,
         name: &DeploymentName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Vec<DeploymentOperation>>;
 }
 
@@ -325,6 +337,7 @@ impl DeploymentsClient {
         resource_group: &ResourceGroupName,
         name: &DeploymentName,
         error: CoreError,
+        options: Option<CallOptions<'_>>,
     ) -> CoreError {
         let CoreError::OperationFailed {
             operation,
@@ -334,7 +347,7 @@ impl DeploymentsClient {
         else {
             return error;
         };
-        if let Ok(operations) = self.list_operations(resource_group, name).await {
+        if let Ok(operations) = self.list_operations(resource_group, name, options).await {
             for failure in operations.iter().filter_map(DeploymentOperation::error) {
                 let known = service_error
                     .details
@@ -360,10 +373,12 @@ impl Deployments for DeploymentsClient {
         resource_group: &ResourceGroupName,
         name: &DeploymentName,
         request: &DeploymentRequest,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Value> {
         let url = self.url(resource_group, name, "/validate");
         let body = request.body()?;
-        let ctx = Context::new().with_value(Idempotent);
+        // Validating changes nothing: let the retry policy repeat it like a read.
+        let ctx = CallOptions::context_of(options).with_value(Idempotent);
         let response = self
             .pipeline
             .send(&ctx, Method::Post, url.clone(), Some(&body))
@@ -371,6 +386,7 @@ impl Deployments for DeploymentsClient {
         let result = self
             .pipeline
             .wait_for_operation(
+                &ctx,
                 &format!("validate deployment {name}"),
                 OperationKind::Action,
                 response,
@@ -385,21 +401,32 @@ impl Deployments for DeploymentsClient {
         resource_group: &ResourceGroupName,
         name: &DeploymentName,
         request: &DeploymentRequest,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Deployment> {
+        let ctx = CallOptions::context_of(options.clone());
         let url = self.url(resource_group, name, "");
         let body = request.body()?;
         let operation = format!("deployment {name}");
         let response = self
             .pipeline
-            .send(&Context::new(), Method::Put, url.clone(), Some(&body))
+            .send(&ctx, Method::Put, url.clone(), Some(&body))
             .await?;
         let done = match self
             .pipeline
-            .wait_for_operation(&operation, OperationKind::CreateOrUpdate, response, &url)
+            .wait_for_operation(
+                &ctx,
+                &operation,
+                OperationKind::CreateOrUpdate,
+                response,
+                &url,
+            )
             .await
         {
             Ok(done) => done.unwrap_or_default(),
-            Err(e) => return Err(self.explain_failure(resource_group, name, e).await.into()),
+            Err(e) => {
+                let explained = self.explain_failure(resource_group, name, e, options).await;
+                return Err(explained.into());
+            }
         };
         serde_json::from_value(done).map_err(|e| {
             CoreError::Decode {
@@ -414,20 +441,27 @@ impl Deployments for DeploymentsClient {
         &self,
         resource_group: &ResourceGroupName,
         name: &DeploymentName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Deployment> {
+        let ctx = CallOptions::context_of(options);
         let url = self.url(resource_group, name, "");
-        Ok(self.pipeline.json::<(), _>(Method::Get, url, None).await?)
+        Ok(self
+            .pipeline
+            .json::<(), _>(&ctx, Method::Get, url, None)
+            .await?)
     }
 
     async fn delete(
         &self,
         resource_group: &ResourceGroupName,
         name: &DeploymentName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<()> {
+        let ctx = CallOptions::context_of(options);
         let url = self.url(resource_group, name, "");
         let response = self
             .pipeline
-            .send_unchecked(&Context::new(), Method::Delete, url.clone(), None)
+            .send_unchecked(&ctx, Method::Delete, url.clone(), None)
             .await?;
         if response.status() == StatusCode::NotFound {
             return Ok(());
@@ -435,6 +469,7 @@ impl Deployments for DeploymentsClient {
         let response = ensure_success(response)?;
         self.pipeline
             .wait_for_operation(
+                &ctx,
                 &format!("delete deployment {name}"),
                 OperationKind::Delete,
                 response,
@@ -448,7 +483,9 @@ impl Deployments for DeploymentsClient {
         &self,
         resource_group: &ResourceGroupName,
         name: &DeploymentName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Vec<DeploymentOperation>> {
+        let ctx = CallOptions::context_of(options);
         let path = format!(
             "/subscriptions/{}/resourcegroups/{}/deployments/{}/operations",
             self.subscription_id, resource_group, name
@@ -456,7 +493,7 @@ impl Deployments for DeploymentsClient {
         let url = self.pipeline.url(&path, Some(API_VERSION));
         Ok(self
             .pipeline
-            .list_all("list deployment operations", url)
+            .list_all(&ctx, "list deployment operations", url)
             .await?)
     }
 }

@@ -6,6 +6,11 @@
 //! identities, and an api-version that has the fields used (2019-12-01 for
 //! `encryptionProperties`, 2022-09-01 for `encryptionProperties.identity`).
 //!
+//! Every trait method takes `Option<`[`CallOptions`](aci_cmk_core::CallOptions)`<'_>>` last: a
+//! client request id (sent on the request and on every poll of a long-running operation),
+//! extra headers and a recorder of the request and correlation ids ARM answered (`None`: the
+//! defaults).
+//!
 //! ```
 //! use aci_cmk_aci::{
 //!     Error,

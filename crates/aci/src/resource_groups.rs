@@ -5,12 +5,12 @@
 
 use crate::Result;
 use aci_cmk_core::{
-    CloudEndpoints, ServiceClientOptions, ServicePipeline, TokenCredential,
+    CallOptions, CloudEndpoints, ServiceClientOptions, ServicePipeline, TokenCredential,
     lro::OperationKind,
     names::{Location, ResourceGroupName, SubscriptionId},
     pipeline::ensure_success,
 };
-use azure_core::http::{Context, Method, StatusCode};
+use azure_core::http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, fmt::Debug, sync::Arc};
 
@@ -49,6 +49,9 @@ pub struct ResourceGroupProperties {
 }
 
 /// Resource groups of one subscription.
+///
+/// Every method takes [`CallOptions`] last (`None` for the defaults): a client request id,
+/// extra headers, and a recorder of the request and correlation ids of every response.
 #[async_trait::async_trait]
 pub trait ResourceGroups: Send + Sync + Debug {
     /// Creates or updates a group (`PUT`, synchronous).
@@ -57,14 +60,23 @@ pub trait ResourceGroups: Send + Sync + Debug {
         name: &ResourceGroupName,
         location: &Location,
         tags: &BTreeMap<String, String>,
+        options: Option<CallOptions<'_>>,
     ) -> Result<ResourceGroup>;
 
     /// Reads a group; `None` when it does not exist.
-    async fn get(&self, name: &ResourceGroupName) -> Result<Option<ResourceGroup>>;
+    async fn get(
+        &self,
+        name: &ResourceGroupName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<Option<ResourceGroup>>;
 
     /// Deletes a group and everything in it, waiting until it is gone (`DELETE`, long-running).
     /// Deleting a missing group succeeds.
-    async fn delete(&self, name: &ResourceGroupName) -> Result<()>;
+    async fn delete(
+        &self,
+        name: &ResourceGroupName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<()>;
 }
 
 /// [`ResourceGroups`] over ARM.
@@ -111,21 +123,28 @@ impl ResourceGroups for ResourceGroupsClient {
         name: &ResourceGroupName,
         location: &Location,
         tags: &BTreeMap<String, String>,
+        options: Option<CallOptions<'_>>,
     ) -> Result<ResourceGroup> {
+        let ctx = CallOptions::context_of(options);
         let mut body = serde_json::json!({ "location": location.as_str() });
         if !tags.is_empty() {
             body["tags"] = serde_json::json!(tags);
         }
         Ok(self
             .pipeline
-            .json(Method::Put, self.url(name), Some(&body))
+            .json(&ctx, Method::Put, self.url(name), Some(&body))
             .await?)
     }
 
-    async fn get(&self, name: &ResourceGroupName) -> Result<Option<ResourceGroup>> {
+    async fn get(
+        &self,
+        name: &ResourceGroupName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<Option<ResourceGroup>> {
+        let ctx = CallOptions::context_of(options);
         match self
             .pipeline
-            .json::<(), ResourceGroup>(Method::Get, self.url(name), None)
+            .json::<(), ResourceGroup>(&ctx, Method::Get, self.url(name), None)
             .await
         {
             Ok(group) => Ok(Some(group)),
@@ -134,11 +153,16 @@ impl ResourceGroups for ResourceGroupsClient {
         }
     }
 
-    async fn delete(&self, name: &ResourceGroupName) -> Result<()> {
+    async fn delete(
+        &self,
+        name: &ResourceGroupName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<()> {
+        let ctx = CallOptions::context_of(options);
         let url = self.url(name);
         let response = self
             .pipeline
-            .send_unchecked(&Context::new(), Method::Delete, url.clone(), None)
+            .send_unchecked(&ctx, Method::Delete, url.clone(), None)
             .await?;
         if response.status() == StatusCode::NotFound {
             return Ok(());
@@ -146,6 +170,7 @@ impl ResourceGroups for ResourceGroupsClient {
         let response = ensure_success(response)?;
         self.pipeline
             .wait_for_operation(
+                &ctx,
                 &format!("delete resource group {name}"),
                 OperationKind::Delete,
                 response,

@@ -225,7 +225,6 @@ pub struct EmulatorProfile {
     pub admin_endpoint: String,
 }
 
-
 impl EmulatorProfile {
     /// Parses the emulator's ready line (one JSON object).
     pub fn from_ready_line(line: &str) -> Result<Self> {

@@ -257,7 +257,7 @@ pub struct ServiceError {
     /// The nested `details` of the ARM error envelope (deployment failures nest the failing
     /// resource's error here).
     pub details: Vec<ServiceError>,
-    /// The `x-ms-request-id` response header.
+    /// The `x-ms-request-id` response header (Microsoft Graph's `request-id`).
     pub request_id: Option<String>,
     /// The `x-ms-correlation-request-id` response header.
     pub correlation_id: Option<String>,
@@ -281,7 +281,8 @@ impl ServiceError {
         if error.code.is_none() {
             error.code = header("x-ms-error-code");
         }
-        error.request_id = header("x-ms-request-id");
+        // Microsoft Graph names its request id `request-id`.
+        error.request_id = header("x-ms-request-id").or_else(|| header("request-id"));
         error.correlation_id = header("x-ms-correlation-request-id");
         error
     }

@@ -7,7 +7,10 @@
 //! Every client crate (`aci_cmk_keyvault`, `aci_cmk_identity`, `aci_cmk_aci`) is built from
 //! the same three things: a [`CloudEndpoints`], an `Arc<dyn TokenCredential>`, and
 //! [`ServiceClientOptions`] carrying `azure_core`'s `ClientOptions`. A [`Connection`] holds
-//! all three (and the subscription) for one Azure, real or the local emulator.
+//! all three (and the subscription) for one Azure, real or the local emulator. Every client
+//! trait method takes [`CallOptions`] last: a client request id, extra headers and a
+//! [`ResponseRecorder`] that collects the request and correlation ids of what the service
+//! answered. Every client fails with the one [`ClientError`].
 //!
 //! ```
 //! use aci_cmk_core::{
@@ -30,6 +33,7 @@
 //! ```
 
 pub mod auth;
+pub mod call_options;
 pub mod client_error;
 pub mod cloud;
 pub mod connection;
@@ -42,6 +46,7 @@ mod lro_options;
 pub mod names;
 pub mod pipeline;
 pub mod resource_id;
+pub mod response_ids;
 pub mod retry;
 pub mod secret;
 #[cfg(feature = "test-support")]
@@ -53,8 +58,10 @@ mod wire_enum;
 pub use serde as __serde;
 
 pub use azure_core::credentials::TokenCredential;
+pub use call_options::CallOptions;
 pub use client_error::ClientError;
 pub use cloud::CloudEndpoints;
 pub use connection::Connection;
 pub use error::{Error, Result, ServiceError};
 pub use pipeline::{ServiceClientOptions, ServicePipeline};
+pub use response_ids::{ResponseIds, ResponseRecorder};

@@ -66,10 +66,12 @@ impl ServicePipeline {
     ///
     /// `resource_url` is the resource's own URL, polled for its `provisioningState` when the
     /// service gives neither `Azure-AsyncOperation` nor `Location`, and read for the final
-    /// body of a create or update. Returns the final resource (or action result) body, or
-    /// `None` where there is none (a delete).
+    /// body of a create or update. Every poll is sent with `ctx`, the context of the call that
+    /// started the operation (its client request id, headers and recorder). Returns the final
+    /// resource (or action result) body, or `None` where there is none (a delete).
     pub async fn wait_for_operation(
         &self,
+        ctx: &Context<'_>,
         operation: &str,
         kind: OperationKind,
         initial: RawResponse,
@@ -78,6 +80,7 @@ impl ServicePipeline {
         let initial = ensure_success(initial)?;
         let mut poller = Poller {
             pipeline: self,
+            ctx,
             operation,
             started: Instant::now(),
         };
@@ -119,6 +122,7 @@ impl ServicePipeline {
 
 struct Poller<'a> {
     pipeline: &'a ServicePipeline,
+    ctx: &'a Context<'a>,
     operation: &'a str,
     started: Instant,
 }
@@ -144,7 +148,7 @@ impl Poller<'_> {
 
     async fn get(&self, url: &Url) -> Result<RawResponse> {
         self.pipeline
-            .send_unchecked(&Context::new(), Method::Get, url.clone(), None)
+            .send_unchecked(self.ctx, Method::Get, url.clone(), None)
             .await
     }
 

@@ -5,6 +5,7 @@
 use crate::{
     Error, Result,
     auth::BearerTokenPolicy,
+    call_options::CallOptionsPolicy,
     lro_options::LroOptions,
     retry::{NonIdempotentGuard, default_retry_options},
 };
@@ -65,9 +66,11 @@ pub struct ServicePipeline {
 impl ServicePipeline {
     /// Builds the pipeline for `endpoint`, authenticating with tokens of `scope`.
     ///
-    /// Policy order: client request id and user agent (from `azure_core`), the caller's
-    /// per-call policies, retry, the non-idempotent guard, the bearer token, the caller's
-    /// per-try policies, the transport.
+    /// Policy order: the call's [`CallOptions`](crate::CallOptions) ([`CallOptionsPolicy`]:
+    /// `x-ms-client-request-id`, the call's or a new UUID per call, kept across retries; its
+    /// headers; the recording of the response ids), user agent (from `azure_core`), the
+    /// caller's per-call policies, retry, the non-idempotent guard, the bearer token, the
+    /// caller's per-try policies, the transport.
     pub fn new(
         crate_name: &'static str,
         crate_version: &'static str,
@@ -76,6 +79,27 @@ impl ServicePipeline {
         scope: impl Into<String>,
         options: ServiceClientOptions,
     ) -> Self {
+        Self::with_call_options(
+            crate_name,
+            crate_version,
+            endpoint,
+            credential,
+            scope,
+            options,
+            CallOptionsPolicy::default(),
+        )
+    }
+
+    fn with_call_options(
+        crate_name: &'static str,
+        crate_version: &'static str,
+        endpoint: Url,
+        credential: Arc<dyn TokenCredential>,
+        scope: impl Into<String>,
+        options: ServiceClientOptions,
+        call_options: CallOptionsPolicy,
+    ) -> Self {
+        let per_call: Vec<Arc<dyn Policy>> = vec![Arc::new(call_options)];
         let per_try: Vec<Arc<dyn Policy>> = vec![
             Arc::new(NonIdempotentGuard),
             Arc::new(BearerTokenPolicy::new(credential, scope)),
@@ -84,7 +108,7 @@ impl ServicePipeline {
             Some(crate_name),
             Some(crate_version),
             options.client_options,
-            Vec::new(),
+            per_call,
             per_try,
             None,
         );
@@ -113,7 +137,8 @@ impl ServicePipeline {
         )
     }
 
-    /// A pipeline for Microsoft Graph in `cloud`, with Graph tokens.
+    /// A pipeline for Microsoft Graph in `cloud`, with Graph tokens. The client request id
+    /// goes in Graph's own header, `client-request-id`, too.
     pub fn microsoft_graph(
         crate_name: &'static str,
         crate_version: &'static str,
@@ -121,13 +146,14 @@ impl ServicePipeline {
         credential: Arc<dyn TokenCredential>,
         options: Option<ServiceClientOptions>,
     ) -> Self {
-        Self::new(
+        Self::with_call_options(
             crate_name,
             crate_version,
             cloud.microsoft_graph.clone(),
             credential,
             cloud.microsoft_graph_scope(),
             options.unwrap_or_default(),
+            CallOptionsPolicy::for_graph(),
         )
     }
 
@@ -198,20 +224,10 @@ impl ServicePipeline {
         ensure_success(response)
     }
 
-    /// Sends a request with a serializable body and decodes the JSON response.
+    /// Sends a request with a serializable body and decodes the JSON response. `ctx` is the
+    /// call's context ([`CallOptions::into_context`](crate::CallOptions::into_context), perhaps
+    /// marked [`Idempotent`](crate::retry::Idempotent)).
     pub async fn json<B: Serialize + ?Sized, T: DeserializeOwned>(
-        &self,
-        method: Method,
-        url: Url,
-        body: Option<&B>,
-    ) -> Result<T> {
-        self.json_with_context(&Context::new(), method, url, body)
-            .await
-    }
-
-    /// [`json`](Self::json) with a pipeline context (for example one marked
-    /// [`Idempotent`](crate::retry::Idempotent)).
-    pub async fn json_with_context<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
         ctx: &Context<'_>,
         method: Method,
@@ -226,8 +242,14 @@ impl ServicePipeline {
 
     /// `GET`s a paged list (`{"value": [...], "nextLink": ...}`, or Graph's
     /// `@odata.nextLink`) from `first` through its last page. A `nextLink` that leaves this
-    /// endpoint is refused: the bearer token would go with it.
-    pub async fn list_all<T: DeserializeOwned>(&self, what: &str, first: Url) -> Result<Vec<T>> {
+    /// endpoint is refused: the bearer token would go with it. Every page is requested with
+    /// `ctx`.
+    pub async fn list_all<T: DeserializeOwned>(
+        &self,
+        ctx: &Context<'_>,
+        what: &str,
+        first: Url,
+    ) -> Result<Vec<T>> {
         #[derive(serde::Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Page<T> {
@@ -239,7 +261,7 @@ impl ServicePipeline {
         let mut items = Vec::new();
         let mut next = Some(first);
         while let Some(url) = next.take() {
-            let response = self.send(&Context::new(), Method::Get, url, None).await?;
+            let response = self.send(ctx, Method::Get, url, None).await?;
             let page: Page<T> = decode(what, &response)?;
             items.extend(page.value);
             next = page

@@ -9,11 +9,12 @@ use crate::{
     progress::{ProgressEvent, StepAction, StepId},
     propagation::is_propagation_error,
     report::{ApplyReport, IdentityReport, StepOutcome, StepStatus},
+    run_id::RunId,
     spec::{DeploymentSpec, Flow, KeySpec, VaultAuthorization},
     survey::{KeyFound, Survey, VaultFound},
 };
 use aci_cmk_aci::models::{ContainerGroup, EncryptionProperties};
-use aci_cmk_core::{names::PrincipalId, resource_id::ResourceId};
+use aci_cmk_core::{CallOptions, ResponseRecorder, names::PrincipalId, resource_id::ResourceId};
 use aci_cmk_identity::{
     managed_identities::UserAssignedIdentity,
     role_assignments::{PrincipalType, RoleDefinitionId},
@@ -50,18 +51,27 @@ pub(crate) struct Exec<'a> {
     orchestrator: &'a Orchestrator,
     spec: &'a DeploymentSpec,
     survey: &'a Survey,
+    run: &'a RunId,
     outcomes: Mutex<BTreeMap<StepId, StepOutcome>>,
     first_failure: Mutex<Option<(StepId, Arc<BackendError>)>>,
 }
 
-/// Handed to a step's body: counts and announces propagation retries.
+/// Handed to a step's body: counts and announces propagation retries, and gives every call of
+/// the step its options (the step's client request id, the step's recorder).
 pub(crate) struct Tracker<'a> {
     step: StepId,
     orchestrator: &'a Orchestrator,
     retries: AtomicU32,
+    run: &'a RunId,
+    recorder: ResponseRecorder,
 }
 
 impl Tracker<'_> {
+    /// The options of a call made by this step: `aci-cmk/{run}/{step}` and the step's recorder.
+    pub(crate) fn options(&self) -> Option<CallOptions<'static>> {
+        self.run.options(self.step.as_str(), Some(&self.recorder))
+    }
+
     /// Runs `call`, retrying while the error says a principal or role assignment has not
     /// propagated yet, with bounded backoff.
     pub(crate) async fn until_propagated<T, F, Fut>(
@@ -116,11 +126,13 @@ impl<'a> Exec<'a> {
         orchestrator: &'a Orchestrator,
         spec: &'a DeploymentSpec,
         survey: &'a Survey,
+        run: &'a RunId,
     ) -> Self {
         Self {
             orchestrator,
             spec,
             survey,
+            run,
             outcomes: Mutex::new(BTreeMap::new()),
             first_failure: Mutex::new(None),
         }
@@ -149,12 +161,7 @@ impl<'a> Exec<'a> {
                 step,
                 reason: reason.clone(),
             });
-            self.record(StepOutcome {
-                step,
-                status: StepStatus::Skipped { reason },
-                retries: 0,
-                duration: Default::default(),
-            });
+            self.record(StepOutcome::new(step, StepStatus::Skipped { reason }));
             return Err(Upstream);
         }
         self.orchestrator.emit(ProgressEvent::Started { step });
@@ -162,12 +169,16 @@ impl<'a> Exec<'a> {
             step,
             orchestrator: self.orchestrator,
             retries: AtomicU32::new(0),
+            run: self.run,
+            recorder: ResponseRecorder::new(),
         });
+        let client_request_id = Some(self.run.client_request_id(step.as_str()));
         let started = Instant::now();
         let span = tracing::info_span!("step", step = %step);
         let result = body(tracker.clone()).instrument(span).await;
         let duration = started.elapsed();
         let retries = tracker.retries.load(Ordering::Relaxed);
+        let write_ids = tracker.recorder.writes();
         match result {
             Ok((value, action)) => {
                 self.orchestrator.emit(ProgressEvent::Done {
@@ -180,6 +191,8 @@ impl<'a> Exec<'a> {
                     status: StepStatus::Done { action },
                     retries,
                     duration,
+                    client_request_id,
+                    write_ids,
                 });
                 Ok(value)
             }
@@ -195,6 +208,8 @@ impl<'a> Exec<'a> {
                     status: StepStatus::Failed { error: message },
                     retries,
                     duration,
+                    client_request_id,
+                    write_ids,
                 });
                 if let Ok(mut first) = self.first_failure.lock() {
                     first.get_or_insert((step, Arc::new(error)));
@@ -211,16 +226,18 @@ impl<'a> Exec<'a> {
         let protected = matches!(spec.flow, Flow::NetworkProtected { .. });
 
         let rg = async {
-            self.step(StepId::ResourceGroup, Ok(()), |_| self.resource_group())
-                .await
+            self.step(StepId::ResourceGroup, Ok(()), |t| async move {
+                self.resource_group(&t).await
+            })
+            .await
         }
         .shared();
         let sp = async {
             if protected {
                 return Ok(None);
             }
-            self.step(StepId::ServicePrincipal, Ok(()), |_| {
-                self.service_principal()
+            self.step(StepId::ServicePrincipal, Ok(()), |t| async move {
+                self.service_principal(&t).await
             })
             .await
             .map(Some)
@@ -230,8 +247,10 @@ impl<'a> Exec<'a> {
             let rg = rg.clone();
             async move {
                 let prerequisites = rg.await.map(drop);
-                self.step(StepId::Vault, prerequisites, |_| self.vault())
-                    .await
+                self.step(StepId::Vault, prerequisites, |t| async move {
+                    self.vault(&t).await
+                })
+                .await
             }
             .shared()
         };
@@ -268,9 +287,11 @@ impl<'a> Exec<'a> {
                     return Ok(None);
                 }
                 let prerequisites = rg.await.map(drop);
-                self.step(StepId::Identity, prerequisites, |_| self.identity())
-                    .await
-                    .map(Some)
+                self.step(StepId::Identity, prerequisites, |t| async move {
+                    self.identity(&t).await
+                })
+                .await
+                .map(Some)
             }
             .shared()
         };
@@ -311,9 +332,9 @@ impl<'a> Exec<'a> {
                 }
                 let (v, k) = futures::join!(vault, key);
                 let prerequisites = ready(&v).and(ready(&k));
-                self.step(StepId::Firewall, prerequisites, |_| async move {
+                self.step(StepId::Firewall, prerequisites, |t| async move {
                     let vault = v.as_ref().map_err(|_| unreachable_upstream())?;
-                    self.firewall(vault).await
+                    self.firewall(&t, vault).await
                 })
                 .await
             }
@@ -349,19 +370,20 @@ impl<'a> Exec<'a> {
         for step in ALL_STEPS {
             report
                 .steps
-                .push(outcomes.get(&step).cloned().unwrap_or(StepOutcome {
-                    step,
-                    status: if applies(step, &spec.flow) {
-                        StepStatus::Skipped {
-                            reason: "did not run".into(),
-                        }
-                    } else {
-                        StepStatus::NotApplicable
-                    },
-                    retries: 0,
-                    duration: Default::default(),
+                .push(outcomes.get(&step).cloned().unwrap_or_else(|| {
+                    StepOutcome::new(
+                        step,
+                        if applies(step, &spec.flow) {
+                            StepStatus::Skipped {
+                                reason: "did not run".into(),
+                            }
+                        } else {
+                            StepStatus::NotApplicable
+                        },
+                    )
                 }));
         }
+        report.run_id = self.run.to_string();
         report.resource_group_id = rg.ok().map(|id| id.to_string());
         if let Ok(v) = &vault {
             report.vault_id = Some(v.id.to_string());
@@ -399,7 +421,10 @@ impl<'a> Exec<'a> {
 
     // ---- the steps -------------------------------------------------------------------------
 
-    async fn resource_group(&self) -> std::result::Result<(ResourceId, StepAction), BackendError> {
+    async fn resource_group(
+        &self,
+        tracker: &Tracker<'_>,
+    ) -> std::result::Result<(ResourceId, StepAction), BackendError> {
         let spec = self.spec;
         let id = ResourceId::resource_group(&spec.subscription_id, &spec.resource_group);
         if self.survey.resource_group.is_some() {
@@ -407,13 +432,19 @@ impl<'a> Exec<'a> {
         }
         self.backends()
             .resource_groups
-            .create_or_update(&spec.resource_group, &spec.location, &spec.tags)
+            .create_or_update(
+                &spec.resource_group,
+                &spec.location,
+                &spec.tags,
+                tracker.options(),
+            )
             .await?;
         Ok((id, StepAction::Create))
     }
 
     async fn service_principal(
         &self,
+        tracker: &Tracker<'_>,
     ) -> std::result::Result<(PrincipalId, StepAction), BackendError> {
         if let Some(sp) = &self.survey.service_principal {
             return Ok((sp.id.clone(), StepAction::InPlace));
@@ -421,7 +452,7 @@ impl<'a> Exec<'a> {
         let ensured = self
             .backends()
             .directory
-            .ensure_service_principal(&crate::survey::aci_app_id())
+            .ensure_service_principal(&crate::survey::aci_app_id(), tracker.options())
             .await?;
         let action = if ensured.created {
             StepAction::Create
@@ -431,14 +462,22 @@ impl<'a> Exec<'a> {
         Ok((ensured.service_principal.id, action))
     }
 
-    async fn vault(&self) -> std::result::Result<(Vault, StepAction), BackendError> {
+    async fn vault(
+        &self,
+        tracker: &Tracker<'_>,
+    ) -> std::result::Result<(Vault, StepAction), BackendError> {
         let spec = self.spec;
         let vaults = &self.backends().vaults;
         match &self.survey.vault {
             VaultFound::Live(vault) => match desired::vault_patch(spec, vault) {
                 Some(patch) => {
                     let updated = vaults
-                        .update(&spec.resource_group, &spec.vault.name, &patch)
+                        .update(
+                            &spec.resource_group,
+                            &spec.vault.name,
+                            &patch,
+                            tracker.options(),
+                        )
                         .await?;
                     Ok((updated, StepAction::Update))
                 }
@@ -461,6 +500,7 @@ impl<'a> Exec<'a> {
                         location,
                         tenant,
                         &sku,
+                        tracker.options(),
                     )
                     .await?;
                 Ok((vault, StepAction::Recover))
@@ -469,7 +509,12 @@ impl<'a> Exec<'a> {
                 let parameters =
                     desired::vault_create_parameters(spec, &self.backends().deployer.tenant_id);
                 let vault = vaults
-                    .create_or_update(&spec.resource_group, &spec.vault.name, &parameters)
+                    .create_or_update(
+                        &spec.resource_group,
+                        &spec.vault.name,
+                        &parameters,
+                        tracker.options(),
+                    )
                     .await?;
                 Ok((vault, StepAction::Create))
             }
@@ -503,6 +548,7 @@ impl<'a> Exec<'a> {
                             RoleDefinitionId::KEY_VAULT_CRYPTO_OFFICER,
                             &deployer,
                             self.backends().deployer.principal_type.clone(),
+                            tracker.options(),
                         )
                         .await
                         .map_err(BackendError::from)
@@ -510,8 +556,13 @@ impl<'a> Exec<'a> {
                 .await?;
             return Ok(((), StepAction::Create));
         }
-        self.grant_policy(vault, &deployer, &desired::DEPLOYER_KEY_PERMISSIONS)
-            .await
+        self.grant_policy(
+            tracker,
+            vault,
+            &deployer,
+            &desired::DEPLOYER_KEY_PERMISSIONS,
+        )
+        .await
     }
 
     async fn key(
@@ -547,7 +598,7 @@ impl<'a> Exec<'a> {
         } else {
             tracker
                 .until_propagated(|| async {
-                    keys.get_key(&url, spec.key.name(), version.as_ref())
+                    keys.get_key(&url, spec.key.name(), version.as_ref(), tracker.options())
                         .await
                         .map_err(BackendError::from)
                 })
@@ -559,7 +610,7 @@ impl<'a> Exec<'a> {
                 let options = CreateKeyOptions::new(*kty, *size);
                 let key = tracker
                     .until_propagated(|| async {
-                        keys.create_key(&url, name, options.clone())
+                        keys.create_key(&url, name, options.clone(), tracker.options())
                             .await
                             .map_err(BackendError::from)
                     })
@@ -572,6 +623,7 @@ impl<'a> Exec<'a> {
 
     async fn identity(
         &self,
+        tracker: &Tracker<'_>,
     ) -> std::result::Result<(UserAssignedIdentity, StepAction), BackendError> {
         let spec = self.spec;
         if let Some(identity) = &self.survey.identity {
@@ -588,6 +640,7 @@ impl<'a> Exec<'a> {
                 identity_name,
                 &spec.location,
                 &spec.tags,
+                tracker.options(),
             )
             .await?;
         Ok((identity, StepAction::Create))
@@ -619,6 +672,7 @@ impl<'a> Exec<'a> {
                             RoleDefinitionId::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
                             principal,
                             PrincipalType::ServicePrincipal,
+                            tracker.options(),
                         )
                         .await
                         .map_err(BackendError::from)
@@ -626,18 +680,32 @@ impl<'a> Exec<'a> {
                 .await?;
             return Ok(((), StepAction::Create));
         }
-        self.grant_policy(vault, principal, &desired::ENCRYPTION_KEY_PERMISSIONS)
-            .await
+        self.grant_policy(
+            tracker,
+            vault,
+            principal,
+            &desired::ENCRYPTION_KEY_PERMISSIONS,
+        )
+        .await
     }
 
-    async fn firewall(&self, vault: &Vault) -> std::result::Result<((), StepAction), BackendError> {
+    async fn firewall(
+        &self,
+        tracker: &Tracker<'_>,
+        vault: &Vault,
+    ) -> std::result::Result<((), StepAction), BackendError> {
         let want = desired::firewall(self.spec, Some(vault));
         if desired::firewall_matches(vault, &want) {
             return Ok(((), StepAction::InPlace));
         }
         self.backends()
             .vaults
-            .update_network_rules(&self.spec.resource_group, &self.spec.vault.name, &want)
+            .update_network_rules(
+                &self.spec.resource_group,
+                &self.spec.vault.name,
+                &want,
+                tracker.options(),
+            )
             .await?;
         Ok(((), StepAction::Update))
     }
@@ -672,7 +740,11 @@ impl<'a> Exec<'a> {
             (StepAction::Recreate, _) if !spec.allow.recreate_container_group => {
                 return Err(invalid(&desired::recreate_refused(name)));
             }
-            (StepAction::Recreate, _) => groups.delete(&spec.resource_group, name).await?,
+            (StepAction::Recreate, _) => {
+                groups
+                    .delete(&spec.resource_group, name, tracker.options())
+                    .await?
+            }
             _ => {}
         }
         // ACI reaches the key as a principal this run may have just created or granted access:
@@ -680,7 +752,7 @@ impl<'a> Exec<'a> {
         let created = tracker
             .until_propagated(|| async {
                 groups
-                    .create_or_update(&spec.resource_group, name, &want)
+                    .create_or_update(&spec.resource_group, name, &want, tracker.options())
                     .await
                     .map_err(BackendError::from)
             })
@@ -704,7 +776,12 @@ impl<'a> Exec<'a> {
                 let deployment = tracker
                     .until_propagated(|| async {
                         deployments
-                            .create_or_update(&spec.resource_group, &name, &request)
+                            .create_or_update(
+                                &spec.resource_group,
+                                &name,
+                                &request,
+                                tracker.options(),
+                            )
                             .await
                             .map_err(BackendError::from)
                     })
@@ -728,7 +805,11 @@ impl<'a> Exec<'a> {
             .and_then(|id| id.parse::<ResourceId>().ok())
             && let (Some(rg), Ok(name)) = (first.resource_group_name(), first.name().parse())
         {
-            let group = self.backends().container_groups.get(rg, &name).await?;
+            let group = self
+                .backends()
+                .container_groups
+                .get(rg, &name, tracker.options())
+                .await?;
             reported = group.properties.encryption_properties;
         }
         Ok((
@@ -767,6 +848,7 @@ impl<'a> Exec<'a> {
 
     async fn grant_policy(
         &self,
+        tracker: &Tracker<'_>,
         vault: &Vault,
         principal: &PrincipalId,
         needed: &[KeyPermission],
@@ -782,6 +864,7 @@ impl<'a> Exec<'a> {
                 &self.spec.vault.name,
                 AccessPolicyUpdateKind::Add,
                 &[entry],
+                tracker.options(),
             )
             .await?;
         Ok(((), StepAction::Update))

@@ -5,11 +5,12 @@
 use crate::{
     Orchestrator, desired,
     error::{BackendError, Error, Result},
-    progress::StepAction,
+    progress::{StepAction, StepId},
     report::ApplyReport,
+    run_id::RunId,
     spec::{DeploymentSpec, SpecError},
 };
-use aci_cmk_core::resource_id::ResourceId;
+use aci_cmk_core::{CallOptions, ResponseIds, ResponseRecorder, resource_id::ResourceId};
 use futures::StreamExt;
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -49,6 +50,10 @@ pub struct GroupOutcome {
     /// How long it took.
     #[serde(serialize_with = "ms")]
     pub duration: Duration,
+    /// The client request id of the group's requests: `aci-cmk/{run}/container_group/{name}`.
+    pub client_request_id: String,
+    /// What ARM answered to each of the group's requests that could change state, in order.
+    pub write_ids: Vec<ResponseIds>,
 }
 
 fn ms<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -88,7 +93,9 @@ impl Orchestrator {
     /// Deploys many container groups that share everything but the group itself: the first
     /// spec is applied in full, then the other groups deploy `options.concurrency` at a time
     /// with the shared vault, key and principal. Throttling (429 with `Retry-After`) is waited
-    /// out by the pipeline; a group that still fails is reported, not fatal.
+    /// out by the pipeline; a group that still fails is reported, not fatal. One run id covers
+    /// it all: the shared steps' requests carry `aci-cmk/{run}/{step}`, each further group's
+    /// `aci-cmk/{run}/container_group/{name}`.
     pub async fn apply_many(
         &self,
         specs: &[DeploymentSpec],
@@ -123,7 +130,8 @@ impl Orchestrator {
             }
         }
 
-        let report = self.apply(first).await?;
+        let run = RunId::new();
+        let report = self.apply_run(first, &run).await?;
         let (Some(vault), Some(key)) = (report.vault_uri.clone(), report.key_id.clone()) else {
             return Err(Error::Blocked {
                 step: crate::progress::StepId::Key,
@@ -138,7 +146,7 @@ impl Orchestrator {
 
         let groups = futures::stream::iter(specs.iter().skip(1))
             .map(|spec| {
-                let (vault, version, identity) = (&vault, &version, identity.as_ref());
+                let (vault, version, identity, run) = (&vault, &version, identity.as_ref(), &run);
                 async move {
                     let started = Instant::now();
                     let name = spec
@@ -146,12 +154,19 @@ impl Orchestrator {
                         .as_ref()
                         .map(|g| g.name.to_string())
                         .unwrap_or_default();
-                    let result = self.deploy_one(spec, vault, version, identity).await;
+                    let part = format!("{}/{name}", StepId::ContainerGroup.as_str());
+                    let recorder = ResponseRecorder::new();
+                    let options = || run.options(&part, Some(&recorder));
+                    let result = self
+                        .deploy_one(spec, vault, version, identity, &options)
+                        .await;
                     GroupOutcome {
                         name,
                         created: matches!(result, Ok(true)),
                         error: result.err().map(|e| e.to_string()),
                         duration: started.elapsed(),
+                        client_request_id: run.client_request_id(&part),
+                        write_ids: recorder.writes(),
                     }
                 }
             })
@@ -172,6 +187,7 @@ impl Orchestrator {
         vault: &aci_cmk_core::key_id::VaultUrl,
         version: &aci_cmk_core::names::KeyVersion,
         identity: Option<&ResourceId>,
+        options: &dyn Fn() -> Option<CallOptions<'static>>,
     ) -> std::result::Result<bool, BackendError> {
         let encryption = desired::encryption(vault, spec, version, identity);
         let Some(want) = desired::group(spec, &encryption, identity) else {
@@ -181,7 +197,10 @@ impl Orchestrator {
             return Ok(false);
         };
         let groups = &self.backends.container_groups;
-        let existing = match groups.get(&spec.resource_group, &group.name).await {
+        let existing = match groups
+            .get(&spec.resource_group, &group.name, options())
+            .await
+        {
             Ok(existing) => Some(existing),
             Err(e) if e.is_not_found() => None,
             Err(e) => return Err(e.into()),
@@ -193,11 +212,15 @@ impl Orchestrator {
                     desired::recreate_refused(&group.name),
                 )));
             }
-            StepAction::Recreate => groups.delete(&spec.resource_group, &group.name).await?,
+            StepAction::Recreate => {
+                groups
+                    .delete(&spec.resource_group, &group.name, options())
+                    .await?
+            }
             _ => {}
         }
         groups
-            .create_or_update(&spec.resource_group, &group.name, &want)
+            .create_or_update(&spec.resource_group, &group.name, &want, options())
             .await?;
         Ok(true)
     }

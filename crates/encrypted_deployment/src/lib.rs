@@ -49,6 +49,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Every request of a step carries the client request id `aci-cmk/{run}/{step}`, and the
+//! [`report`] keeps, per step, the request and correlation ids the services answered to its
+//! writes ([`report::StepOutcome::write_ids`]), for Azure support. Dropping the future of
+//! `apply` abandons the requests in flight; applying again converges.
+//!
 //! - [`spec`]: the declarative description, from JSON or TOML.
 //! - [`template`]: adds encryption to the container groups of an existing ARM template.
 //! - [`progress`]: the steps and the events a run reports.
@@ -65,6 +70,7 @@ mod preflight;
 pub mod progress;
 pub mod propagation;
 pub mod report;
+mod run_id;
 pub mod spec;
 mod survey;
 pub mod template;

@@ -8,10 +8,12 @@ use crate::{
     Orchestrator, desired,
     error::{BackendError, Error, Result},
     progress::StepId,
+    run_id::RunId,
     spec::{DeploymentSpec, Flow, KeySpec},
     survey::{KeyFound, Survey, VaultFound},
 };
 use aci_cmk_core::{
+    CallOptions, ResponseIds, ResponseRecorder,
     key_id::KeyId,
     names::{ContainerGroupName, KeyVersion},
     resource_id::ResourceId,
@@ -51,6 +53,12 @@ pub struct GroupKeyVersion {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RotateReport {
+    /// The run's id: its requests carried the client request ids
+    /// `aci-cmk/{run}/rotate/{step}` (`key`, `container_group`; the reads
+    /// `aci-cmk/{run}/survey`).
+    pub run_id: String,
+    /// What the services answered to each request that could change state, in order.
+    pub write_ids: Vec<ResponseIds>,
     /// The key version in use before.
     pub previous: Option<KeyId>,
     /// The key version in use now.
@@ -71,10 +79,26 @@ pub struct DestroyOptions {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct DestroyReport {
+    /// The run's id: its requests carried the client request ids
+    /// `aci-cmk/{run}/destroy/{step}` (the reads `aci-cmk/{run}/survey`).
+    pub run_id: String,
+    /// What the services answered to each request that could change state, in order.
+    pub write_ids: Vec<ResponseIds>,
     /// What was deleted.
     pub removed: Vec<String>,
     /// What was left, and why.
     pub notes: Vec<String>,
+}
+
+/// The options of a call of `verb` (`rotate`, `destroy`) for `step` in `run`:
+/// `aci-cmk/{run}/{verb}/{step}`, recorded in `recorder`.
+fn call_options(
+    run: &RunId,
+    verb: &str,
+    step: StepId,
+    recorder: &ResponseRecorder,
+) -> Option<CallOptions<'static>> {
+    run.options(&format!("{verb}/{}", step.as_str()), Some(recorder))
 }
 
 /// Maps a backend error of `operation` into ours.
@@ -95,7 +119,10 @@ impl Orchestrator {
         options: RotateOptions,
     ) -> Result<RotateReport> {
         spec.check()?;
-        let survey = Survey::take(&self.backends, spec).await?;
+        let run = RunId::new();
+        let recorder = ResponseRecorder::new();
+        let opts = |step| call_options(&run, "rotate", step, &recorder);
+        let survey = Survey::take(&self.backends, spec, &run).await?;
         let blocked = |message: String| Error::Blocked {
             step: StepId::Key,
             message,
@@ -118,11 +145,16 @@ impl Orchestrator {
         let keys = &self.backends.keys;
         let current = match (&options.version, &spec.key) {
             (Some(version), _) => keys
-                .get_key(&url, spec.key.name(), Some(version))
+                .get_key(&url, spec.key.name(), Some(version), opts(StepId::Key))
                 .await
                 .map_err(failed("read the key version to rotate to"))?,
             (None, KeySpec::Create { name, size, kty }) => keys
-                .create_key(&url, name, CreateKeyOptions::new(*kty, *size))
+                .create_key(
+                    &url,
+                    name,
+                    CreateKeyOptions::new(*kty, *size),
+                    opts(StepId::Key),
+                )
                 .await
                 .map_err(failed("create a new key version"))?,
             (None, KeySpec::Existing { .. }) => {
@@ -137,7 +169,8 @@ impl Orchestrator {
         };
         let encryption = desired::encryption(&url, spec, &current.version, identity.as_ref());
         let groups = if spec.template.is_some() {
-            self.redeploy_template(spec, &survey, &encryption).await?
+            self.redeploy_template(spec, &survey, &encryption, &opts)
+                .await?
         } else {
             let group = desired::group(spec, &encryption, identity.as_ref())
                 .ok_or_else(|| blocked("no container group in the spec".into()))?;
@@ -149,12 +182,17 @@ impl Orchestrator {
             let groups = &self.backends.container_groups;
             if survey.group.is_some() {
                 groups
-                    .delete(&spec.resource_group, name)
+                    .delete(&spec.resource_group, name, opts(StepId::ContainerGroup))
                     .await
                     .map_err(failed(format!("delete container group {name}")))?;
             }
             let created = groups
-                .create_or_update(&spec.resource_group, name, &group)
+                .create_or_update(
+                    &spec.resource_group,
+                    name,
+                    &group,
+                    opts(StepId::ContainerGroup),
+                )
                 .await
                 .map_err(failed(format!("re-create container group {name}")))?;
             vec![GroupKeyVersion {
@@ -167,6 +205,8 @@ impl Orchestrator {
             }]
         };
         Ok(RotateReport {
+            run_id: run.to_string(),
+            write_ids: recorder.writes(),
             previous,
             current: current.kid,
             groups,
@@ -178,6 +218,7 @@ impl Orchestrator {
         spec: &DeploymentSpec,
         survey: &Survey,
         encryption: &aci_cmk_aci::models::EncryptionProperties,
+        opts: &dyn Fn(StepId) -> Option<CallOptions<'static>>,
     ) -> Result<Vec<GroupKeyVersion>> {
         let (name, request) =
             desired::patched_template(spec, encryption)?.ok_or_else(|| Error::Blocked {
@@ -190,7 +231,7 @@ impl Orchestrator {
                 if let Some((rg, group)) = container_group_of(&id.id) {
                     self.backends
                         .container_groups
-                        .delete(&rg, &group)
+                        .delete(&rg, &group, opts(StepId::ContainerGroup))
                         .await
                         .map_err(failed(format!("delete container group {group}")))?;
                 }
@@ -199,7 +240,12 @@ impl Orchestrator {
         let deployment = self
             .backends
             .deployments
-            .create_or_update(&spec.resource_group, &name, &request)
+            .create_or_update(
+                &spec.resource_group,
+                &name,
+                &request,
+                opts(StepId::ContainerGroup),
+            )
             .await
             .map_err(failed(format!("deploy {name}")))?;
         let mut groups = Vec::new();
@@ -208,7 +254,7 @@ impl Orchestrator {
                 let found = self
                     .backends
                     .container_groups
-                    .get(&rg, &group)
+                    .get(&rg, &group, opts(StepId::ContainerGroup))
                     .await
                     .map_err(failed(format!("read container group {group}")))?;
                 groups.push(GroupKeyVersion {
@@ -234,15 +280,25 @@ impl Orchestrator {
         options: DestroyOptions,
     ) -> Result<DestroyReport> {
         spec.check()?;
-        let survey = Survey::take(&self.backends, spec).await?;
-        let mut report = DestroyReport::default();
+        let run = RunId::new();
+        let recorder = ResponseRecorder::new();
+        let opts = |step| call_options(&run, "destroy", step, &recorder);
+        let survey = Survey::take(&self.backends, spec, &run).await?;
+        let mut report = DestroyReport {
+            run_id: run.to_string(),
+            ..DestroyReport::default()
+        };
         let groups = &self.backends.container_groups;
 
         if let Some(group) = &spec.container_group
             && survey.group.is_some()
         {
             groups
-                .delete(&spec.resource_group, &group.name)
+                .delete(
+                    &spec.resource_group,
+                    &group.name,
+                    opts(StepId::ContainerGroup),
+                )
                 .await
                 .map_err(failed(format!("delete container group {}", group.name)))?;
             report
@@ -254,14 +310,14 @@ impl Orchestrator {
                 Some(deployment) => {
                     for resource in &deployment.properties.output_resources {
                         if let Some((rg, group)) = container_group_of(&resource.id) {
-                            groups.delete(&rg, &group).await.map_err(failed(format!("delete container group {group}")))?;
+                            groups.delete(&rg, &group, opts(StepId::ContainerGroup)).await.map_err(failed(format!("delete container group {group}")))?;
                             report.removed.push(format!("container group {group}"));
                         }
                     }
                     if let Some(name) = deployment.name.as_deref().and_then(|n| n.parse().ok()) {
                         self.backends
                             .deployments
-                            .delete(&spec.resource_group, &name)
+                            .delete(&spec.resource_group, &name, opts(StepId::ContainerGroup))
                             .await
                             .map_err(failed(format!("delete deployment {name}")))?;
                         report.removed.push(format!("deployment {name}"));
@@ -278,7 +334,7 @@ impl Orchestrator {
         {
             self.backends
                 .identities
-                .delete(&spec.resource_group, identity_name)
+                .delete(&spec.resource_group, identity_name, opts(StepId::Identity))
                 .await
                 .map_err(failed(format!("delete managed identity {identity_name}")))?;
             report
@@ -288,7 +344,7 @@ impl Orchestrator {
         if let VaultFound::Live(vault) = &survey.vault {
             let vaults = &self.backends.vaults;
             vaults
-                .delete(&spec.resource_group, &spec.vault.name)
+                .delete(&spec.resource_group, &spec.vault.name, opts(StepId::Vault))
                 .await
                 .map_err(failed(format!("delete vault {}", spec.vault.name)))?;
             report
@@ -296,7 +352,10 @@ impl Orchestrator {
                 .push(format!("vault {} (soft-deleted)", spec.vault.name));
             if spec.allow.purge_on_destroy {
                 let location = &vault.location;
-                match vaults.purge_deleted(location, &spec.vault.name).await {
+                match vaults
+                    .purge_deleted(location, &spec.vault.name, opts(StepId::Vault))
+                    .await
+                {
                     Ok(()) => report
                         .removed
                         .push(format!("vault {} (purged)", spec.vault.name)),
@@ -314,7 +373,7 @@ impl Orchestrator {
         if options.delete_resource_group {
             self.backends
                 .resource_groups
-                .delete(&spec.resource_group)
+                .delete(&spec.resource_group, opts(StepId::ResourceGroup))
                 .await
                 .map_err(failed(format!(
                     "delete resource group {}",
@@ -324,6 +383,7 @@ impl Orchestrator {
                 .removed
                 .push(format!("resource group {}", spec.resource_group));
         }
+        report.write_ids = recorder.writes();
         Ok(report)
     }
 }

@@ -9,6 +9,7 @@ use crate::{
     progress::{self, ProgressEvent, ProgressSink},
     propagation::PropagationRetry,
     report::ApplyReport,
+    run_id::RunId,
     spec::DeploymentSpec,
     survey::Survey,
 };
@@ -82,7 +83,7 @@ impl Orchestrator {
     /// returned as [`Error::Preflight`].
     pub async fn plan(&self, spec: &DeploymentSpec) -> Result<Plan> {
         spec.check()?;
-        let survey = Survey::take(&self.backends, spec).await?;
+        let survey = Survey::take(&self.backends, spec, &RunId::new()).await?;
         let issues = preflight::check(spec, &survey);
         if !issues.is_empty() {
             return Err(Error::Preflight(issues));
@@ -97,16 +98,31 @@ impl Orchestrator {
     /// Brings Azure to what `spec` describes: preflight first (nothing is written if a rule is
     /// broken), then the steps, concurrently where independent. Re-running on a converged state
     /// writes nothing.
+    ///
+    /// Every request of a step carries the client request id `aci-cmk/{run}/{step}` (the reads
+    /// before the steps `aci-cmk/{run}/survey`), and the report gives, per step, the request and
+    /// correlation ids of its writes. Dropping the returned future (a CLI's Ctrl-C, a timeout)
+    /// abandons the requests in flight at once and sends no more; whatever was written stays,
+    /// and applying again converges from there.
     pub async fn apply(&self, spec: &DeploymentSpec) -> Result<ApplyReport> {
+        self.apply_run(spec, &RunId::new()).await
+    }
+
+    /// [`apply`](Self::apply) as part of `run`.
+    pub(crate) async fn apply_run(
+        &self,
+        spec: &DeploymentSpec,
+        run: &RunId,
+    ) -> Result<ApplyReport> {
         let started = std::time::Instant::now();
         spec.check()?;
-        let survey = Survey::take(&self.backends, spec).await?;
+        let survey = Survey::take(&self.backends, spec, run).await?;
         let issues = preflight::check(spec, &survey);
         if !issues.is_empty() {
             return Err(Error::Preflight(issues));
         }
         // The report's duration covers the reads before the steps too.
-        match Exec::new(self, spec, &survey).run().await {
+        match Exec::new(self, spec, &survey, run).run().await {
             Ok(mut report) => {
                 report.duration = started.elapsed();
                 Ok(report)

@@ -30,6 +30,22 @@ pub enum StepId {
 }
 
 impl StepId {
+    /// The step's name as a report's JSON spells it (`resource_group`, `vault`, `key`, …), and
+    /// as the step's client request ids end: `aci-cmk/{run}/{name}`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepId::ResourceGroup => "resource_group",
+            StepId::ServicePrincipal => "service_principal",
+            StepId::Vault => "vault",
+            StepId::DeployerAccess => "deployer_access",
+            StepId::Key => "key",
+            StepId::Identity => "identity",
+            StepId::EncryptionAccess => "encryption_access",
+            StepId::Firewall => "firewall",
+            StepId::ContainerGroup => "container_group",
+        }
+    }
+
     /// A short human name.
     pub fn title(self) -> &'static str {
         match self {
@@ -170,4 +186,17 @@ pub fn channel() -> (
         let _ = tx.send(event.clone());
     };
     (Arc::new(sink), rx)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_steps_name_is_its_json_name() {
+        for step in crate::plan::ALL_STEPS {
+            assert_eq!(
+                serde_json::to_value(step).ok(),
+                Some(serde_json::Value::from(step.as_str()))
+            );
+        }
+    }
 }

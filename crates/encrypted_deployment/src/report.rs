@@ -3,6 +3,7 @@
 use crate::progress::{StepAction, StepId};
 use aci_cmk_aci::models::EncryptionProperties;
 use aci_cmk_core::{
+    ResponseIds,
     key_id::{KeyId, VaultUrl},
     names::{ClientId, PrincipalId},
 };
@@ -47,6 +48,33 @@ pub struct StepOutcome {
     /// How long it took.
     #[serde(serialize_with = "ms")]
     pub duration: Duration,
+    /// The client request id every request of the step carried, `aci-cmk/{run}/{step}`
+    /// (`None`: the step did not run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_request_id: Option<String>,
+    /// What the services answered to each request of the step that could change state, in
+    /// order, with the request and correlation ids to quote to Azure support (refused ones and
+    /// those a propagation retry repeated included).
+    pub write_ids: Vec<ResponseIds>,
+}
+
+impl StepOutcome {
+    /// The outcome of a step that sent nothing.
+    pub(crate) fn new(step: StepId, status: StepStatus) -> Self {
+        Self {
+            step,
+            status,
+            retries: 0,
+            duration: Duration::ZERO,
+            client_request_id: None,
+            write_ids: Vec::new(),
+        }
+    }
+
+    /// The id to quote for the step's last write: its request id, else its correlation id.
+    pub fn last_write_id(&self) -> Option<&str> {
+        self.write_ids.last().and_then(ResponseIds::support_id)
+    }
 }
 
 fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -69,6 +97,9 @@ pub struct IdentityReport {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ApplyReport {
+    /// The run's id: the `{run}` of the client request ids `aci-cmk/{run}/{step}` its requests
+    /// carried.
+    pub run_id: String,
     /// Each step, in step order.
     pub steps: Vec<StepOutcome>,
     /// The resource group.
@@ -114,12 +145,20 @@ impl ApplyReport {
     }
 }
 
-/// A table of the steps, one line each.
+/// A table of the steps, one line each, with the request id of each step's last write (and
+/// how many more writes it made) to quote to Azure support.
 impl fmt::Display for ApplyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.run_id.is_empty() {
+            writeln!(
+                f,
+                "run {} (client request ids aci-cmk/{}/<step>)",
+                self.run_id, self.run_id
+            )?;
+        }
         writeln!(
             f,
-            "{:<24} {:<10} {:>8} {:>7}",
+            "{:<24} {:<10} {:>8} {:>7}  request id",
             "step", "outcome", "ms", "retries"
         )?;
         for s in &self.steps {
@@ -129,13 +168,20 @@ impl fmt::Display for ApplyReport {
                 StepStatus::Skipped { .. } => "skipped".to_owned(),
                 StepStatus::Failed { .. } => "FAILED".to_owned(),
             };
+            let request = match (s.last_write_id(), s.write_ids.len()) {
+                (Some(id), 1) => id.to_owned(),
+                (Some(id), n) => format!("{id} (+{} earlier)", n - 1),
+                (None, 0) => "-".to_owned(),
+                (None, n) => format!("({n} writes, no id answered)"),
+            };
             writeln!(
                 f,
-                "{:<24} {:<10} {:>8} {:>7}",
+                "{:<24} {:<10} {:>8} {:>7}  {}",
                 s.step.title(),
                 outcome,
                 s.duration.as_millis(),
-                s.retries
+                s.retries,
+                request
             )?;
         }
         write!(
@@ -144,5 +190,64 @@ impl fmt::Display for ApplyReport {
             self.duration.as_millis(),
             self.writes()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::StepAction;
+
+    #[test]
+    fn the_table_shows_each_steps_last_write_id() {
+        let mut vault = StepOutcome::new(
+            StepId::Vault,
+            StepStatus::Done {
+                action: StepAction::Create,
+            },
+        );
+        vault.client_request_id = Some("aci-cmk/0123456789ab/vault".into());
+        vault.write_ids = vec![
+            ResponseIds::new("PUT", "https://arm/v", 409).with_request_id("req-1"),
+            ResponseIds::new("PUT", "https://arm/v", 200)
+                .with_request_id("req-2")
+                .with_correlation_id("corr-2"),
+        ];
+        let mut key = StepOutcome::new(
+            StepId::Key,
+            StepStatus::Done {
+                action: StepAction::Create,
+            },
+        );
+        key.write_ids = vec![
+            ResponseIds::new("POST", "https://kv/keys/k/create", 200)
+                .with_correlation_id("corr-only"),
+        ];
+        let report = ApplyReport {
+            run_id: "0123456789ab".into(),
+            steps: vec![
+                vault,
+                key,
+                StepOutcome::new(StepId::Firewall, StepStatus::NotApplicable),
+            ],
+            ..ApplyReport::default()
+        };
+        let table = report.to_string();
+        assert!(
+            table
+                .starts_with("run 0123456789ab (client request ids aci-cmk/0123456789ab/<step>)\n"),
+            "{table}"
+        );
+        let line = |title: &str| {
+            table
+                .lines()
+                .find(|l| l.starts_with(title))
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(line("key vault").ends_with("req-2 (+1 earlier)"), "{table}");
+        assert!(line("key   ").ends_with("corr-only"), "{table}");
+        assert!(line("vault firewall").ends_with(" -"), "{table}");
+        assert!(table.ends_with("2 writes"), "{table}");
     }
 }

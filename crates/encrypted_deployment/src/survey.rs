@@ -4,6 +4,7 @@
 use crate::{
     backends::Backends,
     error::{BackendError, Error, Result},
+    run_id::RunId,
     spec::{DeploymentSpec, Flow, KeySpec},
 };
 use aci_cmk_aci::{ResourceGroup, deployments::Deployment, models::ContainerGroup};
@@ -63,6 +64,9 @@ pub(crate) struct Survey {
     pub deployment: Option<Deployment>,
 }
 
+/// The part of a run's client request ids the survey's reads carry.
+const SURVEY: &str = "survey";
+
 /// The ACI first-party application's id.
 pub(crate) fn aci_app_id() -> aci_cmk_core::names::AppId {
     ACI_FIRST_PARTY_APP_ID
@@ -78,21 +82,27 @@ fn read_error(what: &'static str) -> impl FnOnce(BackendError) -> Error {
 }
 
 impl Survey {
-    /// Reads everything `spec` touches.
-    pub(crate) async fn take(backends: &Backends, spec: &DeploymentSpec) -> Result<Self> {
+    /// Reads everything `spec` touches; every read sends `aci-cmk/{run}/survey` as its client
+    /// request id.
+    pub(crate) async fn take(
+        backends: &Backends,
+        spec: &DeploymentSpec,
+        run: &RunId,
+    ) -> Result<Self> {
+        let options = || run.options(SURVEY, None);
         let rg = async {
             backends
                 .resource_groups
-                .get(&spec.resource_group)
+                .get(&spec.resource_group, options())
                 .await
                 .map_err(|e| read_error("resource group")(e.into()))
         };
-        let vault = survey_vault(backends, spec);
+        let vault = survey_vault(backends, spec, run);
         let service_principal = async {
             match spec.flow {
                 Flow::Standard => backends
                     .directory
-                    .get_service_principal_by_app_id(&aci_app_id())
+                    .get_service_principal_by_app_id(&aci_app_id(), options())
                     .await
                     .map_err(|e| read_error("ACI service principal")(e.into())),
                 Flow::NetworkProtected { .. } => Ok(None),
@@ -103,7 +113,7 @@ impl Survey {
                 Flow::NetworkProtected { identity_name } => {
                     match backends
                         .identities
-                        .get(&spec.resource_group, identity_name)
+                        .get(&spec.resource_group, identity_name, options())
                         .await
                     {
                         Ok(identity) => Ok(Some(identity)),
@@ -120,7 +130,7 @@ impl Survey {
             };
             match backends
                 .container_groups
-                .get(&spec.resource_group, &group.name)
+                .get(&spec.resource_group, &group.name, options())
                 .await
             {
                 Ok(g) => Ok(Some(g)),
@@ -143,15 +153,15 @@ impl Survey {
             deployment: None,
         };
         if let VaultFound::Live(vault) = &survey.vault {
-            let key = survey_key(backends, spec, vault, survey.group.as_ref());
+            let key = survey_key(backends, spec, vault, survey.group.as_ref(), run);
             let principal = survey.encryption_principal();
-            let roles = survey_roles(backends, vault, &principal);
+            let roles = survey_roles(backends, vault, &principal, run);
             let (key, (deployer_roles, encryption_roles)) = futures::join!(key, roles);
             survey.key = key;
             survey.deployer_roles = deployer_roles?;
             survey.encryption_roles = encryption_roles?;
         }
-        survey.deployment = survey_deployment(backends, spec, &survey).await?;
+        survey.deployment = survey_deployment(backends, spec, &survey, run).await?;
         Ok(survey)
     }
 
@@ -172,14 +182,27 @@ impl Survey {
     }
 }
 
-async fn survey_vault(backends: &Backends, spec: &DeploymentSpec) -> Result<VaultFound> {
+async fn survey_vault(
+    backends: &Backends,
+    spec: &DeploymentSpec,
+    run: &RunId,
+) -> Result<VaultFound> {
+    let options = || run.options(SURVEY, None);
     let name = &spec.vault.name;
-    match backends.vaults.get(&spec.resource_group, name).await {
+    match backends
+        .vaults
+        .get(&spec.resource_group, name, options())
+        .await
+    {
         Ok(vault) => return Ok(VaultFound::Live(Box::new(vault))),
         Err(e) if e.is_not_found() => {}
         Err(e) => return Err(read_error("vault")(e.into())),
     }
-    match backends.vaults.get_deleted(&spec.location, name).await {
+    match backends
+        .vaults
+        .get_deleted(&spec.location, name, options())
+        .await
+    {
         Ok(deleted) => {
             let ours = deleted
                 .properties
@@ -200,7 +223,7 @@ async fn survey_vault(backends: &Backends, spec: &DeploymentSpec) -> Result<Vaul
     }
     let availability = backends
         .vaults
-        .check_name_availability(name)
+        .check_name_availability(name, options())
         .await
         .map_err(|e| read_error("vault name availability")(e.into()))?;
     Ok(if availability.name_available {
@@ -221,7 +244,9 @@ async fn survey_key(
     spec: &DeploymentSpec,
     vault: &Vault,
     group: Option<&ContainerGroup>,
+    run: &RunId,
 ) -> KeyFound {
+    let options = || run.options(SURVEY, None);
     let Some(url) = &vault.properties.vault_uri else {
         return KeyFound::Unknown("the vault has no URI yet".into());
     };
@@ -231,7 +256,7 @@ async fn survey_key(
     };
     match backends
         .keys
-        .get_key(url, spec.key.name(), version.as_ref())
+        .get_key(url, spec.key.name(), version.as_ref(), options())
         .await
     {
         Ok(key) => KeyFound::Found(Box::new(key)),
@@ -276,14 +301,16 @@ async fn survey_roles(
     backends: &Backends,
     vault: &Vault,
     encryption_principal: &Option<PrincipalId>,
+    run: &RunId,
 ) -> (Roles, Roles) {
+    let options = || run.options(SURVEY, None);
     if vault.properties.enable_rbac_authorization != Some(true) {
         return (Ok(Vec::new()), Ok(Vec::new()));
     }
     let list = |principal: PrincipalId| async move {
         backends
             .role_assignments
-            .list_for_principal(&vault.id, &principal)
+            .list_for_principal(&vault.id, &principal, options())
             .await
             .map_err(|e| read_error("role assignments")(e.into()))
     };
@@ -301,7 +328,9 @@ async fn survey_deployment(
     backends: &Backends,
     spec: &DeploymentSpec,
     survey: &Survey,
+    run: &RunId,
 ) -> Result<Option<Deployment>> {
+    let options = || run.options(SURVEY, None);
     let (Some(vault), KeyFound::Found(key)) = (survey.vault_url(), &survey.key) else {
         return Ok(None);
     };
@@ -310,7 +339,11 @@ async fn survey_deployment(
     let Ok(Some((name, _))) = crate::desired::patched_template(spec, &encryption) else {
         return Ok(None);
     };
-    match backends.deployments.get(&spec.resource_group, &name).await {
+    match backends
+        .deployments
+        .get(&spec.resource_group, &name, options())
+        .await
+    {
         Ok(d) if d.properties.provisioning_state.as_deref() == Some("Succeeded") => Ok(Some(d)),
         Ok(_) => Ok(None),
         Err(e) if e.is_not_found() => Ok(None),

@@ -2,7 +2,7 @@
 
 use crate::Result;
 use aci_cmk_core::{
-    CloudEndpoints, ServiceClientOptions, ServicePipeline, TokenCredential,
+    CallOptions, CloudEndpoints, ServiceClientOptions, ServicePipeline, TokenCredential,
     names::{AppId, PrincipalId},
     pipeline::{decode, ensure_success, to_json_value},
 };
@@ -51,6 +51,9 @@ impl EnsuredServicePrincipal {
 }
 
 /// Service principals in Microsoft Graph.
+///
+/// Every method takes [`CallOptions`] last (`None` for the defaults): a client request id (sent
+/// as Graph's `client-request-id`), extra headers, and a recorder of Graph's `request-id`s.
 #[async_trait::async_trait]
 pub trait Directory: Send + Sync + Debug {
     /// The service principal of `app_id` in the signed-in tenant
@@ -58,12 +61,17 @@ pub trait Directory: Send + Sync + Debug {
     async fn get_service_principal_by_app_id(
         &self,
         app_id: &AppId,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Option<ServicePrincipal>>;
 
     /// The service principal of `app_id`, created if missing (`POST /v1.0/servicePrincipals`).
     /// When another caller creates it first (409 `Request_MultipleObjectsWithSameKeyValue`),
     /// the existing one is read back and returned.
-    async fn ensure_service_principal(&self, app_id: &AppId) -> Result<EnsuredServicePrincipal>;
+    async fn ensure_service_principal(
+        &self,
+        app_id: &AppId,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<EnsuredServicePrincipal>;
 }
 
 /// [`Directory`] over Microsoft Graph v1.0.
@@ -106,13 +114,14 @@ impl GraphDirectory {
 
     async fn create(
         &self,
+        ctx: &Context<'_>,
         app_id: &AppId,
     ) -> Result<std::result::Result<ServicePrincipal, aci_cmk_core::Error>> {
         let url = self.pipeline.url("/v1.0/servicePrincipals", None);
         let body = to_json_value(&CreateServicePrincipal { app_id })?;
         let response = self
             .pipeline
-            .send_unchecked(&Context::new(), Method::Post, url, Some(&body))
+            .send_unchecked(ctx, Method::Post, url, Some(&body))
             .await?;
         Ok(match ensure_success(response) {
             Ok(response) => Ok(decode("create service principal", &response)?),
@@ -126,15 +135,12 @@ impl Directory for GraphDirectory {
     async fn get_service_principal_by_app_id(
         &self,
         app_id: &AppId,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Option<ServicePrincipal>> {
+        let ctx = CallOptions::context_of(options);
         let response = self
             .pipeline
-            .send_unchecked(
-                &Context::new(),
-                Method::Get,
-                self.by_app_id_url(app_id),
-                None,
-            )
+            .send_unchecked(&ctx, Method::Get, self.by_app_id_url(app_id), None)
             .await?;
         if response.status() == StatusCode::NotFound {
             return Ok(None);
@@ -143,21 +149,35 @@ impl Directory for GraphDirectory {
         Ok(Some(decode("get service principal", &response)?))
     }
 
-    async fn ensure_service_principal(&self, app_id: &AppId) -> Result<EnsuredServicePrincipal> {
-        if let Some(existing) = self.get_service_principal_by_app_id(app_id).await? {
+    async fn ensure_service_principal(
+        &self,
+        app_id: &AppId,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<EnsuredServicePrincipal> {
+        // One client request id and recorder for the read, the write and the read-back.
+        if let Some(existing) = self
+            .get_service_principal_by_app_id(app_id, options.clone())
+            .await?
+        {
             return Ok(EnsuredServicePrincipal {
                 service_principal: existing,
                 created: false,
             });
         }
-        match self.create(app_id).await? {
+        match self
+            .create(&CallOptions::context_of(options.clone()), app_id)
+            .await?
+        {
             Ok(created) => Ok(EnsuredServicePrincipal {
                 service_principal: created,
                 created: true,
             }),
             // Someone else created it between our read and our write: read theirs.
             Err(conflict) if conflict.is_conflict() => {
-                match self.get_service_principal_by_app_id(app_id).await? {
+                match self
+                    .get_service_principal_by_app_id(app_id, options)
+                    .await?
+                {
                     Some(existing) => Ok(EnsuredServicePrincipal {
                         service_principal: existing,
                         created: false,

@@ -13,6 +13,9 @@
 //!   [`RoleDefinitionId`](role_assignments::RoleDefinitionId) constants. Implemented by [`RoleAssignmentsClient`].
 //!
 //! Every trait is object-safe, so callers hold `Arc<dyn Trait>` and tests substitute their own.
+//! Every method takes `Option<`[`CallOptions`](aci_cmk_core::CallOptions)`<'_>>` last: a client
+//! request id, extra headers and a recorder of the request ids the service answered (`None`:
+//! the defaults).
 //! Creating is idempotent everywhere: an existing service principal is returned (also when a
 //! concurrent creation wins the race), and a role assignment gets a deterministic name and
 //! treats `RoleAssignmentExists` as success once confirmed.
@@ -41,7 +44,7 @@
 //! // The access-policy flow: the object id of ACI's service principal in this tenant.
 //! let directory: Arc<dyn Directory> =
 //!     Arc::new(GraphDirectory::new(&cloud, credential.clone(), Some(options.clone())));
-//! let aci = directory.ensure_service_principal(&ACI_FIRST_PARTY_APP_ID.parse()?).await?;
+//! let aci = directory.ensure_service_principal(&ACI_FIRST_PARTY_APP_ID.parse()?, None).await?;
 //! println!("ACI service principal: {}", aci.service_principal.id);
 //!
 //! // The RBAC flow: a user-assigned identity allowed to wrap and unwrap with the vault's keys.
@@ -52,7 +55,7 @@
 //!     Some(options.clone()),
 //! ));
 //! let identity = identities
-//!     .create_or_update(&"rg-cmk".parse()?, &"aci-cmk-id".parse()?, &"westeurope".parse()?, &BTreeMap::new())
+//!     .create_or_update(&"rg-cmk".parse()?, &"aci-cmk-id".parse()?, &"westeurope".parse()?, &BTreeMap::new(), None)
 //!     .await?;
 //! let roles: Arc<dyn RoleAssignments> = Arc::new(RoleAssignmentsClient::new(
 //!     &cloud,
@@ -68,6 +71,7 @@
 //!         RoleDefinitionId::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
 //!         &identity.principal_id,
 //!         PrincipalType::ServicePrincipal,
+//!         None,
 //!     )
 //!     .await?;
 //! # Ok(())

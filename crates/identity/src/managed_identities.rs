@@ -3,14 +3,14 @@
 
 use crate::Result;
 use aci_cmk_core::{
-    CloudEndpoints, ServiceClientOptions, ServicePipeline, TokenCredential,
+    CallOptions, CloudEndpoints, ServiceClientOptions, ServicePipeline, TokenCredential,
     names::{
         ClientId, IdentityName, Location, PrincipalId, ResourceGroupName, SubscriptionId, TenantId,
     },
     pipeline::ensure_success,
     resource_id::ResourceId,
 };
-use azure_core::http::{Context, Method, StatusCode};
+use azure_core::http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, fmt::Debug, sync::Arc};
 use url::Url;
@@ -98,6 +98,9 @@ struct CreateIdentity<'a> {
 }
 
 /// User-assigned managed identities of one subscription.
+///
+/// Every method takes [`CallOptions`] last (`None` for the defaults): a client request id,
+/// extra headers, and a recorder of the request and correlation ids of every response.
 #[async_trait::async_trait]
 pub trait ManagedIdentities: Send + Sync + Debug {
     /// Creates an identity, or updates its tags (`PUT`, synchronous: 201 or 200).
@@ -107,6 +110,7 @@ pub trait ManagedIdentities: Send + Sync + Debug {
         name: &IdentityName,
         location: &Location,
         tags: &BTreeMap<String, String>,
+        options: Option<CallOptions<'_>>,
     ) -> Result<UserAssignedIdentity>;
 
     /// Reads an identity (`GET`). A missing one is a not-found error.
@@ -114,10 +118,16 @@ pub trait ManagedIdentities: Send + Sync + Debug {
         &self,
         resource_group: &ResourceGroupName,
         name: &IdentityName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<UserAssignedIdentity>;
 
     /// Deletes an identity (`DELETE`: 200 or 204). Deleting a missing identity succeeds.
-    async fn delete(&self, resource_group: &ResourceGroupName, name: &IdentityName) -> Result<()>;
+    async fn delete(
+        &self,
+        resource_group: &ResourceGroupName,
+        name: &IdentityName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<()>;
 }
 
 /// [`ManagedIdentities`] over Azure Resource Manager.
@@ -168,26 +178,42 @@ impl ManagedIdentities for ManagedIdentitiesClient {
         name: &IdentityName,
         location: &Location,
         tags: &BTreeMap<String, String>,
+        options: Option<CallOptions<'_>>,
     ) -> Result<UserAssignedIdentity> {
+        let ctx = CallOptions::context_of(options);
         let url = self.url(resource_group, name);
         let body = CreateIdentity { location, tags };
-        Ok(self.pipeline.json(Method::Put, url, Some(&body)).await?)
+        Ok(self
+            .pipeline
+            .json(&ctx, Method::Put, url, Some(&body))
+            .await?)
     }
 
     async fn get(
         &self,
         resource_group: &ResourceGroupName,
         name: &IdentityName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<UserAssignedIdentity> {
+        let ctx = CallOptions::context_of(options);
         let url = self.url(resource_group, name);
-        Ok(self.pipeline.json::<(), _>(Method::Get, url, None).await?)
+        Ok(self
+            .pipeline
+            .json::<(), _>(&ctx, Method::Get, url, None)
+            .await?)
     }
 
-    async fn delete(&self, resource_group: &ResourceGroupName, name: &IdentityName) -> Result<()> {
+    async fn delete(
+        &self,
+        resource_group: &ResourceGroupName,
+        name: &IdentityName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<()> {
+        let ctx = CallOptions::context_of(options);
         let url = self.url(resource_group, name);
         let response = self
             .pipeline
-            .send_unchecked(&Context::new(), Method::Delete, url, None)
+            .send_unchecked(&ctx, Method::Delete, url, None)
             .await?;
         if response.status() == StatusCode::NotFound {
             return Ok(());

@@ -4,12 +4,12 @@
 use crate::{Error, Result};
 use aci_cmk_core::wire_enum;
 use aci_cmk_core::{
-    CloudEndpoints, ServiceClientOptions, ServicePipeline, TokenCredential,
+    CallOptions, CloudEndpoints, ServiceClientOptions, ServicePipeline, TokenCredential,
     names::{PrincipalId, SubscriptionId},
     pipeline::{decode, ensure_success, to_json_value},
     resource_id::ResourceId,
 };
-use azure_core::http::{Context, Method, StatusCode};
+use azure_core::http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use std::{fmt, fmt::Debug, str::FromStr, sync::Arc};
 use url::Url;
@@ -200,6 +200,9 @@ struct CreateAssignmentProperties<'a> {
 }
 
 /// Azure role assignments.
+///
+/// Every method takes [`CallOptions`] last (`None` for the defaults): a client request id,
+/// extra headers, and a recorder of the request and correlation ids of every response.
 #[async_trait::async_trait]
 pub trait RoleAssignments: Send + Sync + Debug {
     /// Assigns `role` to `principal_id` at `scope` (`PUT
@@ -216,6 +219,7 @@ pub trait RoleAssignments: Send + Sync + Debug {
         role: RoleDefinitionId,
         principal_id: &PrincipalId,
         principal_type: PrincipalType,
+        options: Option<CallOptions<'_>>,
     ) -> Result<RoleAssignment>;
 
     /// The assignments of `principal_id` that apply at `scope` (`GET
@@ -225,11 +229,17 @@ pub trait RoleAssignments: Send + Sync + Debug {
         &self,
         scope: &ResourceId,
         principal_id: &PrincipalId,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Vec<RoleAssignment>>;
 
     /// Deletes the assignment `name` at `scope` (`DELETE`: 200 or 204). Deleting a missing
     /// assignment succeeds.
-    async fn delete(&self, scope: &ResourceId, name: &Uuid) -> Result<()>;
+    async fn delete(
+        &self,
+        scope: &ResourceId,
+        name: &Uuid,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<()>;
 }
 
 /// [`RoleAssignments`] over Azure Resource Manager.
@@ -286,7 +296,9 @@ impl RoleAssignments for RoleAssignmentsClient {
         role: RoleDefinitionId,
         principal_id: &PrincipalId,
         principal_type: PrincipalType,
+        options: Option<CallOptions<'_>>,
     ) -> Result<RoleAssignment> {
+        let ctx = CallOptions::context_of(options.clone());
         if let PrincipalType::Other(other) = &principal_type {
             return Err(Error::InvalidArgument(format!(
                 "principal type {other:?} is not one Azure accepts"
@@ -303,7 +315,7 @@ impl RoleAssignments for RoleAssignmentsClient {
         })?;
         let response = self
             .pipeline
-            .send_unchecked(&Context::new(), Method::Put, url, Some(&body))
+            .send_unchecked(&ctx, Method::Put, url, Some(&body))
             .await?;
         let error = match ensure_success(response) {
             Ok(response) => return Ok(decode("create role assignment", &response)?),
@@ -318,7 +330,9 @@ impl RoleAssignments for RoleAssignmentsClient {
             return Err(error.into());
         }
         // The same (scope, role, principal) exists under another name: confirm and return it.
-        let existing = self.list_for_principal(scope, principal_id).await?;
+        let existing = self
+            .list_for_principal(scope, principal_id, options)
+            .await?;
         existing
             .into_iter()
             .find(|a| a.role() == Some(role) && a.is_at_scope(scope))
@@ -329,7 +343,9 @@ impl RoleAssignments for RoleAssignmentsClient {
         &self,
         scope: &ResourceId,
         principal_id: &PrincipalId,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Vec<RoleAssignment>> {
+        let ctx = CallOptions::context_of(options);
         let mut url = self.pipeline.url(
             &format!(
                 "{}/providers/Microsoft.Authorization/roleAssignments",
@@ -340,14 +356,23 @@ impl RoleAssignments for RoleAssignmentsClient {
         url.set_query(Some(&format!(
             "api-version={AUTHORIZATION_API_VERSION}&$filter=principalId%20eq%20'{principal_id}'"
         )));
-        Ok(self.pipeline.list_all("list role assignments", url).await?)
+        Ok(self
+            .pipeline
+            .list_all(&ctx, "list role assignments", url)
+            .await?)
     }
 
-    async fn delete(&self, scope: &ResourceId, name: &Uuid) -> Result<()> {
+    async fn delete(
+        &self,
+        scope: &ResourceId,
+        name: &Uuid,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<()> {
+        let ctx = CallOptions::context_of(options);
         let url = self.assignment_url(scope, name);
         let response = self
             .pipeline
-            .send_unchecked(&Context::new(), Method::Delete, url, None)
+            .send_unchecked(&ctx, Method::Delete, url, None)
             .await?;
         if response.status() == StatusCode::NotFound {
             return Ok(());

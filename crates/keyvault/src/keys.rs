@@ -10,14 +10,15 @@
 use crate::{Error, Result};
 use aci_cmk_core::wire_enum;
 use aci_cmk_core::{
-    CloudEndpoints, ServiceClientOptions, TokenCredential,
+    CallOptions, CloudEndpoints, ServiceClientOptions, TokenCredential,
+    call_options::CallOptionsPolicy,
     key_id::{KeyId, VaultUrl},
     names::{KeyName, KeyVersion},
     retry::{Idempotent, NonIdempotentGuard},
 };
 use azure_core::{
     credentials::SecretBytes,
-    http::{ClientMethodOptions, Context, RequestContent, policies::Policy},
+    http::{ClientMethodOptions, RequestContent, pager::PagerOptions, policies::Policy},
 };
 use azure_security_keyvault_keys::{
     KeyClient, KeyClientOptions,
@@ -440,6 +441,9 @@ impl WrappedKey {
 }
 
 /// Keys in Key Vault's data plane: create, read, list versions, update, delete, wrap, unwrap.
+///
+/// Every method takes [`CallOptions`] last (`None` for the defaults): a client request id,
+/// extra headers, and a recorder of the request ids of every response.
 #[async_trait::async_trait]
 pub trait KeyVaultKeys: Send + Sync + Debug {
     /// Creates a key, or a new version of an existing key (`POST /keys/{name}/create`). Never
@@ -449,7 +453,8 @@ pub trait KeyVaultKeys: Send + Sync + Debug {
         &self,
         vault: &VaultUrl,
         name: &KeyName,
-        options: CreateKeyOptions,
+        key_options: CreateKeyOptions,
+        options: Option<CallOptions<'_>>,
     ) -> Result<KeyProperties>;
 
     /// Reads a key at `version`, or its latest version (`GET /keys/{name}/{version}`).
@@ -458,6 +463,7 @@ pub trait KeyVaultKeys: Send + Sync + Debug {
         vault: &VaultUrl,
         name: &KeyName,
         version: Option<&KeyVersion>,
+        options: Option<CallOptions<'_>>,
     ) -> Result<KeyProperties>;
 
     /// Lists every version of a key (`GET /keys/{name}/versions`, following `nextLink`).
@@ -465,6 +471,7 @@ pub trait KeyVaultKeys: Send + Sync + Debug {
         &self,
         vault: &VaultUrl,
         name: &KeyName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Vec<KeyProperties>>;
 
     /// Changes a key version's attributes (`PATCH /keys/{name}/{version}`; `None`: the latest).
@@ -474,11 +481,17 @@ pub trait KeyVaultKeys: Send + Sync + Debug {
         name: &KeyName,
         version: Option<&KeyVersion>,
         update: UpdateKeyOptions,
+        options: Option<CallOptions<'_>>,
     ) -> Result<KeyProperties>;
 
     /// Deletes a key with all its versions (`DELETE /keys/{name}`); with soft delete it stays
     /// recoverable until purged.
-    async fn delete_key(&self, vault: &VaultUrl, name: &KeyName) -> Result<DeletedKeyInfo>;
+    async fn delete_key(
+        &self,
+        vault: &VaultUrl,
+        name: &KeyName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<DeletedKeyInfo>;
 
     /// Wraps `key` with a vault key (`POST /keys/{name}/{version}/wrapkey`; `None`: the latest
     /// version, reported in the result's `kid`).
@@ -489,6 +502,7 @@ pub trait KeyVaultKeys: Send + Sync + Debug {
         version: Option<&KeyVersion>,
         algorithm: WrapAlgorithm,
         key: &SecretBytes,
+        options: Option<CallOptions<'_>>,
     ) -> Result<WrappedKey>;
 
     /// Unwraps a key wrapped by [`wrap_key`](Self::wrap_key)
@@ -501,6 +515,7 @@ pub trait KeyVaultKeys: Send + Sync + Debug {
         version: &KeyVersion,
         algorithm: WrapAlgorithm,
         encrypted_key: &[u8],
+        options: Option<CallOptions<'_>>,
     ) -> Result<SecretBytes>;
 }
 
@@ -533,7 +548,8 @@ impl KeyVaultKeysClient {
     /// comes from each vault's authentication challenge, as in the official client).
     ///
     /// `options.client_options` (transport, retry, policies) is handed to every `KeyClient`,
-    /// with [`NonIdempotentGuard`] added as a per-try policy.
+    /// with [`CallOptionsPolicy`] added as a per-call policy (so each call's [`CallOptions`]
+    /// apply) and [`NonIdempotentGuard`] as a per-try policy.
     pub fn new(
         cloud: &CloudEndpoints,
         credential: Arc<dyn TokenCredential>,
@@ -541,6 +557,9 @@ impl KeyVaultKeysClient {
     ) -> Self {
         let _ = cloud; // The vault URLs carry the cloud's DNS suffix; nothing else is needed.
         let mut client_options = options.unwrap_or_default().client_options;
+        client_options
+            .per_call_policies
+            .push(Arc::new(CallOptionsPolicy::default()) as Arc<dyn Policy>);
         client_options
             .per_try_policies
             .push(Arc::new(NonIdempotentGuard) as Arc<dyn Policy>);
@@ -577,10 +596,17 @@ impl KeyVaultKeysClient {
     }
 }
 
-/// Method options whose context marks the call safe to retry.
-fn idempotent() -> ClientMethodOptions<'static> {
+/// The official client's method options for a call with `options`.
+fn method_options(options: Option<CallOptions<'_>>) -> ClientMethodOptions<'_> {
     ClientMethodOptions {
-        context: Context::new().with_value(Idempotent),
+        context: CallOptions::context_of(options),
+    }
+}
+
+/// [`method_options`] whose context also marks the call safe to retry.
+fn idempotent(options: Option<CallOptions<'_>>) -> ClientMethodOptions<'_> {
+    ClientMethodOptions {
+        context: CallOptions::context_of(options).with_value(Idempotent),
     }
 }
 
@@ -741,17 +767,17 @@ impl KeyVaultKeys for KeyVaultKeysClient {
         &self,
         vault: &VaultUrl,
         name: &KeyName,
-        options: CreateKeyOptions,
+        key_options: CreateKeyOptions,
+        options: Option<CallOptions<'_>>,
     ) -> Result<KeyProperties> {
         let operation = format!("create key {name}");
         let client = self.client(vault)?;
-        let body = request(&operation, create_parameters(options))?;
+        let body = request(&operation, create_parameters(key_options))?;
+        let create = KeyClientCreateKeyOptions {
+            method_options: method_options(options),
+        };
         let key = client
-            .create_key(
-                name.as_str(),
-                body,
-                Some(KeyClientCreateKeyOptions::default()),
-            )
+            .create_key(name.as_str(), body, Some(create))
             .await
             .map_err(service)?
             .into_model()
@@ -764,15 +790,16 @@ impl KeyVaultKeys for KeyVaultKeysClient {
         vault: &VaultUrl,
         name: &KeyName,
         version: Option<&KeyVersion>,
+        options: Option<CallOptions<'_>>,
     ) -> Result<KeyProperties> {
         let operation = format!("get key {name}");
         let client = self.client(vault)?;
-        let options = KeyClientGetKeyOptions {
+        let get = KeyClientGetKeyOptions {
             key_version: version.map(|v| v.as_str().to_owned()),
-            ..KeyClientGetKeyOptions::default()
+            method_options: method_options(options),
         };
         let key = client
-            .get_key(name.as_str(), Some(options))
+            .get_key(name.as_str(), Some(get))
             .await
             .map_err(service)?
             .into_model()
@@ -784,14 +811,19 @@ impl KeyVaultKeys for KeyVaultKeysClient {
         &self,
         vault: &VaultUrl,
         name: &KeyName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Vec<KeyProperties>> {
         let operation = format!("list versions of key {name}");
         let client = self.client(vault)?;
+        let list = KeyClientListKeyPropertiesVersionsOptions {
+            method_options: PagerOptions {
+                context: CallOptions::context_of(options),
+                ..PagerOptions::default()
+            },
+            ..KeyClientListKeyPropertiesVersionsOptions::default()
+        };
         let pager = client
-            .list_key_properties_versions(
-                name.as_str(),
-                Some(KeyClientListKeyPropertiesVersionsOptions::default()),
-            )
+            .list_key_properties_versions(name.as_str(), Some(list))
             .map_err(service)?;
         let items: Vec<kv::KeyProperties> = pager.try_collect().await.map_err(service)?;
         items
@@ -806,17 +838,18 @@ impl KeyVaultKeys for KeyVaultKeysClient {
         name: &KeyName,
         version: Option<&KeyVersion>,
         update: UpdateKeyOptions,
+        options: Option<CallOptions<'_>>,
     ) -> Result<KeyProperties> {
         let operation = format!("update key {name}");
         let client = self.client(vault)?;
         let body = request(&operation, update_parameters(update))?;
         // Setting attributes to given values twice has the effect of setting them once.
-        let options = KeyClientUpdateKeyPropertiesOptions {
+        let update = KeyClientUpdateKeyPropertiesOptions {
             key_version: version.map(|v| v.as_str().to_owned()),
-            method_options: idempotent(),
+            method_options: idempotent(options),
         };
         let key = client
-            .update_key_properties(name.as_str(), body, Some(options))
+            .update_key_properties(name.as_str(), body, Some(update))
             .await
             .map_err(service)?
             .into_model()
@@ -824,11 +857,19 @@ impl KeyVaultKeys for KeyVaultKeysClient {
         key_properties(&operation, key.into())
     }
 
-    async fn delete_key(&self, vault: &VaultUrl, name: &KeyName) -> Result<DeletedKeyInfo> {
+    async fn delete_key(
+        &self,
+        vault: &VaultUrl,
+        name: &KeyName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<DeletedKeyInfo> {
         let operation = format!("delete key {name}");
         let client = self.client(vault)?;
+        let delete = KeyClientDeleteKeyOptions {
+            method_options: method_options(options),
+        };
         let deleted = client
-            .delete_key(name.as_str(), Some(KeyClientDeleteKeyOptions::default()))
+            .delete_key(name.as_str(), Some(delete))
             .await
             .map_err(service)?
             .into_model()
@@ -855,6 +896,7 @@ impl KeyVaultKeys for KeyVaultKeysClient {
         version: Option<&KeyVersion>,
         algorithm: WrapAlgorithm,
         key: &SecretBytes,
+        options: Option<CallOptions<'_>>,
     ) -> Result<WrappedKey> {
         let operation = format!("wrap with key {name}");
         let client = self.client(vault)?;
@@ -867,12 +909,12 @@ impl KeyVaultKeys for KeyVaultKeysClient {
             },
         )?;
         // Wrapping changes nothing in the vault: safe to retry.
-        let options = KeyClientWrapKeyOptions {
+        let wrap = KeyClientWrapKeyOptions {
             key_version: version.map(|v| v.as_str().to_owned()),
-            method_options: idempotent(),
+            method_options: idempotent(options),
         };
         let result = client
-            .wrap_key(name.as_str(), body, Some(options))
+            .wrap_key(name.as_str(), body, Some(wrap))
             .await
             .map_err(service)?
             .into_model()
@@ -906,6 +948,7 @@ impl KeyVaultKeys for KeyVaultKeysClient {
         version: &KeyVersion,
         algorithm: WrapAlgorithm,
         encrypted_key: &[u8],
+        options: Option<CallOptions<'_>>,
     ) -> Result<SecretBytes> {
         let operation = format!("unwrap with key {name}");
         let client = self.client(vault)?;
@@ -917,11 +960,11 @@ impl KeyVaultKeys for KeyVaultKeysClient {
                 ..KeyOperationParameters::default()
             },
         )?;
-        let options = KeyClientUnwrapKeyOptions {
-            method_options: idempotent(),
+        let unwrap = KeyClientUnwrapKeyOptions {
+            method_options: idempotent(options),
         };
         let result = client
-            .unwrap_key(name.as_str(), version.as_str(), body, Some(options))
+            .unwrap_key(name.as_str(), version.as_str(), body, Some(unwrap))
             .await
             .map_err(service)?
             .into_model()
@@ -1072,6 +1115,7 @@ mod tests {
         );
         assert_eq!(client.options.api_version, KEYS_API_VERSION);
         assert_eq!(client.options.client_options.per_try_policies.len(), 1);
+        assert_eq!(client.options.client_options.per_call_policies.len(), 1);
         let vault: VaultUrl = "https://contoso-cmk.vault.azure.net/".parse().unwrap();
         let first = client.client(&vault).unwrap();
         let second = client

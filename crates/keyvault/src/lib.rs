@@ -13,7 +13,9 @@
 //!   brings Key Vault's challenge-based authentication.
 //!
 //! Both are object-safe: callers hold `Arc<dyn KeyVaultManagement>` and `Arc<dyn KeyVaultKeys>`,
-//! and tests substitute their own implementations.
+//! and tests substitute their own implementations. Every method takes
+//! `Option<`[`CallOptions`](aci_cmk_core::CallOptions)`<'_>>` last: a client request id, extra
+//! headers and a recorder of the request ids the service answered (`None`: the defaults).
 //!
 //! Two Azure pitfalls are handled by construction: `enablePurgeProtection` is never sent as
 //! `false` (Azure rejects it even on create; it is omitted instead), and access policies of an
@@ -63,6 +65,7 @@
 //!                     [KeyPermission::Create, KeyPermission::Get, KeyPermission::WrapKey],
 //!                 )),
 //!         ),
+//!         None,
 //!     )
 //!     .await?;
 //!
@@ -75,6 +78,7 @@
 //!         &"aci-cmk".parse()?,
 //!         CreateKeyOptions::new(RsaKeyType::Rsa, KeySize::Rsa2048)
 //!             .with_key_ops([KeyOperation::WrapKey, KeyOperation::UnwrapKey]),
+//!         None,
 //!     )
 //!     .await?;
 //! println!("ACI keyVersion: {}", key.version);

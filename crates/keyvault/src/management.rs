@@ -9,7 +9,7 @@ use crate::{
     },
 };
 use aci_cmk_core::{
-    CloudEndpoints, ServiceClientOptions, ServicePipeline, TokenCredential,
+    CallOptions, CloudEndpoints, ServiceClientOptions, ServicePipeline, TokenCredential,
     lro::OperationKind,
     names::{Location, ResourceGroupName, SubscriptionId, TenantId, VaultName},
     pipeline::{decode, ensure_success, to_json_value},
@@ -24,6 +24,10 @@ use url::Url;
 pub const MANAGEMENT_API_VERSION: &str = "2024-11-01";
 
 /// Vaults of one subscription, managed through Azure Resource Manager.
+///
+/// Every method takes [`CallOptions`] last (`None` for the defaults): a client request id,
+/// extra headers, and a recorder of the request and correlation ids of every response, polls of
+/// long-running operations included.
 #[async_trait::async_trait]
 pub trait KeyVaultManagement: Send + Sync + Debug {
     /// Whether `name` can be used for a new vault (`POST checkNameAvailability`; changes
@@ -32,6 +36,7 @@ pub trait KeyVaultManagement: Send + Sync + Debug {
     async fn check_name_availability(
         &self,
         name: &VaultName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<CheckNameAvailabilityResult>;
 
     /// Creates or replaces a vault (`PUT`) and waits until it is provisioned.
@@ -45,10 +50,16 @@ pub trait KeyVaultManagement: Send + Sync + Debug {
         resource_group: &ResourceGroupName,
         name: &VaultName,
         parameters: &VaultCreateParameters,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Vault>;
 
     /// Reads a vault (`GET`). A missing vault is a not-found error.
-    async fn get(&self, resource_group: &ResourceGroupName, name: &VaultName) -> Result<Vault>;
+    async fn get(
+        &self,
+        resource_group: &ResourceGroupName,
+        name: &VaultName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<Vault>;
 
     /// Changes some settings of an existing vault (`PATCH`); fields left `None` are not sent
     /// and keep their value.
@@ -57,17 +68,28 @@ pub trait KeyVaultManagement: Send + Sync + Debug {
         resource_group: &ResourceGroupName,
         name: &VaultName,
         patch: &VaultPatch,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Vault>;
 
     /// Deletes a vault (`DELETE`). With soft delete on, it moves to the deleted vaults and its
     /// name stays taken until it is purged. Deleting a missing vault succeeds.
-    async fn delete(&self, resource_group: &ResourceGroupName, name: &VaultName) -> Result<()>;
+    async fn delete(
+        &self,
+        resource_group: &ResourceGroupName,
+        name: &VaultName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<()>;
 
     /// Reads a soft-deleted vault (`GET .../locations/{location}/deletedVaults/{name}`).
-    async fn get_deleted(&self, location: &Location, name: &VaultName) -> Result<DeletedVault>;
+    async fn get_deleted(
+        &self,
+        location: &Location,
+        name: &VaultName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<DeletedVault>;
 
     /// Lists the subscription's soft-deleted vaults, following `nextLink`.
-    async fn list_deleted(&self) -> Result<Vec<DeletedVault>>;
+    async fn list_deleted(&self, options: Option<CallOptions<'_>>) -> Result<Vec<DeletedVault>>;
 
     /// Recovers a soft-deleted vault: a vault `PUT` with `createMode: recover` carrying only
     /// `location`, `tenantId` and `sku`, so the vault comes back with its own access policies,
@@ -79,11 +101,17 @@ pub trait KeyVaultManagement: Send + Sync + Debug {
         location: &Location,
         tenant_id: &TenantId,
         sku: &Sku,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Vault>;
 
     /// Purges a soft-deleted vault for good (`POST .../deletedVaults/{name}/purge`, long-running:
     /// `200`, or `202` and a `Location` to poll). Impossible under purge protection.
-    async fn purge_deleted(&self, location: &Location, name: &VaultName) -> Result<()>;
+    async fn purge_deleted(
+        &self,
+        location: &Location,
+        name: &VaultName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<()>;
 
     /// Adds, replaces or removes access policies without touching the others
     /// (`PUT .../accessPolicies/{add|replace|remove}`). Returns the vault's policies afterwards.
@@ -93,6 +121,7 @@ pub trait KeyVaultManagement: Send + Sync + Debug {
         name: &VaultName,
         kind: AccessPolicyUpdateKind,
         policies: &[AccessPolicyEntry],
+        options: Option<CallOptions<'_>>,
     ) -> Result<Vec<AccessPolicyEntry>>;
 
     /// Replaces the vault firewall (`PATCH` of `properties.networkAcls` only).
@@ -101,6 +130,7 @@ pub trait KeyVaultManagement: Send + Sync + Debug {
         resource_group: &ResourceGroupName,
         name: &VaultName,
         rules: &NetworkRuleSet,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Vault>;
 }
 
@@ -165,6 +195,7 @@ impl KeyVaultManagementClient {
     /// `PUT` a vault body and wait for provisioning.
     async fn put_vault(
         &self,
+        ctx: &Context<'_>,
         operation: String,
         resource_group: &ResourceGroupName,
         name: &VaultName,
@@ -173,11 +204,17 @@ impl KeyVaultManagementClient {
         let url = self.vault_url(resource_group, name);
         let initial = self
             .pipeline
-            .send_unchecked(&Context::new(), Method::Put, url.clone(), Some(&body))
+            .send_unchecked(ctx, Method::Put, url.clone(), Some(&body))
             .await?;
         let value = self
             .pipeline
-            .wait_for_operation(&operation, OperationKind::CreateOrUpdate, initial, &url)
+            .wait_for_operation(
+                ctx,
+                &operation,
+                OperationKind::CreateOrUpdate,
+                initial,
+                &url,
+            )
             .await?
             .ok_or_else(|| Error::UnexpectedResponse {
                 operation: operation.clone(),
@@ -188,12 +225,16 @@ impl KeyVaultManagementClient {
 
     async fn patch_vault(
         &self,
+        ctx: &Context<'_>,
         resource_group: &ResourceGroupName,
         name: &VaultName,
         patch: &VaultPatch,
     ) -> Result<Vault> {
         let url = self.vault_url(resource_group, name);
-        Ok(self.pipeline.json(Method::Patch, url, Some(patch)).await?)
+        Ok(self
+            .pipeline
+            .json(ctx, Method::Patch, url, Some(patch))
+            .await?)
     }
 }
 
@@ -229,6 +270,7 @@ impl KeyVaultManagement for KeyVaultManagementClient {
     async fn check_name_availability(
         &self,
         name: &VaultName,
+        options: Option<CallOptions<'_>>,
     ) -> Result<CheckNameAvailabilityResult> {
         let url = self.pipeline.url(
             &format!(
@@ -242,7 +284,7 @@ impl KeyVaultManagement for KeyVaultManagementClient {
             resource_type: "Microsoft.KeyVault/vaults",
         })?;
         // Asking changes nothing: let the retry policy repeat it like a read.
-        let ctx = Context::new().with_value(Idempotent);
+        let ctx = CallOptions::context_of(options).with_value(Idempotent);
         let response = self
             .pipeline
             .send(&ctx, Method::Post, url, Some(&body))
@@ -255,9 +297,11 @@ impl KeyVaultManagement for KeyVaultManagementClient {
         resource_group: &ResourceGroupName,
         name: &VaultName,
         parameters: &VaultCreateParameters,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Vault> {
         let body = to_json_value(parameters)?;
         self.put_vault(
+            &CallOptions::context_of(options),
             format!("create or update vault {name}"),
             resource_group,
             name,
@@ -266,9 +310,18 @@ impl KeyVaultManagement for KeyVaultManagementClient {
         .await
     }
 
-    async fn get(&self, resource_group: &ResourceGroupName, name: &VaultName) -> Result<Vault> {
+    async fn get(
+        &self,
+        resource_group: &ResourceGroupName,
+        name: &VaultName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<Vault> {
+        let ctx = CallOptions::context_of(options);
         let url = self.vault_url(resource_group, name);
-        Ok(self.pipeline.json::<(), _>(Method::Get, url, None).await?)
+        Ok(self
+            .pipeline
+            .json::<(), _>(&ctx, Method::Get, url, None)
+            .await?)
     }
 
     async fn update(
@@ -276,15 +329,23 @@ impl KeyVaultManagement for KeyVaultManagementClient {
         resource_group: &ResourceGroupName,
         name: &VaultName,
         patch: &VaultPatch,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Vault> {
-        self.patch_vault(resource_group, name, patch).await
+        let ctx = CallOptions::context_of(options);
+        self.patch_vault(&ctx, resource_group, name, patch).await
     }
 
-    async fn delete(&self, resource_group: &ResourceGroupName, name: &VaultName) -> Result<()> {
+    async fn delete(
+        &self,
+        resource_group: &ResourceGroupName,
+        name: &VaultName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<()> {
+        let ctx = CallOptions::context_of(options);
         let url = self.vault_url(resource_group, name);
         let response = self
             .pipeline
-            .send_unchecked(&Context::new(), Method::Delete, url, None)
+            .send_unchecked(&ctx, Method::Delete, url, None)
             .await?;
         if response.status() == StatusCode::NotFound {
             return Ok(());
@@ -293,12 +354,22 @@ impl KeyVaultManagement for KeyVaultManagementClient {
         Ok(())
     }
 
-    async fn get_deleted(&self, location: &Location, name: &VaultName) -> Result<DeletedVault> {
+    async fn get_deleted(
+        &self,
+        location: &Location,
+        name: &VaultName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<DeletedVault> {
+        let ctx = CallOptions::context_of(options);
         let url = self.deleted_vault_url(location, name, "");
-        Ok(self.pipeline.json::<(), _>(Method::Get, url, None).await?)
+        Ok(self
+            .pipeline
+            .json::<(), _>(&ctx, Method::Get, url, None)
+            .await?)
     }
 
-    async fn list_deleted(&self) -> Result<Vec<DeletedVault>> {
+    async fn list_deleted(&self, options: Option<CallOptions<'_>>) -> Result<Vec<DeletedVault>> {
+        let ctx = CallOptions::context_of(options);
         let url = self.pipeline.url(
             &format!(
                 "/subscriptions/{}/providers/Microsoft.KeyVault/deletedVaults",
@@ -306,7 +377,10 @@ impl KeyVaultManagement for KeyVaultManagementClient {
             ),
             Some(MANAGEMENT_API_VERSION),
         );
-        Ok(self.pipeline.list_all("list deleted vaults", url).await?)
+        Ok(self
+            .pipeline
+            .list_all(&ctx, "list deleted vaults", url)
+            .await?)
     }
 
     async fn recover(
@@ -316,25 +390,40 @@ impl KeyVaultManagement for KeyVaultManagementClient {
         location: &Location,
         tenant_id: &TenantId,
         sku: &Sku,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Vault> {
         let mut properties = VaultProperties::new(tenant_id.clone(), sku.clone())
             .with_create_mode(CreateMode::Recover);
         // The recovered vault keeps its own policies; sending a list would replace them.
         properties.access_policies = None;
         let body = to_json_value(&VaultCreateParameters::new(location.clone(), properties))?;
-        self.put_vault(format!("recover vault {name}"), resource_group, name, body)
-            .await
+        let ctx = CallOptions::context_of(options);
+        self.put_vault(
+            &ctx,
+            format!("recover vault {name}"),
+            resource_group,
+            name,
+            body,
+        )
+        .await
     }
 
-    async fn purge_deleted(&self, location: &Location, name: &VaultName) -> Result<()> {
+    async fn purge_deleted(
+        &self,
+        location: &Location,
+        name: &VaultName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<()> {
+        let ctx = CallOptions::context_of(options);
         let url = self.deleted_vault_url(location, name, "/purge");
         let resource_url = self.deleted_vault_url(location, name, "");
         let initial = self
             .pipeline
-            .send_unchecked(&Context::new(), Method::Post, url, None)
+            .send_unchecked(&ctx, Method::Post, url, None)
             .await?;
         self.pipeline
             .wait_for_operation(
+                &ctx,
                 &format!("purge deleted vault {name}"),
                 OperationKind::Action,
                 initial,
@@ -350,7 +439,9 @@ impl KeyVaultManagement for KeyVaultManagementClient {
         name: &VaultName,
         kind: AccessPolicyUpdateKind,
         policies: &[AccessPolicyEntry],
+        options: Option<CallOptions<'_>>,
     ) -> Result<Vec<AccessPolicyEntry>> {
+        let ctx = CallOptions::context_of(options);
         if let AccessPolicyUpdateKind::Other(other) = &kind {
             return Err(Error::InvalidArgument(format!(
                 "access policy update kind {other:?} is not one of add, replace, remove"
@@ -369,8 +460,10 @@ impl KeyVaultManagement for KeyVaultManagementClient {
                 access_policies: policies,
             },
         };
-        let result: AccessPolicyUpdateResult =
-            self.pipeline.json(Method::Put, url, Some(&body)).await?;
+        let result: AccessPolicyUpdateResult = self
+            .pipeline
+            .json(&ctx, Method::Put, url, Some(&body))
+            .await?;
         let AccessPolicyUpdateResult {
             properties: AccessPolicyList { access_policies },
             ..
@@ -383,11 +476,13 @@ impl KeyVaultManagement for KeyVaultManagementClient {
         resource_group: &ResourceGroupName,
         name: &VaultName,
         rules: &NetworkRuleSet,
+        options: Option<CallOptions<'_>>,
     ) -> Result<Vault> {
         let patch = VaultPatch::properties(VaultPatchProperties {
             network_acls: Some(rules.clone()),
             ..VaultPatchProperties::default()
         });
-        self.patch_vault(resource_group, name, &patch).await
+        let ctx = CallOptions::context_of(options);
+        self.patch_vault(&ctx, resource_group, name, &patch).await
     }
 }

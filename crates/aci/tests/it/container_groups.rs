@@ -159,7 +159,7 @@ async fn create_network_protected_group_sends_the_exact_body_and_waits() {
         "Debug hides secure values"
     );
     let created = client(&server, None)
-        .create_or_update(&rg(), &name(), &group)
+        .create_or_update(&rg(), &name(), &group, None)
         .await
         .expect("created");
     assert_eq!(created.provisioning_state(), Some("Succeeded"));
@@ -190,13 +190,13 @@ async fn pinned_api_version_is_used_and_checked() {
         .mount(&server)
         .await;
     client(&server, Some("2019-12-01"))
-        .create_or_update(&rg(), &name(), &encrypted_group(false))
+        .create_or_update(&rg(), &name(), &encrypted_group(false), None)
         .await
         .expect("standard flow works on 2019-12-01");
 
     // The network-protected flow on that version is refused before anything is sent.
     let err = client(&server, Some("2021-10-01"))
-        .create_or_update(&rg(), &name(), &encrypted_group(true))
+        .create_or_update(&rg(), &name(), &encrypted_group(true), None)
         .await
         .expect_err("too old");
     assert!(matches!(err, Error::ApiVersionTooOld { .. }), "{err:?}");
@@ -217,7 +217,7 @@ async fn invalid_encryption_bodies_never_reach_the_service() {
     unlisted.identity = None;
     for (group, what) in [(no_standard, "sku"), (unlisted, "identity")] {
         let err = client(&server, None)
-            .create_or_update(&rg(), &name(), &group)
+            .create_or_update(&rg(), &name(), &group, None)
             .await
             .expect_err(what);
         assert!(err.is_client_side(), "{what}: {err:?}");
@@ -238,7 +238,7 @@ async fn a_failed_provisioning_surfaces_the_arm_error() {
         .mount(&server)
         .await;
     let err = client(&server, None)
-        .create_or_update(&rg(), &name(), &encrypted_group(false))
+        .create_or_update(&rg(), &name(), &encrypted_group(false), None)
         .await
         .expect_err("failed");
     let service = err.as_service().expect("service error");
@@ -264,7 +264,7 @@ async fn synchronous_arm_errors_are_classified() {
         .await;
     let c = client(&server, None);
     let err = c
-        .create_or_update(&rg(), &name(), &encrypted_group(false))
+        .create_or_update(&rg(), &name(), &encrypted_group(false), None)
         .await
         .expect_err("400");
     let service = err.as_service().expect("service");
@@ -275,7 +275,7 @@ async fn synchronous_arm_errors_are_classified() {
             .and_then(|e| e.request_id.as_deref()),
         Some("rid-1")
     );
-    let err = c.get(&rg(), &name()).await.expect_err("404");
+    let err = c.get(&rg(), &name(), None).await.expect_err("404");
     assert!(err.is_not_found());
 }
 
@@ -290,7 +290,7 @@ async fn get_decodes_and_tolerates_unknown_fields() {
         .mount(&server)
         .await;
     let group = client(&server, None)
-        .get(&rg(), &name())
+        .get(&rg(), &name(), None)
         .await
         .expect("found");
     let env = &group.properties.containers[0]
@@ -323,7 +323,7 @@ async fn update_tags_patches_only_tags() {
         .await;
     let tags = BTreeMap::from([("env".to_owned(), "test".to_owned())]);
     client(&server, None)
-        .update_tags(&rg(), &name(), &tags)
+        .update_tags(&rg(), &name(), &tags, None)
         .await
         .expect("patched");
 }
@@ -354,8 +354,8 @@ async fn delete_follows_location_and_tolerates_missing() {
         .mount(&server)
         .await;
     let c = client(&server, None);
-    c.delete(&rg(), &name()).await.expect("deleted");
-    c.delete(&rg(), &name())
+    c.delete(&rg(), &name(), None).await.expect("deleted");
+    c.delete(&rg(), &name(), None)
         .await
         .expect("already gone is fine");
 }
@@ -393,10 +393,13 @@ async fn lists_follow_next_link() {
         .await;
     let c = client(&server, None);
     assert_eq!(
-        c.list_by_resource_group(&rg()).await.expect("listed").len(),
+        c.list_by_resource_group(&rg(), None)
+            .await
+            .expect("listed")
+            .len(),
         2
     );
-    assert!(c.list().await.expect("listed").is_empty());
+    assert!(c.list(None).await.expect("listed").is_empty());
 }
 
 #[tokio::test]
@@ -413,9 +416,9 @@ async fn restart_stop_start_post_their_actions() {
             .await;
     }
     let c = client(&server, None);
-    c.restart(&rg(), &name()).await.expect("restart");
-    c.stop(&rg(), &name()).await.expect("stop");
-    c.start(&rg(), &name()).await.expect("start");
+    c.restart(&rg(), &name(), None).await.expect("restart");
+    c.stop(&rg(), &name(), None).await.expect("stop");
+    c.start(&rg(), &name(), None).await.expect("start");
 }
 
 /// Start and restart answer 204 with ACI's own `Azure-AsyncOperation`, whose status is
@@ -466,9 +469,9 @@ async fn start_and_restart_wait_for_acis_operation() {
             .await;
     }
     let c = client(&server, None);
-    c.start(&rg(), &name()).await.expect("started");
-    c.restart(&rg(), &name()).await.expect("restarted");
-    c.stop(&rg(), &name()).await.expect("stopped");
+    c.start(&rg(), &name(), None).await.expect("started");
+    c.restart(&rg(), &name(), None).await.expect("restarted");
+    c.stop(&rg(), &name(), None).await.expect("stopped");
 
     let failing = MockServer::start().await;
     let op = format!("{}/operations/failed", failing.uri());
@@ -490,7 +493,7 @@ async fn start_and_restart_wait_for_acis_operation() {
         .mount(&failing)
         .await;
     let err = client(&failing, None)
-        .start(&rg(), &name())
+        .start(&rg(), &name(), None)
         .await
         .expect_err("the operation failed");
     assert!(
@@ -514,8 +517,65 @@ async fn logs_pass_tail_and_timestamps() {
         .await;
     let options = LogOptions::tail(10).with_timestamps();
     let logs = client(&server, None)
-        .logs(&rg(), &name(), &"app".parse().expect("name"), options)
+        .logs(&rg(), &name(), &"app".parse().expect("name"), options, None)
         .await
         .expect("logs");
     assert_eq!(logs, "line1\nline2\n");
+}
+
+#[tokio::test]
+async fn call_options_reach_the_put_and_acis_operation_and_the_ids_come_back() {
+    let server = MockServer::start().await;
+    let id = "aci-cmk/run-1/container_group";
+    let operation = format!(
+        "{}/subscriptions/{SUB}/providers/Microsoft.ContainerInstance/locations/eastus/operations/op-1",
+        server.uri()
+    );
+    Mock::given(method("PUT"))
+        .and(path(cg_path()))
+        .and(header("x-ms-client-request-id", id))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("azure-asyncoperation", operation.as_str())
+                .insert_header("retry-after", "0")
+                .insert_header("x-ms-request-id", "req-put")
+                .insert_header("x-ms-correlation-request-id", "corr-put")
+                .set_body_json(response_body("Pending")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/subscriptions/{SUB}/providers/Microsoft.ContainerInstance/locations/eastus/operations/op-1"
+        )))
+        .and(header("x-ms-client-request-id", id))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "Succeeded"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(cg_path()))
+        .and(header("x-ms-client-request-id", id))
+        .respond_with(ResponseTemplate::new(200).set_body_json(response_body("Succeeded")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let recorder = aci_cmk_core::ResponseRecorder::new();
+    let options = aci_cmk_core::CallOptions::default()
+        .with_client_request_id(id)
+        .with_recorder(recorder.clone());
+    client(&server, None)
+        .create_or_update(&rg(), &name(), &encrypted_group(false), Some(options))
+        .await
+        .expect("created");
+    let writes = recorder.writes();
+    assert_eq!(writes.len(), 1);
+    assert_eq!(writes[0].request_id.as_deref(), Some("req-put"));
+    assert_eq!(writes[0].correlation_id.as_deref(), Some("corr-put"));
+    assert_eq!(
+        recorder.responses().len(),
+        3,
+        "the PUT, ACI's operation and the final read"
+    );
 }

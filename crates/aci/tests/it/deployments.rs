@@ -74,7 +74,7 @@ async fn create_puts_the_template_and_waits_for_success() {
         .mount(&server)
         .await;
     let done = client(&server)
-        .create_or_update(&rg(), &name(), &request())
+        .create_or_update(&rg(), &name(), &request(), None)
         .await
         .expect("deployed");
     assert_eq!(
@@ -114,7 +114,7 @@ async fn a_failed_deployment_carries_the_failing_resource_error() {
         .mount(&server)
         .await;
     let err = client(&server)
-        .create_or_update(&rg(), &name(), &request())
+        .create_or_update(&rg(), &name(), &request(), None)
         .await
         .expect_err("failed");
     let service = err.as_service().expect("service");
@@ -141,7 +141,7 @@ async fn validate_posts_the_same_body() {
         .mount(&server)
         .await;
     let result = client(&server)
-        .validate(&rg(), &name(), &request())
+        .validate(&rg(), &name(), &request(), None)
         .await
         .expect("valid");
     assert_eq!(result["properties"]["provisioningState"], "Succeeded");
@@ -152,7 +152,7 @@ async fn validate_posts_the_same_body() {
         .mount(&bad)
         .await;
     let err = client(&bad)
-        .validate(&rg(), &name(), &request())
+        .validate(&rg(), &name(), &request(), None)
         .await
         .expect_err("invalid");
     assert_eq!(
@@ -182,11 +182,63 @@ async fn get_delete_and_operations() {
         .await;
     let c = client(&server);
     assert_eq!(
-        c.get(&rg(), &name()).await.expect("found").name.as_deref(),
+        c.get(&rg(), &name(), None)
+            .await
+            .expect("found")
+            .name
+            .as_deref(),
         Some("dep1")
     );
-    c.delete(&rg(), &name()).await.expect("deleted");
-    let ops = c.list_operations(&rg(), &name()).await.expect("listed");
+    c.delete(&rg(), &name(), None).await.expect("deleted");
+    let ops = c
+        .list_operations(&rg(), &name(), None)
+        .await
+        .expect("listed");
     assert_eq!(ops.len(), 1);
     assert!(ops[0].error().is_none());
+}
+
+#[tokio::test]
+async fn a_failed_deployment_is_explained_under_the_same_call_options() {
+    let server = MockServer::start().await;
+    let id = "aci-cmk/run-1/container_group";
+    Mock::given(method("PUT"))
+        .and(header("x-ms-client-request-id", id))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("x-ms-request-id", "req-put")
+                .set_body_json(deployment("Running")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(dep_path("")))
+        .and(header("x-ms-client-request-id", id))
+        .respond_with(ResponseTemplate::new(200).set_body_json(deployment("Failed")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(ops_path()))
+        .and(header("x-ms-client-request-id", id))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let recorder = aci_cmk_core::ResponseRecorder::new();
+    let options = aci_cmk_core::CallOptions::default()
+        .with_client_request_id(id)
+        .with_recorder(recorder.clone());
+    client(&server)
+        .create_or_update(&rg(), &name(), &request(), Some(options))
+        .await
+        .expect_err("failed");
+    let methods: Vec<_> = recorder
+        .responses()
+        .iter()
+        .map(|r| r.method.clone())
+        .collect();
+    assert_eq!(methods, ["PUT", "GET", "GET"]);
+    assert_eq!(recorder.writes()[0].request_id.as_deref(), Some("req-put"));
 }

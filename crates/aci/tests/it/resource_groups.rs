@@ -56,12 +56,12 @@ async fn create_get_and_delete() {
     let c = client(&server);
     let tags = BTreeMap::from([("app".to_owned(), "cmk".to_owned())]);
     let created = c
-        .create_or_update(&rg(), &"East US".parse().expect("location"), &tags)
+        .create_or_update(&rg(), &"East US".parse().expect("location"), &tags, None)
         .await
         .expect("created");
     assert_eq!(created.location, "eastus");
-    assert!(c.get(&rg()).await.expect("read").is_some());
-    c.delete(&rg()).await.expect("deleted");
+    assert!(c.get(&rg(), None).await.expect("read").is_some());
+    c.delete(&rg(), None).await.expect("deleted");
 }
 
 #[tokio::test]
@@ -79,8 +79,8 @@ async fn a_missing_group_reads_as_none() {
         .mount(&server)
         .await;
     let c = client(&server);
-    assert!(c.get(&rg()).await.expect("read").is_none());
-    c.delete(&rg())
+    assert!(c.get(&rg(), None).await.expect("read").is_none());
+    c.delete(&rg(), None)
         .await
         .expect("deleting a missing group is fine");
 }

@@ -75,6 +75,7 @@ async fn follows_azure_async_operation_then_reads_the_resource() {
     let (p, initial, url) = start_put(&server).await;
     let body = p
         .wait_for_operation(
+            &Context::new(),
             "create container group cg",
             OperationKind::CreateOrUpdate,
             initial,
@@ -118,6 +119,7 @@ async fn follows_location_for_a_delete() {
         .expect("initial");
     let result = p
         .wait_for_operation(
+            &Context::new(),
             "delete container group cg",
             OperationKind::Delete,
             initial,
@@ -157,6 +159,7 @@ async fn follows_provisioning_state_when_no_header_is_given() {
     let (p, initial, url) = start_put(&server).await;
     let body = p
         .wait_for_operation(
+            &Context::new(),
             "create container group cg",
             OperationKind::CreateOrUpdate,
             initial,
@@ -195,6 +198,7 @@ async fn a_failed_operation_surfaces_the_arm_error() {
     let (p, initial, url) = start_put(&server).await;
     let err = p
         .wait_for_operation(
+            &Context::new(),
             "create container group cg",
             OperationKind::CreateOrUpdate,
             initial,
@@ -245,6 +249,7 @@ async fn a_stuck_operation_times_out_naming_the_operation() {
         .expect("initial");
     let err = p
         .wait_for_operation(
+            &Context::new(),
             "create container group cg",
             OperationKind::CreateOrUpdate,
             initial,
@@ -272,7 +277,13 @@ async fn a_polling_url_on_another_host_is_not_followed() {
         .await;
     let (p, initial, url) = start_put(&server).await;
     let body = p
-        .wait_for_operation("create", OperationKind::CreateOrUpdate, initial, &url)
+        .wait_for_operation(
+            &Context::new(),
+            "create",
+            OperationKind::CreateOrUpdate,
+            initial,
+            &url,
+        )
         .await
         .expect("falls back to the body's provisioning state");
     assert!(body.is_some());

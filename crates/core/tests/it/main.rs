@@ -1,6 +1,7 @@
 //! Pipeline behaviour against a local mock server (auth, retries, long-running operations),
 //! and property tests of the parsers that take outside input.
 
+mod call_options;
 mod lro;
 mod pipeline;
 mod props;

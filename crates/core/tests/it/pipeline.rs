@@ -25,7 +25,7 @@ async fn bearer_token_for_the_scope_reaches_a_loopback_http_server() {
     let (p, credential) = pipeline(&server.uri(), 0);
     for _ in 0..3 {
         let body: serde_json::Value = p
-            .json::<(), _>(Method::Get, p.url("/thing", None), None)
+            .json::<(), _>(&Context::new(), Method::Get, p.url("/thing", None), None)
             .await
             .expect("request succeeds");
         assert_eq!(body["ok"], true);
@@ -41,7 +41,12 @@ async fn bearer_token_for_the_scope_reaches_a_loopback_http_server() {
 async fn no_token_over_http_to_a_non_loopback_host() {
     let (p, credential) = pipeline("http://management.example.invalid", 0);
     let err = p
-        .json::<(), serde_json::Value>(Method::Get, p.url("/thing", Some("2021-04-01")), None)
+        .json::<(), serde_json::Value>(
+            &Context::new(),
+            Method::Get,
+            p.url("/thing", Some("2021-04-01")),
+            None,
+        )
         .await
         .expect_err("must refuse");
     assert!(matches!(err, Error::InsecureTransport { .. }), "{err:?}");

@@ -22,15 +22,15 @@ async fn a_soft_deleted_vault_is_recovered_not_fought() {
     let spec = spec(Shape::Standard, false);
     let orchestrator = orchestrator(&azure);
     let first = orchestrator.apply(&spec).await.expect("first apply");
-    KeyVaultManagement::delete(&azure, &rg(), &vault_name())
+    KeyVaultManagement::delete(&azure, &rg(), &vault_name(), None)
         .await
         .expect("soft delete");
     assert!(
-        KeyVaultManagement::get(&azure, &rg(), &vault_name())
+        KeyVaultManagement::get(&azure, &rg(), &vault_name(), None)
             .await
             .is_err()
     );
-    let name = KeyVaultManagement::check_name_availability(&azure, &vault_name())
+    let name = KeyVaultManagement::check_name_availability(&azure, &vault_name(), None)
         .await
         .expect("check");
     assert!(
@@ -191,7 +191,7 @@ async fn a_failed_step_skips_its_dependents_and_the_next_apply_converges() {
     let url = second.vault_uri.clone().expect("uri");
     grant_deployer(&azure, &[aci_cmk_keyvault::models::KeyPermission::List]).await;
     let versions =
-        KeyVaultKeys::list_key_versions(&azure, &url, &KEY.parse::<KeyName>().expect("name"))
+        KeyVaultKeys::list_key_versions(&azure, &url, &KEY.parse::<KeyName>().expect("name"), None)
             .await
             .expect("versions");
     assert_eq!(versions.len(), 1, "one key version, not two");

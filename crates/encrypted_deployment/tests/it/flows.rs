@@ -19,9 +19,14 @@ fn rg() -> ResourceGroupName {
 }
 
 async fn vault(azure: &MemoryAzure) -> Vault {
-    KeyVaultManagement::get(azure, &rg(), &VAULT.parse::<VaultName>().expect("name"))
-        .await
-        .expect("the vault exists")
+    KeyVaultManagement::get(
+        azure,
+        &rg(),
+        &VAULT.parse::<VaultName>().expect("name"),
+        None,
+    )
+    .await
+    .expect("the vault exists")
 }
 
 fn policy_keys(vault: &Vault, principal: &PrincipalId) -> Vec<KeyPermission> {
@@ -91,9 +96,10 @@ async fn flow(shape: Shape, rbac: bool) {
             None,
             "the network-protected flow needs no ACI service principal"
         );
-        let identity = ManagedIdentities::get(&azure, &rg(), &IDENTITY.parse().expect("name"))
-            .await
-            .expect("identity");
+        let identity =
+            ManagedIdentities::get(&azure, &rg(), &IDENTITY.parse().expect("name"), None)
+                .await
+                .expect("identity");
         let reported = report.identity.as_ref().expect("identity reported");
         assert_eq!(reported.id, identity.id.to_string());
         assert_eq!(reported.principal_id, identity.principal_id);
@@ -184,9 +190,15 @@ async fn flow(shape: Shape, rbac: bool) {
 
     // The key, and the group on its version.
     let url = p.vault_uri.clone().expect("vault uri");
-    let key = KeyVaultKeys::get_key(&azure, &url, &KEY.parse::<KeyName>().expect("name"), None)
-        .await
-        .expect("key");
+    let key = KeyVaultKeys::get_key(
+        &azure,
+        &url,
+        &KEY.parse::<KeyName>().expect("name"),
+        None,
+        None,
+    )
+    .await
+    .expect("key");
     assert_eq!(report.key_id.as_ref(), Some(&key.kid));
     assert_eq!(
         key.n.as_ref().map(Vec::len),
@@ -207,7 +219,7 @@ async fn flow(shape: Shape, rbac: bool) {
         "access before the group: {writes:?}"
     );
 
-    let group = ContainerGroups::get(&azure, &rg(), &GROUP.parse().expect("name"))
+    let group = ContainerGroups::get(&azure, &rg(), &GROUP.parse().expect("name"), None)
         .await
         .expect("group");
     assert_eq!(group.properties.sku, Some(GroupSku::Standard));
@@ -375,7 +387,7 @@ async fn template_flow(shape: Shape, rbac: bool) {
         "deployed by the template"
     );
 
-    let group = ContainerGroups::get(&azure, &rg(), &"templated".parse().expect("name"))
+    let group = ContainerGroups::get(&azure, &rg(), &"templated".parse().expect("name"), None)
         .await
         .expect("the template's group");
     assert_eq!(group.location, "eastus");
@@ -450,6 +462,7 @@ async fn policies_of_others_survive_on_an_existing_vault() {
         &rg(),
         &"eastus".parse().expect("location"),
         &Default::default(),
+        None,
     )
     .await
     .expect("rg");
@@ -466,6 +479,7 @@ async fn policies_of_others_survive_on_an_existing_vault() {
         &rg(),
         &VAULT.parse().expect("name"),
         &VaultCreateParameters::new("eastus".parse().expect("location"), properties),
+        None,
     )
     .await
     .expect("vault");
@@ -499,9 +513,15 @@ async fn a_firewall_that_shuts_out_the_deployer_does_not_break_re_apply() {
     let orchestrator = orchestrator(&azure);
     let first = orchestrator.apply(&spec).await.expect("first apply");
     let url = first.vault_uri.clone().expect("uri");
-    let err = KeyVaultKeys::get_key(&azure, &url, &KEY.parse::<KeyName>().expect("name"), None)
-        .await
-        .expect_err("the deployer is outside the firewall now");
+    let err = KeyVaultKeys::get_key(
+        &azure,
+        &url,
+        &KEY.parse::<KeyName>().expect("name"),
+        None,
+        None,
+    )
+    .await
+    .expect_err("the deployer is outside the firewall now");
     assert!(err.is_forbidden_by_firewall(), "{err}");
 
     azure.clear_writes();

@@ -8,6 +8,7 @@ mod flows;
 mod memory;
 mod preflight;
 mod props;
+mod request_ids;
 
 use aci_cmk_core::names::{PrincipalId, SubscriptionId, TenantId};
 use aci_cmk_encrypted_deployment::{
@@ -182,6 +183,7 @@ async fn grant_deployer(
             deployer(),
             permissions.iter().cloned(),
         )],
+        None,
     )
     .await
     .expect("grant");

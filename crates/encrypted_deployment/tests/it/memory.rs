@@ -31,7 +31,7 @@ use aci_cmk_aci::{
     resource_groups::ResourceGroupProperties,
 };
 use aci_cmk_core::{
-    Error as CoreError, ServiceError,
+    CallOptions, Error as CoreError, ServiceError,
     key_id::{KeyId, VaultUrl},
     names::{
         AppId, ClientId, ContainerGroupName, ContainerName, IdentityName, KeyName, KeyVersion,
@@ -126,6 +126,10 @@ struct State {
     groups: BTreeMap<(String, String), ContainerGroup>,
     deployments: BTreeMap<(String, String), Deployment>,
     writes: Vec<String>,
+    /// The client request id each write was sent with, in the order of `writes`.
+    write_request_ids: Vec<Option<String>>,
+    /// How many calls were answered (the number in the request ids handed out).
+    answered: u64,
     replication_delay: Duration,
     rbac_delay: Duration,
     faults: BTreeMap<String, (u16, String, String)>,
@@ -224,8 +228,38 @@ fn wire<T: serde::Serialize + serde::de::DeserializeOwned>(value: &T) -> T {
 }
 
 impl State {
-    fn write(&mut self, method: &str) {
+    fn write(&mut self, method: &str, options: Option<&CallOptions<'_>>) {
         self.writes.push(method.to_owned());
+        self.write_request_ids
+            .push(options.and_then(|o| o.client_request_id.clone()));
+    }
+
+    /// Hands the call's recorder, if any, the ids a service would have answered: a request id
+    /// `memory-{n}`, a correlation id `memory-correlation-{n}`, the client request id as sent.
+    fn answer<T>(
+        &mut self,
+        verb: &str,
+        method: &str,
+        options: Option<&CallOptions<'_>>,
+        result: &CoreResult<T>,
+    ) {
+        self.answered += 1;
+        let Some(options) = options else { return };
+        let Some(recorder) = &options.recorder else {
+            return;
+        };
+        let status = match result {
+            Ok(_) => 200,
+            Err(e) => e.status().unwrap_or(500),
+        };
+        let n = self.answered;
+        let mut ids = aci_cmk_core::ResponseIds::new(verb, &format!("memory:{method}"), status)
+            .with_request_id(format!("memory-{n}"))
+            .with_correlation_id(format!("memory-correlation-{n}"));
+        if let Some(id) = &options.client_request_id {
+            ids = ids.with_client_request_id(id.clone());
+        }
+        recorder.record(ids);
     }
 
     fn fault(&mut self, method: &str) -> CoreResult<()> {
@@ -782,6 +816,8 @@ impl MemoryAzure {
                 groups: BTreeMap::new(),
                 deployments: BTreeMap::new(),
                 writes: Vec::new(),
+                write_request_ids: Vec::new(),
+                answered: 0,
                 replication_delay: Duration::ZERO,
                 rbac_delay: Duration::ZERO,
                 faults: BTreeMap::new(),
@@ -794,23 +830,48 @@ impl MemoryAzure {
     }
 
     /// Runs `f` on the state after the method's one-shot fault, if any.
-    fn call<T>(&self, method: &str, f: impl FnOnce(&mut State) -> CoreResult<T>) -> CoreResult<T> {
+    /// The options are accepted like a service would: the client request id is kept with the
+    /// write, and a recorder gets made-up request ids.
+    fn call<T>(
+        &self,
+        method: &str,
+        options: Option<&CallOptions<'_>>,
+        f: impl FnOnce(&mut State) -> CoreResult<T>,
+    ) -> CoreResult<T> {
         let mut state = self.state();
-        state.fault(method)?;
-        f(&mut state)
+        let result = state.fault(method).and_then(|()| f(&mut state));
+        state.answer("GET", method, options, &result);
+        result
     }
 
     /// [`call`](Self::call) for a write: logged first, whatever its outcome.
-    fn write<T>(&self, method: &str, f: impl FnOnce(&mut State) -> CoreResult<T>) -> CoreResult<T> {
+    fn write<T>(
+        &self,
+        method: &str,
+        options: Option<&CallOptions<'_>>,
+        f: impl FnOnce(&mut State) -> CoreResult<T>,
+    ) -> CoreResult<T> {
         let mut state = self.state();
-        state.write(method);
-        state.fault(method)?;
-        f(&mut state)
+        state.write(method, options);
+        let result = state.fault(method).and_then(|()| f(&mut state));
+        state.answer("PUT", method, options, &result);
+        result
     }
 
     /// Every write so far, in order, as `trait.method`.
     pub(crate) fn writes(&self) -> Vec<String> {
         self.state().writes.clone()
+    }
+
+    /// Every write so far with the client request id it was sent with.
+    pub(crate) fn writes_with_request_ids(&self) -> Vec<(String, Option<String>)> {
+        let state = self.state();
+        state
+            .writes
+            .iter()
+            .cloned()
+            .zip(state.write_request_ids.iter().cloned())
+            .collect()
     }
 
     /// Writes per method.
@@ -824,7 +885,9 @@ impl MemoryAzure {
 
     /// Forgets the writes so far.
     pub(crate) fn clear_writes(&self) {
-        self.state().writes.clear();
+        let mut state = self.state();
+        state.writes.clear();
+        state.write_request_ids.clear();
     }
 
     /// Principals younger than `delay` are unknown to role assignments.
@@ -888,29 +951,40 @@ impl ResourceGroups for MemoryAzure {
         name: &ResourceGroupName,
         location: &Location,
         tags: &BTreeMap<String, String>,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<ResourceGroup> {
-        Ok(self.write("resource_groups.create_or_update", |s| {
-            let mut properties = ResourceGroupProperties::default();
-            properties.provisioning_state = Some("Succeeded".into());
-            let mut group = ResourceGroup::default();
-            group.id = Some(ResourceId::resource_group(&s.subscription, name).to_string());
-            group.name = Some(name.to_string());
-            group.location = location.to_string();
-            group.tags = tags.clone();
-            group.properties = Some(properties);
-            s.resource_groups.insert(lower(name), group.clone());
-            Ok(group)
-        })?)
+        Ok(
+            self.write("resource_groups.create_or_update", options.as_ref(), |s| {
+                let mut properties = ResourceGroupProperties::default();
+                properties.provisioning_state = Some("Succeeded".into());
+                let mut group = ResourceGroup::default();
+                group.id = Some(ResourceId::resource_group(&s.subscription, name).to_string());
+                group.name = Some(name.to_string());
+                group.location = location.to_string();
+                group.tags = tags.clone();
+                group.properties = Some(properties);
+                s.resource_groups.insert(lower(name), group.clone());
+                Ok(group)
+            })?,
+        )
     }
 
-    async fn get(&self, name: &ResourceGroupName) -> aci_cmk_aci::Result<Option<ResourceGroup>> {
-        Ok(self.call("resource_groups.get", |s| {
+    async fn get(
+        &self,
+        name: &ResourceGroupName,
+        options: Option<CallOptions<'_>>,
+    ) -> aci_cmk_aci::Result<Option<ResourceGroup>> {
+        Ok(self.call("resource_groups.get", options.as_ref(), |s| {
             Ok(s.resource_groups.get(&lower(name)).cloned())
         })?)
     }
 
-    async fn delete(&self, name: &ResourceGroupName) -> aci_cmk_aci::Result<()> {
-        Ok(self.write("resource_groups.delete", |s| {
+    async fn delete(
+        &self,
+        name: &ResourceGroupName,
+        options: Option<CallOptions<'_>>,
+    ) -> aci_cmk_aci::Result<()> {
+        Ok(self.write("resource_groups.delete", options.as_ref(), |s| {
             let rg = lower(name);
             s.resource_groups.remove(&rg);
             s.groups.retain(|(g, _), _| g != &rg);
@@ -936,29 +1010,40 @@ impl Directory for MemoryAzure {
     async fn get_service_principal_by_app_id(
         &self,
         app_id: &AppId,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_identity::Result<Option<ServicePrincipal>> {
-        Ok(self.call("directory.get_service_principal_by_app_id", |s| {
-            Ok(s.service_principals.get(app_id.as_str()).cloned())
-        })?)
+        Ok(self.call(
+            "directory.get_service_principal_by_app_id",
+            options.as_ref(),
+            |s| Ok(s.service_principals.get(app_id.as_str()).cloned()),
+        )?)
     }
 
     async fn ensure_service_principal(
         &self,
         app_id: &AppId,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_identity::Result<EnsuredServicePrincipal> {
-        if let Some(existing) = self.get_service_principal_by_app_id(app_id).await? {
+        if let Some(existing) = self
+            .get_service_principal_by_app_id(app_id, options.clone())
+            .await?
+        {
             return Ok(EnsuredServicePrincipal::new(existing, false));
         }
-        Ok(self.write("directory.create_service_principal", |s| {
-            let sp = ServicePrincipal {
-                id: PrincipalId::from(Uuid::new_v4()),
-                app_id: app_id.clone(),
-                display_name: Some("Azure Container Instance Service".into()),
-            };
-            s.principal_born.insert(sp.id.clone(), Instant::now());
-            s.service_principals.insert(app_id.to_string(), sp.clone());
-            Ok(EnsuredServicePrincipal::new(sp, true))
-        })?)
+        Ok(self.write(
+            "directory.create_service_principal",
+            options.as_ref(),
+            |s| {
+                let sp = ServicePrincipal {
+                    id: PrincipalId::from(Uuid::new_v4()),
+                    app_id: app_id.clone(),
+                    display_name: Some("Azure Container Instance Service".into()),
+                };
+                s.principal_born.insert(sp.id.clone(), Instant::now());
+                s.service_principals.insert(app_id.to_string(), sp.clone());
+                Ok(EnsuredServicePrincipal::new(sp, true))
+            },
+        )?)
     }
 }
 
@@ -1024,16 +1109,19 @@ impl KeyVaultManagement for MemoryAzure {
     async fn check_name_availability(
         &self,
         name: &VaultName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_keyvault::Result<CheckNameAvailabilityResult> {
-        Ok(self.call("vaults.check_name_availability", |s| {
-            let taken = s.taken_elsewhere.contains(&lower(name))
-                || s.vaults.get(&lower(name)).is_some_and(|r| !r.deleted);
-            Ok(CheckNameAvailabilityResult {
-                name_available: !taken,
-                reason: taken.then_some(NameUnavailableReason::AlreadyExists),
-                message: taken.then(|| format!("The vault name '{name}' is already in use.")),
-            })
-        })?)
+        Ok(
+            self.call("vaults.check_name_availability", options.as_ref(), |s| {
+                let taken = s.taken_elsewhere.contains(&lower(name))
+                    || s.vaults.get(&lower(name)).is_some_and(|r| !r.deleted);
+                Ok(CheckNameAvailabilityResult {
+                    name_available: !taken,
+                    reason: taken.then_some(NameUnavailableReason::AlreadyExists),
+                    message: taken.then(|| format!("The vault name '{name}' is already in use.")),
+                })
+            })?,
+        )
     }
 
     async fn create_or_update(
@@ -1041,8 +1129,9 @@ impl KeyVaultManagement for MemoryAzure {
         rg: &ResourceGroupName,
         name: &VaultName,
         parameters: &VaultCreateParameters,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_keyvault::Result<Vault> {
-        Ok(self.write("vaults.create_or_update", |s| {
+        Ok(self.write("vaults.create_or_update", options.as_ref(), |s| {
             s.require_group(rg)?;
             let parameters = wire(parameters);
             let conflict = |m: String| service_error(409, "VaultAlreadyExists", None, &m);
@@ -1096,8 +1185,11 @@ impl KeyVaultManagement for MemoryAzure {
         &self,
         rg: &ResourceGroupName,
         name: &VaultName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_keyvault::Result<Vault> {
-        Ok(self.call("vaults.get", |s| s.live_vault(rg, name).cloned())?)
+        Ok(self.call("vaults.get", options.as_ref(), |s| {
+            s.live_vault(rg, name).cloned()
+        })?)
     }
 
     async fn update(
@@ -1105,8 +1197,9 @@ impl KeyVaultManagement for MemoryAzure {
         rg: &ResourceGroupName,
         name: &VaultName,
         patch: &VaultPatch,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_keyvault::Result<Vault> {
-        Ok(self.write("vaults.update", |s| {
+        Ok(self.write("vaults.update", options.as_ref(), |s| {
             let patch = wire(patch);
             let vault = s.live_vault_mut(rg, name)?;
             if let Some(tags) = patch.tags {
@@ -1165,8 +1258,9 @@ impl KeyVaultManagement for MemoryAzure {
         &self,
         rg: &ResourceGroupName,
         name: &VaultName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_keyvault::Result<()> {
-        Ok(self.write("vaults.delete", |s| {
+        Ok(self.write("vaults.delete", options.as_ref(), |s| {
             let Ok(vault) = s.live_vault(rg, name).cloned() else {
                 return Ok(());
             };
@@ -1184,9 +1278,10 @@ impl KeyVaultManagement for MemoryAzure {
         &self,
         location: &Location,
         name: &VaultName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_keyvault::Result<DeletedVault> {
-        Ok(
-            self.call("vaults.get_deleted", |s| match s.vaults.get(&lower(name)) {
+        Ok(self.call("vaults.get_deleted", options.as_ref(), |s| {
+            match s.vaults.get(&lower(name)) {
                 Some(r) if r.deleted && &r.vault.location == location => {
                     Ok(deleted_vault(&r.vault))
                 }
@@ -1196,12 +1291,15 @@ impl KeyVaultManagement for MemoryAzure {
                         "The Resource 'Microsoft.KeyVault/deletedVaults/{name}' was not found."
                     ),
                 )),
-            })?,
-        )
+            }
+        })?)
     }
 
-    async fn list_deleted(&self) -> aci_cmk_keyvault::Result<Vec<DeletedVault>> {
-        Ok(self.call("vaults.list_deleted", |s| {
+    async fn list_deleted(
+        &self,
+        options: Option<CallOptions<'_>>,
+    ) -> aci_cmk_keyvault::Result<Vec<DeletedVault>> {
+        Ok(self.call("vaults.list_deleted", options.as_ref(), |s| {
             Ok(s.vaults
                 .values()
                 .filter(|r| r.deleted)
@@ -1217,9 +1315,10 @@ impl KeyVaultManagement for MemoryAzure {
         location: &Location,
         tenant_id: &TenantId,
         sku: &Sku,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_keyvault::Result<Vault> {
         let _ = (tenant_id, sku);
-        Ok(self.write("vaults.recover", |s| {
+        Ok(self.write("vaults.recover", options.as_ref(), |s| {
             s.require_group(rg)?;
             let id = s.vault_id(rg, name);
             match s.vaults.get_mut(&lower(name)) {
@@ -1249,8 +1348,9 @@ impl KeyVaultManagement for MemoryAzure {
         &self,
         location: &Location,
         name: &VaultName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_keyvault::Result<()> {
-        Ok(self.write("vaults.purge_deleted", |s| match s.vaults.get(&lower(name)) {
+        Ok(self.write("vaults.purge_deleted", options.as_ref(), |s| match s.vaults.get(&lower(name)) {
             Some(r) if r.deleted && &r.vault.location == location => {
                 if r.vault.properties.enable_purge_protection == Some(true) {
                     return Err(service_error(409, "Conflict", None, &format!("Operation 'DeletedVaultPurge' is not allowed: vault {name} has purge protection on and is purged only at its scheduled purge date.")));
@@ -1269,9 +1369,11 @@ impl KeyVaultManagement for MemoryAzure {
         name: &VaultName,
         kind: AccessPolicyUpdateKind,
         policies: &[AccessPolicyEntry],
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_keyvault::Result<Vec<AccessPolicyEntry>> {
         Ok(self.write(
             &format!("vaults.update_access_policy.{}", kind.as_str()),
+            options.as_ref(),
             |s| {
                 let vault = s.live_vault_mut(rg, name)?;
                 let list = vault
@@ -1289,18 +1391,21 @@ impl KeyVaultManagement for MemoryAzure {
         rg: &ResourceGroupName,
         name: &VaultName,
         rules: &NetworkRuleSet,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_keyvault::Result<Vault> {
-        Ok(self.write("vaults.update_network_rules", |s| {
-            let vault = s.live_vault_mut(rg, name)?;
-            let mut rules = wire(rules);
-            for rule in &mut rules.ip_rules {
-                if !rule.value.contains('/') {
-                    rule.value.push_str("/32");
+        Ok(
+            self.write("vaults.update_network_rules", options.as_ref(), |s| {
+                let vault = s.live_vault_mut(rg, name)?;
+                let mut rules = wire(rules);
+                for rule in &mut rules.ip_rules {
+                    if !rule.value.contains('/') {
+                        rule.value.push_str("/32");
+                    }
                 }
-            }
-            vault.properties.network_acls = Some(rules);
-            Ok(vault.clone())
-        })?)
+                vault.properties.network_acls = Some(rules);
+                Ok(vault.clone())
+            })?,
+        )
     }
 }
 
@@ -1310,9 +1415,10 @@ impl KeyVaultKeys for MemoryAzure {
         &self,
         vault: &VaultUrl,
         name: &KeyName,
-        options: CreateKeyOptions,
+        key_options: CreateKeyOptions,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_keyvault::Result<KeyProperties> {
-        Ok(self.write("keys.create_key", |s| {
+        Ok(self.write("keys.create_key", options.as_ref(), |s| {
             s.authorize(vault, KeyPermission::Create)?;
             let version: KeyVersion = Uuid::new_v4()
                 .simple()
@@ -1321,10 +1427,10 @@ impl KeyVaultKeys for MemoryAzure {
                 .unwrap_or_else(|e| unreachable!("{e}"));
             let record = KeyRecord {
                 kid: vault.key_id(name, Some(&version)),
-                kty: options.kty,
-                bits: options.size.bits(),
-                key_ops: options.key_ops.clone(),
-                enabled: options.enabled.unwrap_or(true),
+                kty: key_options.kty,
+                bits: key_options.size.bits(),
+                key_ops: key_options.key_ops.clone(),
+                enabled: key_options.enabled.unwrap_or(true),
                 secret: Uuid::new_v4().as_bytes().to_vec(),
             };
             let properties = record.properties();
@@ -1343,8 +1449,9 @@ impl KeyVaultKeys for MemoryAzure {
         vault: &VaultUrl,
         name: &KeyName,
         version: Option<&KeyVersion>,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_keyvault::Result<KeyProperties> {
-        Ok(self.call("keys.get_key", |s| {
+        Ok(self.call("keys.get_key", options.as_ref(), |s| {
             s.authorize(vault, KeyPermission::Get)?;
             Ok(s.key_version_mut(vault, name, version)?.properties())
         })?)
@@ -1354,8 +1461,9 @@ impl KeyVaultKeys for MemoryAzure {
         &self,
         vault: &VaultUrl,
         name: &KeyName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_keyvault::Result<Vec<KeyProperties>> {
-        Ok(self.call("keys.list_key_versions", |s| {
+        Ok(self.call("keys.list_key_versions", options.as_ref(), |s| {
             s.authorize(vault, KeyPermission::List)?;
             Ok(s.key_versions(vault, name)?
                 .iter()
@@ -1377,26 +1485,30 @@ impl KeyVaultKeys for MemoryAzure {
         name: &KeyName,
         version: Option<&KeyVersion>,
         update: UpdateKeyOptions,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_keyvault::Result<KeyProperties> {
-        Ok(self.write("keys.update_key_attributes", |s| {
-            s.authorize(vault, KeyPermission::Update)?;
-            let key = s.key_version_mut(vault, name, version)?;
-            if let Some(enabled) = update.enabled {
-                key.enabled = enabled;
-            }
-            if let Some(ops) = update.key_ops {
-                key.key_ops = ops;
-            }
-            Ok(key.properties())
-        })?)
+        Ok(
+            self.write("keys.update_key_attributes", options.as_ref(), |s| {
+                s.authorize(vault, KeyPermission::Update)?;
+                let key = s.key_version_mut(vault, name, version)?;
+                if let Some(enabled) = update.enabled {
+                    key.enabled = enabled;
+                }
+                if let Some(ops) = update.key_ops {
+                    key.key_ops = ops;
+                }
+                Ok(key.properties())
+            })?,
+        )
     }
 
     async fn delete_key(
         &self,
         vault: &VaultUrl,
         name: &KeyName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_keyvault::Result<DeletedKeyInfo> {
-        Ok(self.write("keys.delete_key", |s| {
+        Ok(self.write("keys.delete_key", options.as_ref(), |s| {
             s.authorize(vault, KeyPermission::Delete)?;
             let latest = s.key_version_mut(vault, name, None)?.properties();
             if let Some(keys) = s.keys.get_mut(&lower(vault.vault_name())) {
@@ -1415,8 +1527,9 @@ impl KeyVaultKeys for MemoryAzure {
         version: Option<&KeyVersion>,
         algorithm: WrapAlgorithm,
         key: &SecretBytes,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_keyvault::Result<WrappedKey> {
-        Ok(self.call("keys.wrap_key", |s| {
+        Ok(self.call("keys.wrap_key", options.as_ref(), |s| {
             s.authorize(vault, KeyPermission::WrapKey)?;
             let record = s.usable_key(vault, name, version)?;
             Ok(WrappedKey::new(
@@ -1434,9 +1547,10 @@ impl KeyVaultKeys for MemoryAzure {
         version: &KeyVersion,
         algorithm: WrapAlgorithm,
         encrypted_key: &[u8],
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_keyvault::Result<SecretBytes> {
         let _ = algorithm;
-        Ok(self.call("keys.unwrap_key", |s| {
+        Ok(self.call("keys.unwrap_key", options.as_ref(), |s| {
             s.authorize(vault, KeyPermission::UnwrapKey)?;
             let record = s.usable_key(vault, name, Some(version))?;
             Ok(SecretBytes::new(record.xor(encrypted_key)))
@@ -1452,44 +1566,48 @@ impl ManagedIdentities for MemoryAzure {
         name: &IdentityName,
         location: &Location,
         tags: &BTreeMap<String, String>,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_identity::Result<UserAssignedIdentity> {
-        Ok(self.write("identities.create_or_update", |s| {
-            s.require_group(rg)?;
-            let key = (lower(rg), lower(name));
-            if let Some(existing) = s.identities.get_mut(&key) {
-                existing.location = location.clone();
-                existing.tags = tags.clone();
-                return Ok(existing.clone());
-            }
-            let identity = UserAssignedIdentity {
-                id: ResourceId::resource(
-                    &s.subscription,
-                    rg,
-                    "Microsoft.ManagedIdentity",
-                    "userAssignedIdentities",
-                    name.as_str(),
-                )
-                .unwrap_or_else(|e| unreachable!("{e}")),
-                name: name.clone(),
-                location: location.clone(),
-                tags: tags.clone(),
-                principal_id: PrincipalId::from(Uuid::new_v4()),
-                client_id: ClientId::from(Uuid::new_v4()),
-                tenant_id: s.tenant.clone(),
-            };
-            s.principal_born
-                .insert(identity.principal_id.clone(), Instant::now());
-            s.identities.insert(key, identity.clone());
-            Ok(identity)
-        })?)
+        Ok(
+            self.write("identities.create_or_update", options.as_ref(), |s| {
+                s.require_group(rg)?;
+                let key = (lower(rg), lower(name));
+                if let Some(existing) = s.identities.get_mut(&key) {
+                    existing.location = location.clone();
+                    existing.tags = tags.clone();
+                    return Ok(existing.clone());
+                }
+                let identity = UserAssignedIdentity {
+                    id: ResourceId::resource(
+                        &s.subscription,
+                        rg,
+                        "Microsoft.ManagedIdentity",
+                        "userAssignedIdentities",
+                        name.as_str(),
+                    )
+                    .unwrap_or_else(|e| unreachable!("{e}")),
+                    name: name.clone(),
+                    location: location.clone(),
+                    tags: tags.clone(),
+                    principal_id: PrincipalId::from(Uuid::new_v4()),
+                    client_id: ClientId::from(Uuid::new_v4()),
+                    tenant_id: s.tenant.clone(),
+                };
+                s.principal_born
+                    .insert(identity.principal_id.clone(), Instant::now());
+                s.identities.insert(key, identity.clone());
+                Ok(identity)
+            })?,
+        )
     }
 
     async fn get(
         &self,
         rg: &ResourceGroupName,
         name: &IdentityName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_identity::Result<UserAssignedIdentity> {
-        Ok(self.call("identities.get", |s| {
+        Ok(self.call("identities.get", options.as_ref(), |s| {
             s.identities.get(&(lower(rg), lower(name.as_str()))).cloned().ok_or_else(|| {
                 not_found("ResourceNotFound", format!("The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/{name}' under resource group '{rg}' was not found."))
             })
@@ -1500,8 +1618,9 @@ impl ManagedIdentities for MemoryAzure {
         &self,
         rg: &ResourceGroupName,
         name: &IdentityName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_identity::Result<()> {
-        Ok(self.write("identities.delete", |s| {
+        Ok(self.write("identities.delete", options.as_ref(), |s| {
             s.identities.remove(&(lower(rg), lower(name.as_str())));
             Ok(())
         })?)
@@ -1516,8 +1635,9 @@ impl RoleAssignments for MemoryAzure {
         role: RoleDefinitionId,
         principal_id: &PrincipalId,
         principal_type: PrincipalType,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_identity::Result<RoleAssignment> {
-        Ok(self.write("role_assignments.create", |s| {
+        Ok(self.write("role_assignments.create", options.as_ref(), |s| {
             let young = s.principal_born.get(principal_id).is_some_and(|born| born.elapsed() < s.replication_delay);
             if young || !s.principal_exists(principal_id) {
                 return Err(bad_request(
@@ -1552,29 +1672,41 @@ impl RoleAssignments for MemoryAzure {
         &self,
         scope: &ResourceId,
         principal_id: &PrincipalId,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_identity::Result<Vec<RoleAssignment>> {
-        Ok(self.call("role_assignments.list_for_principal", |s| {
-            let wanted = lower(scope.as_str());
-            Ok(s.assignments
-                .iter()
-                .filter(|(a, _)| {
-                    let own = lower(a.properties.scope.as_deref().unwrap_or_default());
-                    &a.properties.principal_id == principal_id
-                        && (wanted == own
-                            || wanted.starts_with(&format!("{own}/"))
-                            || own.starts_with(&format!("{wanted}/")))
-                })
-                .map(|(a, _)| a.clone())
-                .collect())
-        })?)
+        Ok(self.call(
+            "role_assignments.list_for_principal",
+            options.as_ref(),
+            |s| {
+                let wanted = lower(scope.as_str());
+                Ok(s.assignments
+                    .iter()
+                    .filter(|(a, _)| {
+                        let own = lower(a.properties.scope.as_deref().unwrap_or_default());
+                        &a.properties.principal_id == principal_id
+                            && (wanted == own
+                                || wanted.starts_with(&format!("{own}/"))
+                                || own.starts_with(&format!("{wanted}/")))
+                    })
+                    .map(|(a, _)| a.clone())
+                    .collect())
+            },
+        )?)
     }
 
-    async fn delete(&self, scope: &ResourceId, name: &Uuid) -> aci_cmk_identity::Result<()> {
-        Ok(self.write("role_assignments.delete", |s| {
-            s.assignments
-                .retain(|(a, _)| !(a.is_at_scope(scope) && &a.name == name));
-            Ok(())
-        })?)
+    async fn delete(
+        &self,
+        scope: &ResourceId,
+        name: &Uuid,
+        options: Option<CallOptions<'_>>,
+    ) -> aci_cmk_identity::Result<()> {
+        Ok(
+            self.write("role_assignments.delete", options.as_ref(), |s| {
+                s.assignments
+                    .retain(|(a, _)| !(a.is_at_scope(scope) && &a.name == name));
+                Ok(())
+            })?,
+        )
     }
 }
 
@@ -1585,18 +1717,24 @@ impl ContainerGroups for MemoryAzure {
         rg: &ResourceGroupName,
         name: &ContainerGroupName,
         group: &ContainerGroup,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<ContainerGroup> {
-        Ok(self.write("container_groups.create_or_update", |s| {
-            s.put_group(rg, name.as_str(), group)
-        })?)
+        Ok(
+            self.write("container_groups.create_or_update", options.as_ref(), |s| {
+                s.put_group(rg, name.as_str(), group)
+            })?,
+        )
     }
 
     async fn get(
         &self,
         rg: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<ContainerGroup> {
-        Ok(self.call("container_groups.get", |s| s.get_group(rg, name.as_str()))?)
+        Ok(self.call("container_groups.get", options.as_ref(), |s| {
+            s.get_group(rg, name.as_str())
+        })?)
     }
 
     async fn update_tags(
@@ -1604,44 +1742,58 @@ impl ContainerGroups for MemoryAzure {
         rg: &ResourceGroupName,
         name: &ContainerGroupName,
         tags: &BTreeMap<String, String>,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<ContainerGroup> {
-        Ok(self.write("container_groups.update_tags", |s| {
-            s.get_group(rg, name.as_str())?;
-            let stored = s
-                .groups
-                .get_mut(&(lower(rg), lower(name.as_str())))
-                .unwrap_or_else(|| unreachable!("checked above"));
-            stored.tags = tags.clone();
-            Ok(without_secrets(stored.clone()))
-        })?)
+        Ok(
+            self.write("container_groups.update_tags", options.as_ref(), |s| {
+                s.get_group(rg, name.as_str())?;
+                let stored = s
+                    .groups
+                    .get_mut(&(lower(rg), lower(name.as_str())))
+                    .unwrap_or_else(|| unreachable!("checked above"));
+                stored.tags = tags.clone();
+                Ok(without_secrets(stored.clone()))
+            })?,
+        )
     }
 
     async fn delete(
         &self,
         rg: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<()> {
-        Ok(self.write("container_groups.delete", |s| {
-            s.groups.remove(&(lower(rg), lower(name.as_str())));
-            Ok(())
-        })?)
+        Ok(
+            self.write("container_groups.delete", options.as_ref(), |s| {
+                s.groups.remove(&(lower(rg), lower(name.as_str())));
+                Ok(())
+            })?,
+        )
     }
 
     async fn list_by_resource_group(
         &self,
         rg: &ResourceGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<Vec<ContainerGroup>> {
-        Ok(self.call("container_groups.list_by_resource_group", |s| {
-            Ok(s.groups
-                .iter()
-                .filter(|((g, _), _)| g == &lower(rg))
-                .map(|(_, v)| without_secrets(v.clone()))
-                .collect())
-        })?)
+        Ok(self.call(
+            "container_groups.list_by_resource_group",
+            options.as_ref(),
+            |s| {
+                Ok(s.groups
+                    .iter()
+                    .filter(|((g, _), _)| g == &lower(rg))
+                    .map(|(_, v)| without_secrets(v.clone()))
+                    .collect())
+            },
+        )?)
     }
 
-    async fn list(&self) -> aci_cmk_aci::Result<Vec<ContainerGroup>> {
-        Ok(self.call("container_groups.list", |s| {
+    async fn list(
+        &self,
+        options: Option<CallOptions<'_>>,
+    ) -> aci_cmk_aci::Result<Vec<ContainerGroup>> {
+        Ok(self.call("container_groups.list", options.as_ref(), |s| {
             Ok(s.groups.values().cloned().map(without_secrets).collect())
         })?)
     }
@@ -1650,18 +1802,22 @@ impl ContainerGroups for MemoryAzure {
         &self,
         rg: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<()> {
-        Ok(self.write("container_groups.restart", |s| {
-            s.get_group(rg, name.as_str()).map(drop)
-        })?)
+        Ok(
+            self.write("container_groups.restart", options.as_ref(), |s| {
+                s.get_group(rg, name.as_str()).map(drop)
+            })?,
+        )
     }
 
     async fn stop(
         &self,
         rg: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<()> {
-        Ok(self.write("container_groups.stop", |s| {
+        Ok(self.write("container_groups.stop", options.as_ref(), |s| {
             s.get_group(rg, name.as_str()).map(drop)
         })?)
     }
@@ -1670,8 +1826,9 @@ impl ContainerGroups for MemoryAzure {
         &self,
         rg: &ResourceGroupName,
         name: &ContainerGroupName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<()> {
-        Ok(self.write("container_groups.start", |s| {
+        Ok(self.write("container_groups.start", options.as_ref(), |s| {
             s.get_group(rg, name.as_str()).map(drop)
         })?)
     }
@@ -1681,10 +1838,11 @@ impl ContainerGroups for MemoryAzure {
         rg: &ResourceGroupName,
         name: &ContainerGroupName,
         container: &ContainerName,
-        options: LogOptions,
+        log_options: LogOptions,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<String> {
-        let _ = options;
-        Ok(self.call("container_groups.logs", |s| {
+        let _ = log_options;
+        Ok(self.call("container_groups.logs", options.as_ref(), |s| {
             s.get_group(rg, name.as_str())?;
             Ok(format!("{container} started\n"))
         })?)
@@ -1698,9 +1856,10 @@ impl Deployments for MemoryAzure {
         rg: &ResourceGroupName,
         name: &DeploymentName,
         request: &DeploymentRequest,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<Value> {
         let _ = name;
-        Ok(self.call("deployments.validate", |s| {
+        Ok(self.call("deployments.validate", options.as_ref(), |s| {
             s.require_group(rg)?;
             if request
                 .template
@@ -1722,18 +1881,22 @@ impl Deployments for MemoryAzure {
         rg: &ResourceGroupName,
         name: &DeploymentName,
         request: &DeploymentRequest,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<Deployment> {
-        Ok(self.write("deployments.create_or_update", |s| {
-            s.deploy(rg, name, request)
-        })?)
+        Ok(
+            self.write("deployments.create_or_update", options.as_ref(), |s| {
+                s.deploy(rg, name, request)
+            })?,
+        )
     }
 
     async fn get(
         &self,
         rg: &ResourceGroupName,
         name: &DeploymentName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<Deployment> {
-        Ok(self.call("deployments.get", |s| {
+        Ok(self.call("deployments.get", options.as_ref(), |s| {
             s.deployments
                 .get(&(lower(rg), lower(name.as_str())))
                 .cloned()
@@ -1750,8 +1913,9 @@ impl Deployments for MemoryAzure {
         &self,
         rg: &ResourceGroupName,
         name: &DeploymentName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<()> {
-        Ok(self.write("deployments.delete", |s| {
+        Ok(self.write("deployments.delete", options.as_ref(), |s| {
             s.deployments.remove(&(lower(rg), lower(name.as_str())));
             Ok(())
         })?)
@@ -1761,17 +1925,20 @@ impl Deployments for MemoryAzure {
         &self,
         rg: &ResourceGroupName,
         name: &DeploymentName,
+        options: Option<CallOptions<'_>>,
     ) -> aci_cmk_aci::Result<Vec<DeploymentOperation>> {
-        Ok(self.call("deployments.list_operations", |s| {
-            s.deployments
-                .get(&(lower(rg), lower(name.as_str())))
-                .map(|_| Vec::new())
-                .ok_or_else(|| {
-                    not_found(
-                        "DeploymentNotFound",
-                        format!("Deployment '{name}' could not be found."),
-                    )
-                })
-        })?)
+        Ok(
+            self.call("deployments.list_operations", options.as_ref(), |s| {
+                s.deployments
+                    .get(&(lower(rg), lower(name.as_str())))
+                    .map(|_| Vec::new())
+                    .ok_or_else(|| {
+                        not_found(
+                            "DeploymentNotFound",
+                            format!("Deployment '{name}' could not be found."),
+                        )
+                    })
+            })?,
+        )
     }
 }

@@ -30,6 +30,7 @@ async fn existing_vault(azure: &MemoryAzure, rg: &str, properties: VaultProperti
         &rg,
         &"eastus".parse().expect("location"),
         &Default::default(),
+        None,
     )
     .await
     .expect("rg");
@@ -38,6 +39,7 @@ async fn existing_vault(azure: &MemoryAzure, rg: &str, properties: VaultProperti
         &rg,
         &vault_name(),
         &VaultCreateParameters::new("eastus".parse().expect("location"), properties),
+        None,
     )
     .await
     .expect("vault");
@@ -134,7 +136,7 @@ async fn an_existing_vault_without_purge_protection_needs_an_allowance() {
     ));
     let report = orchestrator(&azure).apply(&allowed).await.expect("allowed");
     assert_eq!(done(&report, StepId::Vault), StepAction::Update);
-    let vault = KeyVaultManagement::get(&azure, &rg(), &vault_name())
+    let vault = KeyVaultManagement::get(&azure, &rg(), &vault_name(), None)
         .await
         .expect("vault");
     assert_eq!(
@@ -185,6 +187,7 @@ async fn the_standard_flow_refuses_a_firewalled_vault() {
         &rg(),
         &vault_name(),
         &NetworkRuleSet::deny_except_azure_services([]),
+        None,
     )
     .await
     .expect("firewall");
@@ -205,7 +208,7 @@ async fn a_disabled_key_is_refused() {
         .apply(&spec)
         .await
         .expect("first apply");
-    let url = KeyVaultManagement::get(&azure, &rg(), &vault_name())
+    let url = KeyVaultManagement::get(&azure, &rg(), &vault_name(), None)
         .await
         .expect("vault")
         .properties
@@ -218,6 +221,7 @@ async fn a_disabled_key_is_refused() {
         &KEY.parse::<KeyName>().expect("name"),
         None,
         UpdateKeyOptions::disable(),
+        None,
     )
     .await
     .expect("disable");
@@ -240,6 +244,7 @@ async fn a_group_encrypted_otherwise_is_recreated_only_when_allowed() {
         &url,
         &KEY.parse::<KeyName>().expect("name"),
         CreateKeyOptions::default(),
+        None,
     )
     .await
     .expect("new version");
@@ -249,7 +254,7 @@ async fn a_group_encrypted_otherwise_is_recreated_only_when_allowed() {
         issue.message.contains("allow.recreate_container_group"),
         "{issue}"
     );
-    let group = ContainerGroups::get(&azure, &rg(), &GROUP.parse().expect("name"))
+    let group = ContainerGroups::get(&azure, &rg(), &GROUP.parse().expect("name"), None)
         .await
         .expect("group");
     assert_ne!(
@@ -265,10 +270,15 @@ async fn a_group_encrypted_otherwise_is_recreated_only_when_allowed() {
     if let Some(e) = body.properties.encryption_properties.as_mut() {
         e.key_version = newer.version.to_string();
     }
-    let err =
-        ContainerGroups::create_or_update(&azure, &rg(), &GROUP.parse().expect("name"), &body)
-            .await
-            .expect_err("immutable");
+    let err = ContainerGroups::create_or_update(
+        &azure,
+        &rg(),
+        &GROUP.parse().expect("name"),
+        &body,
+        None,
+    )
+    .await
+    .expect_err("immutable");
     assert!(
         matches!(err.as_service(), Some(aci_cmk_core::Error::InvalidInput(_))),
         "{err}"

@@ -61,7 +61,7 @@ async fn get_by_app_id_reads_the_key_addressed_path_under_the_graph_endpoint() {
         .mount(&server)
         .await;
     let sp = client
-        .get_service_principal_by_app_id(&app_id())
+        .get_service_principal_by_app_id(&app_id(), None)
         .await
         .expect("found")
         .expect("exists");
@@ -84,7 +84,7 @@ async fn a_missing_service_principal_is_none() {
         .mount(&server)
         .await;
     let sp = client
-        .get_service_principal_by_app_id(&app_id())
+        .get_service_principal_by_app_id(&app_id(), None)
         .await
         .expect("no error");
     assert_eq!(sp, None);
@@ -103,7 +103,7 @@ async fn missing_rights_are_an_error() {
         .mount(&server)
         .await;
     let err = client
-        .get_service_principal_by_app_id(&app_id())
+        .get_service_principal_by_app_id(&app_id(), None)
         .await
         .expect_err("denied");
     assert!(err.is_forbidden(), "{err:?}");
@@ -126,7 +126,7 @@ async fn ensure_returns_an_existing_one_without_posting() {
         .mount(&server)
         .await;
     let ensured = client
-        .ensure_service_principal(&app_id())
+        .ensure_service_principal(&app_id(), None)
         .await
         .expect("ensured");
     assert!(!ensured.created);
@@ -153,7 +153,7 @@ async fn ensure_creates_a_missing_one() {
         .mount(&server)
         .await;
     let ensured = client
-        .ensure_service_principal(&app_id())
+        .ensure_service_principal(&app_id(), None)
         .await
         .expect("created");
     assert!(ensured.created);
@@ -188,7 +188,7 @@ async fn ensure_resolves_a_creation_race_by_reading_back() {
         .mount(&server)
         .await;
     let ensured = client
-        .ensure_service_principal(&app_id())
+        .ensure_service_principal(&app_id(), None)
         .await
         .expect("read back");
     assert!(!ensured.created);
@@ -214,9 +214,84 @@ async fn ensure_reports_the_conflict_when_nothing_can_be_read_back() {
         .mount(&server)
         .await;
     let err = client
-        .ensure_service_principal(&app_id())
+        .ensure_service_principal(&app_id(), None)
         .await
         .expect_err("conflict");
     assert!(err.is_conflict(), "{err:?}");
     assert_eq!(err.code(), Some("Request_MultipleObjectsWithSameKeyValue"));
+}
+
+#[tokio::test]
+async fn ensure_sends_one_client_request_id_as_graph_reads_it_and_records_graph_request_ids() {
+    let server = MockServer::start().await;
+    let (client, _) = directory(&server);
+    let id = "aci-cmk/run-1/service_principal";
+    Mock::given(method("GET"))
+        .and(path(by_app_id_path()))
+        .and(header("client-request-id", id))
+        .respond_with(not_found().insert_header("request-id", "graph-get"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/graph/v1.0/servicePrincipals"))
+        .and(header("client-request-id", id))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("request-id", "graph-post")
+                .set_body_json(sp_body()),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let recorder = aci_cmk_core::ResponseRecorder::new();
+    let options = aci_cmk_core::CallOptions::default()
+        .with_client_request_id(id)
+        .with_recorder(recorder.clone());
+    let ensured = client
+        .ensure_service_principal(&app_id(), Some(options))
+        .await
+        .expect("created");
+    assert!(ensured.created);
+    let responses = recorder.responses();
+    let seen: Vec<_> = responses
+        .iter()
+        .map(|r| (r.method.as_str(), r.status, r.request_id.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("GET", 404, Some("graph-get")),
+            ("POST", 201, Some("graph-post"))
+        ]
+    );
+    assert_eq!(recorder.writes().len(), 1);
+}
+
+#[tokio::test]
+async fn a_graph_error_carries_graphs_request_id() {
+    let server = MockServer::start().await;
+    let (client, _) = directory(&server);
+    Mock::given(method("GET"))
+        .respond_with(
+            graph_error(
+                403,
+                "Authorization_RequestDenied",
+                "Insufficient privileges.",
+            )
+            .insert_header("request-id", "graph-403"),
+        )
+        .mount(&server)
+        .await;
+    let error = client
+        .get_service_principal_by_app_id(&app_id(), None)
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        error
+            .as_service()
+            .and_then(|e| e.service_error())
+            .and_then(|e| e.request_id.as_deref()),
+        Some("graph-403")
+    );
 }

@@ -84,24 +84,24 @@ async fn directory_ensures_the_aci_service_principal_once() {
     ));
     let aci = ACI_FIRST_PARTY_APP_ID.parse().expect("app id");
     let before = directory
-        .get_service_principal_by_app_id(&aci)
+        .get_service_principal_by_app_id(&aci, None)
         .await
         .expect("lookup");
     let first = directory
-        .ensure_service_principal(&aci)
+        .ensure_service_principal(&aci, None)
         .await
         .expect("ensured");
     assert_eq!(first.created, before.is_none());
     assert_eq!(first.service_principal.app_id, aci);
     let second = directory
-        .ensure_service_principal(&aci)
+        .ensure_service_principal(&aci, None)
         .await
         .expect("ensured again");
     assert!(!second.created);
     assert_eq!(second.service_principal.id, first.service_principal.id);
 
     let deployer = directory
-        .get_service_principal_by_app_id(&setup.client_id.parse().expect("client id"))
+        .get_service_principal_by_app_id(&setup.client_id.parse().expect("client id"), None)
         .await
         .expect("lookup")
         .expect("the deployer has a service principal");
@@ -121,12 +121,21 @@ async fn identity_and_role_assignment_lifecycle() {
     let name = "aci-cmk-id".parse().expect("identity name");
     let tags: BTreeMap<String, String> = [("purpose".to_owned(), "cmk".to_owned())].into();
     let identity = identities
-        .create_or_update(&rg, &name, &"westeurope".parse().expect("location"), &tags)
+        .create_or_update(
+            &rg,
+            &name,
+            &"westeurope".parse().expect("location"),
+            &tags,
+            None,
+        )
         .await
         .expect("identity created");
     assert_eq!(identity.name, name);
     assert_eq!(identity.tags, tags);
-    assert_eq!(identities.get(&rg, &name).await.expect("read"), identity);
+    assert_eq!(
+        identities.get(&rg, &name, None).await.expect("read"),
+        identity
+    );
 
     let roles = RoleAssignmentsClient::new(
         &setup.cloud,
@@ -142,6 +151,7 @@ async fn identity_and_role_assignment_lifecycle() {
             role,
             &identity.principal_id,
             PrincipalType::ServicePrincipal,
+            None,
         )
         .await
         .expect("assigned");
@@ -154,13 +164,17 @@ async fn identity_and_role_assignment_lifecycle() {
             role,
             &identity.principal_id,
             PrincipalType::ServicePrincipal,
+            None,
         )
         .await
         .expect("idempotent");
     assert_eq!(again.name, created.name);
 
     // The same assignment under another name: RoleAssignmentExists, confirmed by a list.
-    roles.delete(&scope, &created.name).await.expect("deleted");
+    roles
+        .delete(&scope, &created.name, None)
+        .await
+        .expect("deleted");
     let arm = setup.arm();
     let other = "11111111-2222-3333-4444-555555555555";
     let url = arm.url(
@@ -185,35 +199,39 @@ async fn identity_and_role_assignment_lifecycle() {
             role,
             &identity.principal_id,
             PrincipalType::ServicePrincipal,
+            None,
         )
         .await
         .expect("RoleAssignmentExists is success");
     assert_eq!(existing.name.to_string(), other);
 
     let listed = roles
-        .list_for_principal(&scope, &identity.principal_id)
+        .list_for_principal(&scope, &identity.principal_id, None)
         .await
         .expect("listed");
     assert!(listed.iter().any(|a| a.name == existing.name));
-    roles.delete(&scope, &existing.name).await.expect("deleted");
     roles
-        .delete(&scope, &existing.name)
+        .delete(&scope, &existing.name, None)
+        .await
+        .expect("deleted");
+    roles
+        .delete(&scope, &existing.name, None)
         .await
         .expect("deleting again succeeds");
     let left = roles
-        .list_for_principal(&scope, &identity.principal_id)
+        .list_for_principal(&scope, &identity.principal_id, None)
         .await
         .expect("listed");
     assert!(left.iter().all(|a| a.role() != Some(role)), "{left:?}");
 
     identities
-        .delete(&rg, &name)
+        .delete(&rg, &name, None)
         .await
         .expect("identity deleted");
     identities
-        .delete(&rg, &name)
+        .delete(&rg, &name, None)
         .await
         .expect("deleting again succeeds");
-    let err = identities.get(&rg, &name).await.expect_err("gone");
+    let err = identities.get(&rg, &name, None).await.expect_err("gone");
     assert!(err.is_not_found(), "{err:?}");
 }

@@ -66,7 +66,7 @@ async fn create_puts_location_and_tags_and_flattens_the_ids() {
     let location: Location = "westeurope".parse().expect("location");
     let tags: BTreeMap<String, String> = [("purpose".to_owned(), "cmk".to_owned())].into();
     let identity = client
-        .create_or_update(&rg(), &name(), &location, &tags)
+        .create_or_update(&rg(), &name(), &location, &tags, None)
         .await
         .expect("created");
     let expected_id = ResourceId::resource(
@@ -105,6 +105,7 @@ async fn update_of_an_existing_identity_answers_200() {
             &name(),
             &"westeurope".parse().expect("location"),
             &BTreeMap::new(),
+            None,
         )
         .await
         .expect("updated");
@@ -130,9 +131,9 @@ async fn get_decodes_and_a_missing_identity_is_not_found() {
         ))
         .mount(&server)
         .await;
-    let identity = client.get(&rg(), &name()).await.expect("found");
+    let identity = client.get(&rg(), &name(), None).await.expect("found");
     assert_eq!(identity.principal_id.as_str(), PRINCIPAL);
-    let err = client.get(&rg(), &name()).await.expect_err("gone");
+    let err = client.get(&rg(), &name(), None).await.expect_err("gone");
     assert!(err.is_not_found(), "{err:?}");
     assert_eq!(err.code(), Some("ResourceNotFound"));
 }
@@ -155,6 +156,7 @@ async fn a_missing_resource_group_is_not_found_too() {
             &name(),
             &"westeurope".parse().expect("location"),
             &BTreeMap::new(),
+            None,
         )
         .await
         .expect_err("no group");
@@ -188,8 +190,11 @@ async fn delete_accepts_200_204_and_a_missing_identity() {
         .mount(&server)
         .await;
     for _ in 0..3 {
-        client.delete(&rg(), &name()).await.expect("deleted");
+        client.delete(&rg(), &name(), None).await.expect("deleted");
     }
-    let err = client.delete(&rg(), &name()).await.expect_err("forbidden");
+    let err = client
+        .delete(&rg(), &name(), None)
+        .await
+        .expect_err("forbidden");
     assert!(err.is_forbidden(), "{err:?}");
 }

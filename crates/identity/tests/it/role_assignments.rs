@@ -92,6 +92,7 @@ async fn create_puts_a_deterministic_name_with_the_full_role_id() {
                 ROLE,
                 &principal(),
                 PrincipalType::ServicePrincipal,
+                None,
             )
             .await
             .expect("created");
@@ -141,6 +142,7 @@ async fn role_assignment_exists_is_success_once_a_list_confirms_it() {
             ROLE,
             &principal(),
             PrincipalType::ServicePrincipal,
+            None,
         )
         .await
         .expect("exists counts as success");
@@ -170,6 +172,7 @@ async fn role_assignment_exists_without_a_matching_assignment_is_an_error() {
             ROLE,
             &principal(),
             PrincipalType::ServicePrincipal,
+            None,
         )
         .await
         .expect_err("not confirmed");
@@ -200,6 +203,7 @@ async fn another_conflict_is_not_taken_for_success() {
             ROLE,
             &principal(),
             PrincipalType::ServicePrincipal,
+            None,
         )
         .await
         .expect_err("conflict");
@@ -224,6 +228,7 @@ async fn principal_not_found_is_reported_for_a_retry() {
             ROLE,
             &principal(),
             PrincipalType::ServicePrincipal,
+            None,
         )
         .await
         .expect_err("not replicated yet");
@@ -253,6 +258,7 @@ async fn missing_rights_to_assign_roles_are_forbidden() {
             ROLE,
             &principal(),
             PrincipalType::ServicePrincipal,
+            None,
         )
         .await
         .expect_err("forbidden");
@@ -270,6 +276,7 @@ async fn an_unknown_principal_type_is_refused_before_sending() {
             ROLE,
             &principal(),
             PrincipalType::Other("Robot".into()),
+            None,
         )
         .await
         .expect_err("refused");
@@ -314,7 +321,7 @@ async fn list_for_principal_filters_and_follows_next_link() {
         .mount(&server)
         .await;
     let listed = client
-        .list_for_principal(&vault(), &principal())
+        .list_for_principal(&vault(), &principal(), None)
         .await
         .expect("listed");
     assert_eq!(listed.len(), 2);
@@ -345,7 +352,7 @@ async fn delete_accepts_200_204_and_a_missing_assignment() {
         .mount(&server)
         .await;
     for _ in 0..3 {
-        client.delete(&vault(), &name).await.expect("deleted");
+        client.delete(&vault(), &name, None).await.expect("deleted");
     }
 }
 
@@ -394,4 +401,59 @@ fn assignment_names_differ_per_scope_role_and_principal() {
         )
     );
     assert_ne!(base, assignment_name(&vault(), ROLE, &other_principal));
+}
+
+#[tokio::test]
+async fn an_existing_assignment_is_confirmed_under_the_same_call_options() {
+    let server = MockServer::start().await;
+    let client = roles(&server);
+    let id = "aci-cmk/run-1/encryption_access";
+    Mock::given(method("PUT"))
+        .and(header("x-ms-client-request-id", id))
+        .respond_with(
+            arm_error(
+                409,
+                "RoleAssignmentExists",
+                "The role assignment already exists.",
+            )
+            .insert_header("x-ms-request-id", "req-put")
+            .insert_header("x-ms-correlation-request-id", "corr-put"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(assignments_path()))
+        .and(header("x-ms-client-request-id", id))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [
+            assignment(vault().as_str(), OTHER_NAME, &ROLE.to_string()),
+        ]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let recorder = aci_cmk_core::ResponseRecorder::new();
+    let options = aci_cmk_core::CallOptions::default()
+        .with_client_request_id(id)
+        .with_recorder(recorder.clone());
+    client
+        .create(
+            &vault(),
+            ROLE,
+            &principal(),
+            PrincipalType::ServicePrincipal,
+            Some(options),
+        )
+        .await
+        .expect("exists counts as success");
+    let writes = recorder.writes();
+    assert_eq!(writes.len(), 1);
+    assert_eq!(
+        (
+            writes[0].status,
+            writes[0].request_id.as_deref(),
+            writes[0].correlation_id.as_deref()
+        ),
+        (409, Some("req-put"), Some("corr-put"))
+    );
+    assert_eq!(recorder.responses().len(), 2, "the PUT and the list");
 }

@@ -80,7 +80,7 @@ impl Setup {
             None,
         );
         let sp: Value = graph
-            .json::<(), _>(Method::Get, url, None)
+            .json::<(), _>(&Context::new(), Method::Get, url, None)
             .await
             .expect("the deployer has a service principal");
         sp["id"].as_str().expect("id").parse().expect("a GUID")
@@ -130,6 +130,7 @@ impl Setup {
                 &rg,
                 &vault_name,
                 &VaultCreateParameters::new("westeurope".parse().expect("location"), properties),
+                None,
             )
             .await
             .expect("vault created");
@@ -174,6 +175,7 @@ async fn keys_lifecycle_against_the_emulator() {
             CreateKeyOptions::new(RsaKeyType::Rsa, KeySize::Rsa2048)
                 .with_key_ops([KeyOperation::WrapKey, KeyOperation::UnwrapKey])
                 .with_tag("purpose", "aci"),
+            None,
         )
         .await
         .expect("key created");
@@ -200,6 +202,7 @@ async fn keys_lifecycle_against_the_emulator() {
             &vault,
             &name,
             CreateKeyOptions::new(RsaKeyType::Rsa, KeySize::Rsa3072),
+            None,
         )
         .await
         .expect("second version");
@@ -209,16 +212,19 @@ async fn keys_lifecycle_against_the_emulator() {
         Some(384),
         "a 3072-bit modulus"
     );
-    let latest = keys.get_key(&vault, &name, None).await.expect("latest");
+    let latest = keys
+        .get_key(&vault, &name, None, None)
+        .await
+        .expect("latest");
     assert_eq!(latest.version, second.version);
     let pinned = keys
-        .get_key(&vault, &name, Some(&first.version))
+        .get_key(&vault, &name, Some(&first.version), None)
         .await
         .expect("first");
     assert_eq!(pinned.kid, first.kid);
 
     let mut versions: Vec<_> = keys
-        .list_key_versions(&vault, &name)
+        .list_key_versions(&vault, &name, None)
         .await
         .expect("versions")
         .into_iter()
@@ -233,7 +239,7 @@ async fn keys_lifecycle_against_the_emulator() {
     let cek = SecretBytes::new((0u8..32).collect::<Vec<u8>>());
     for algorithm in [WrapAlgorithm::RsaOaep256, WrapAlgorithm::RsaOaep] {
         let wrapped = keys
-            .wrap_key(&vault, &name, Some(&first.version), algorithm, &cek)
+            .wrap_key(&vault, &name, Some(&first.version), algorithm, &cek, None)
             .await
             .expect("wrapped");
         assert_eq!(wrapped.kid, first.kid);
@@ -246,6 +252,7 @@ async fn keys_lifecycle_against_the_emulator() {
                 &first.version,
                 algorithm,
                 &wrapped.encrypted_key,
+                None,
             )
             .await
             .expect("unwrapped");
@@ -253,7 +260,7 @@ async fn keys_lifecycle_against_the_emulator() {
     }
     // Without a version, the latest wraps, and the result says which one.
     let wrapped = keys
-        .wrap_key(&vault, &name, None, WrapAlgorithm::RsaOaep256, &cek)
+        .wrap_key(&vault, &name, None, WrapAlgorithm::RsaOaep256, &cek, None)
         .await
         .expect("wrapped with the latest");
     assert_eq!(wrapped.kid.version(), Some(&second.version));
@@ -265,6 +272,7 @@ async fn keys_lifecycle_against_the_emulator() {
             &first.version,
             WrapAlgorithm::RsaOaep256,
             &wrapped.encrypted_key,
+            None,
         )
         .await
         .expect_err("wrong version");
@@ -280,6 +288,7 @@ async fn keys_lifecycle_against_the_emulator() {
             &name,
             Some(&first.version),
             UpdateKeyOptions::disable(),
+            None,
         )
         .await
         .expect("disabled");
@@ -291,6 +300,7 @@ async fn keys_lifecycle_against_the_emulator() {
             Some(&first.version),
             WrapAlgorithm::RsaOaep256,
             &cek,
+            None,
         )
         .await
         .expect_err("a disabled key cannot wrap");
@@ -305,16 +315,20 @@ async fn keys_lifecycle_against_the_emulator() {
             &name,
             Some(&first.version),
             UpdateKeyOptions::enable(),
+            None,
         )
         .await
         .expect("enabled");
     assert_eq!(enabled.enabled, Some(true));
 
     // Delete: the key is gone (soft-deleted) and reads say not found.
-    let deleted = keys.delete_key(&vault, &name).await.expect("deleted");
+    let deleted = keys.delete_key(&vault, &name, None).await.expect("deleted");
     assert_eq!(deleted.properties.kid.name(), &name);
     assert!(deleted.recovery_id.is_some());
-    let err = keys.get_key(&vault, &name, None).await.expect_err("gone");
+    let err = keys
+        .get_key(&vault, &name, None, None)
+        .await
+        .expect_err("gone");
     assert!(err.is_not_found(), "{err:?}");
     assert_eq!(err.code(), Some("KeyNotFound"));
 }
@@ -332,7 +346,7 @@ async fn a_missing_access_policy_permission_is_forbidden_by_policy() {
     let keys = setup.keys();
     let name: KeyName = "cmk".parse().expect("key name");
     let key = keys
-        .create_key(&vault, &name, CreateKeyOptions::default())
+        .create_key(&vault, &name, CreateKeyOptions::default(), None)
         .await
         .expect("created");
     let err = keys
@@ -342,6 +356,7 @@ async fn a_missing_access_policy_permission_is_forbidden_by_policy() {
             Some(&key.version),
             WrapAlgorithm::RsaOaep256,
             &SecretBytes::new(vec![7u8; 32]),
+            None,
         )
         .await
         .expect_err("no wrapKey permission");
@@ -351,5 +366,53 @@ async fn a_missing_access_policy_permission_is_forbidden_by_policy() {
             Error::Service(aci_cmk_core::Error::ForbiddenByAccessPolicy(_))
         ),
         "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn call_options_go_through_the_official_key_client() {
+    let setup = start().await;
+    let vault = setup.vault("kv-call-options", all_key_permissions()).await;
+    let keys: Arc<dyn KeyVaultKeys> = Arc::new(setup.keys());
+    let name: KeyName = "cmk".parse().expect("key name");
+    let recorder = aci_cmk_core::ResponseRecorder::new();
+    let options = || {
+        Some(
+            aci_cmk_core::CallOptions::default()
+                .with_client_request_id("aci-cmk/run-1/key")
+                .with_recorder(recorder.clone()),
+        )
+    };
+    keys.create_key(&vault, &name, CreateKeyOptions::default(), options())
+        .await
+        .expect("created");
+    keys.list_key_versions(&vault, &name, options())
+        .await
+        .expect("listed");
+
+    let responses = recorder.responses();
+    let create = &responses[0];
+    assert_eq!(create.method, "POST");
+    assert!(create.url.ends_with("/keys/cmk/create"), "{}", create.url);
+    assert!(
+        !create.url.contains("api-version"),
+        "no query: {}",
+        create.url
+    );
+    assert_eq!(
+        create.status, 200,
+        "the challenge is answered inside the client"
+    );
+    assert!(create.request_id.is_some(), "{create:?}");
+    assert_eq!(recorder.writes().len(), 1);
+    assert_eq!(
+        responses.len(),
+        2,
+        "the create and the one page of versions"
+    );
+    assert!(
+        responses
+            .iter()
+            .all(|r| r.client_request_id.as_deref() == Some("aci-cmk/run-1/key"))
     );
 }

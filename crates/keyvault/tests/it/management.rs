@@ -111,7 +111,7 @@ async fn check_name_availability_posts_name_and_type_and_decodes_the_reason() {
         .mount(&server)
         .await;
     let result = client
-        .check_name_availability(&vault())
+        .check_name_availability(&vault(), None)
         .await
         .expect("decodes");
     assert!(!result.name_available);
@@ -135,7 +135,7 @@ async fn check_name_availability_is_retried_like_a_read() {
         .mount(&server)
         .await;
     let result = client
-        .check_name_availability(&vault())
+        .check_name_availability(&vault(), None)
         .await
         .expect("retried");
     assert!(result.name_available);
@@ -187,7 +187,7 @@ async fn create_sends_the_full_body_and_never_purge_protection_false() {
     properties.enable_purge_protection = Some(false);
     let parameters = VaultCreateParameters::new(westeurope(), properties).with_tag("env", "test");
     let vault = client
-        .create_or_update(&rg(), &vault(), &parameters)
+        .create_or_update(&rg(), &vault(), &parameters, None)
         .await
         .expect("created");
     assert_eq!(vault.name, self::vault());
@@ -249,6 +249,7 @@ async fn create_sends_purge_protection_when_true() {
             &rg(),
             &vault(),
             &VaultCreateParameters::new(westeurope(), properties),
+            None,
         )
         .await
         .expect("created");
@@ -285,6 +286,7 @@ async fn create_waits_while_the_vault_registers_dns() {
             &rg(),
             &vault(),
             &VaultCreateParameters::new(westeurope(), properties),
+            None,
         )
         .await
         .expect("provisioned");
@@ -313,6 +315,7 @@ async fn create_of_a_name_held_by_a_deleted_vault_is_a_conflict() {
             &rg(),
             &vault(),
             &VaultCreateParameters::new(westeurope(), properties),
+            None,
         )
         .await
         .expect_err("conflict");
@@ -346,6 +349,7 @@ async fn bad_request_is_invalid_input() {
             &rg(),
             &vault(),
             &VaultCreateParameters::new(westeurope(), properties),
+            None,
         )
         .await
         .expect_err("rejected");
@@ -382,10 +386,13 @@ async fn get_decodes_the_vault_and_a_missing_one_is_not_found() {
         ))
         .mount(&server)
         .await;
-    let vault = client.get(&rg(), &vault()).await.expect("found");
+    let vault = client.get(&rg(), &vault(), None).await.expect("found");
     assert_eq!(vault.tags.get("env").map(String::as_str), Some("test"));
     assert_eq!(vault.properties.soft_delete_retention_in_days, Some(90));
-    let err = client.get(&rg(), &self::vault()).await.expect_err("gone");
+    let err = client
+        .get(&rg(), &self::vault(), None)
+        .await
+        .expect_err("gone");
     assert!(err.is_not_found(), "{err:?}");
     assert_eq!(err.code(), Some("ResourceNotFound"));
 }
@@ -416,7 +423,7 @@ async fn update_patches_only_the_given_fields_and_never_access_policies() {
         }),
     };
     client
-        .update(&rg(), &vault(), &patch)
+        .update(&rg(), &vault(), &patch, None)
         .await
         .expect("patched");
 }
@@ -446,6 +453,7 @@ async fn update_network_rules_patches_network_acls_only() {
             &rg(),
             &vault(),
             &NetworkRuleSet::deny_except_azure_services([IpRule::new("203.0.113.0/24")]),
+            None,
         )
         .await
         .expect("patched");
@@ -491,6 +499,7 @@ async fn access_policy_add_puts_the_sub_resource_and_returns_the_merged_list() {
             &vault(),
             AccessPolicyUpdateKind::Add,
             std::slice::from_ref(&aci),
+            None,
         )
         .await
         .expect("added");
@@ -519,7 +528,7 @@ async fn access_policy_replace_and_remove_use_their_paths() {
         AccessPolicyUpdateKind::Remove,
     ] {
         let left = client
-            .update_access_policy(&rg(), &vault(), kind, &[deployer_policy()])
+            .update_access_policy(&rg(), &vault(), kind, &[deployer_policy()], None)
             .await
             .expect("updated");
         assert!(left.is_empty());
@@ -530,6 +539,7 @@ async fn access_policy_replace_and_remove_use_their_paths() {
             &vault(),
             AccessPolicyUpdateKind::Other("merge".into()),
             &[],
+            None,
         )
         .await
         .expect_err("refused");
@@ -557,7 +567,7 @@ async fn delete_accepts_200_204_and_an_already_missing_vault() {
         .mount(&server)
         .await;
     for _ in 0..3 {
-        client.delete(&rg(), &vault()).await.expect("deleted");
+        client.delete(&rg(), &vault(), None).await.expect("deleted");
     }
 }
 
@@ -569,7 +579,10 @@ async fn delete_surfaces_other_errors() {
         .respond_with(arm_error(403, "AuthorizationFailed", "The client does not have authorization to perform action 'Microsoft.KeyVault/vaults/delete'."))
         .mount(&server)
         .await;
-    let err = client.delete(&rg(), &vault()).await.expect_err("forbidden");
+    let err = client
+        .delete(&rg(), &vault(), None)
+        .await
+        .expect_err("forbidden");
     assert!(err.is_forbidden(), "{err:?}");
     assert!(matches!(
         err,
@@ -608,7 +621,7 @@ async fn get_deleted_reads_the_location_scoped_path() {
         .mount(&server)
         .await;
     let deleted = client
-        .get_deleted(&westeurope(), &vault())
+        .get_deleted(&westeurope(), &vault(), None)
         .await
         .expect("found");
     assert_eq!(deleted.name, vault());
@@ -653,7 +666,7 @@ async fn list_deleted_follows_next_link() {
         .expect(1)
         .mount(&server)
         .await;
-    let deleted = client.list_deleted().await.expect("listed");
+    let deleted = client.list_deleted(None).await.expect("listed");
     let names: Vec<&str> = deleted.iter().map(|d| d.name.as_str()).collect();
     assert_eq!(names, ["vault-one", "vault-two"]);
 }
@@ -669,7 +682,7 @@ async fn list_deleted_refuses_a_next_link_to_another_host() {
         })))
         .mount(&server)
         .await;
-    let err = client.list_deleted().await.expect_err("refused");
+    let err = client.list_deleted(None).await.expect_err("refused");
     assert!(
         matches!(err, Error::Service(aci_cmk_core::Error::Decode { .. })),
         "{err:?}"
@@ -705,6 +718,7 @@ async fn recover_puts_create_mode_recover_without_access_policies() {
             &westeurope(),
             &TENANT.parse().expect("tenant"),
             &Sku::standard(),
+            None,
         )
         .await
         .expect("recovered");
@@ -749,7 +763,7 @@ async fn purge_follows_location_until_done() {
         .mount(&server)
         .await;
     client
-        .purge_deleted(&westeurope(), &vault())
+        .purge_deleted(&westeurope(), &vault(), None)
         .await
         .expect("purged");
 }
@@ -775,11 +789,15 @@ async fn purge_finishing_at_once_and_purge_refused() {
         .mount(&server)
         .await;
     client
-        .purge_deleted(&westeurope(), &vault())
+        .purge_deleted(&westeurope(), &vault(), None)
         .await
         .expect("purged");
     let err = client
-        .purge_deleted(&westeurope(), &"protected-vault".parse().expect("name"))
+        .purge_deleted(
+            &westeurope(),
+            &"protected-vault".parse().expect("name"),
+            None,
+        )
         .await
         .expect_err("protected");
     assert!(err.is_conflict(), "{err:?}");
@@ -795,7 +813,7 @@ async fn purge_is_not_retried_after_it_may_have_reached_the_server() {
         .mount(&server)
         .await;
     let err = client
-        .purge_deleted(&westeurope(), &vault())
+        .purge_deleted(&westeurope(), &vault(), None)
         .await
         .expect_err("not retried");
     assert_eq!(
@@ -812,7 +830,7 @@ async fn every_request_carries_the_arm_token_only() {
         .respond_with(ResponseTemplate::new(200).set_body_json(vault_body("Succeeded")))
         .mount(&server)
         .await;
-    client.get(&rg(), &vault()).await.expect("found");
+    client.get(&rg(), &vault(), None).await.expect("found");
     let requests: Vec<Request> = server.received_requests().await.expect("recording");
     assert_eq!(requests.len(), 1);
     let auth = requests[0]
@@ -821,4 +839,95 @@ async fn every_request_carries_the_arm_token_only() {
         .expect("authorization");
     assert_eq!(auth.to_str().expect("ascii"), bearer);
     assert!(bearer.ends_with("/.default"), "{bearer}");
+}
+
+#[tokio::test]
+async fn call_options_reach_the_put_and_every_poll_and_the_ids_come_back() {
+    let server = MockServer::start().await;
+    let (client, _) = management(&server);
+    let id = "aci-cmk/run-1/vault";
+    Mock::given(method("PUT"))
+        .and(path(vault_path()))
+        .and(header("x-ms-client-request-id", id))
+        .and(header("x-ms-command-name", "aci-cmk"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("x-ms-request-id", "req-put")
+                .insert_header("x-ms-correlation-request-id", "corr-put")
+                .set_body_json(vault_body("RegisteringDns")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(vault_path()))
+        .and(header("x-ms-client-request-id", id))
+        .and(header("x-ms-command-name", "aci-cmk"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-ms-request-id", "req-get")
+                .set_body_json(vault_body("Succeeded")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let recorder = aci_cmk_core::ResponseRecorder::new();
+    let options = aci_cmk_core::CallOptions::default()
+        .with_client_request_id(id)
+        .with_header("x-ms-command-name", "aci-cmk")
+        .with_recorder(recorder.clone());
+    let properties = VaultProperties::new(TENANT.parse().expect("tenant"), Sku::standard());
+    client
+        .create_or_update(
+            &rg(),
+            &vault(),
+            &VaultCreateParameters::new(westeurope(), properties),
+            Some(options),
+        )
+        .await
+        .expect("provisioned");
+    let writes = recorder.writes();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(writes[0].method, "PUT");
+    assert_eq!(writes[0].status, 201);
+    assert_eq!(writes[0].request_id.as_deref(), Some("req-put"));
+    assert_eq!(writes[0].correlation_id.as_deref(), Some("corr-put"));
+    assert_eq!(writes[0].client_request_id.as_deref(), Some(id));
+    assert_eq!(recorder.responses().len(), 2, "the PUT and its poll");
+}
+
+#[tokio::test]
+async fn a_refused_write_is_recorded_with_the_ids_to_quote() {
+    let server = MockServer::start().await;
+    let (client, _) = management(&server);
+    Mock::given(method("PUT"))
+        .and(path(format!("{}/accessPolicies/add", vault_path())))
+        .respond_with(arm_error(403, "AuthorizationFailed", "no"))
+        .mount(&server)
+        .await;
+    let recorder = aci_cmk_core::ResponseRecorder::new();
+    let error = client
+        .update_access_policy(
+            &rg(),
+            &vault(),
+            AccessPolicyUpdateKind::Add,
+            &[deployer_policy()],
+            Some(aci_cmk_core::CallOptions::default().with_recorder(recorder.clone())),
+        )
+        .await
+        .expect_err("refused");
+    assert!(error.is_forbidden());
+    let writes = recorder.writes();
+    assert_eq!(writes.len(), 1);
+    assert_eq!(
+        (writes[0].status, writes[0].request_id.as_deref()),
+        (403, Some("req-1"))
+    );
+    assert!(
+        writes[0]
+            .client_request_id
+            .as_deref()
+            .is_some_and(|id| id.len() == 36 && id.matches('-').count() == 4),
+        "a generated id: {writes:?}"
+    );
 }
