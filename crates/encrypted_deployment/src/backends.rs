@@ -11,7 +11,7 @@ use aci_cmk_core::{
     names::{PrincipalId, SubscriptionId, TenantId},
 };
 use aci_cmk_identity::{
-    Directory, GraphDirectory, ManagedIdentities, ManagedIdentitiesClient, RoleAssignments,
+    Directory, DirectoryClient, ManagedIdentities, ManagedIdentitiesClient, RoleAssignments,
     RoleAssignmentsClient, role_assignments::PrincipalType,
 };
 use aci_cmk_keyvault::{
@@ -150,7 +150,7 @@ impl Backends {
                 sub.clone(),
                 opts(),
             )),
-            directory: Arc::new(GraphDirectory::new(cloud, credential.clone(), opts())),
+            directory: Arc::new(DirectoryClient::new(cloud, credential.clone(), opts())),
             vaults: Arc::new(KeyVaultManagementClient::new(
                 cloud,
                 credential.clone(),

@@ -76,9 +76,13 @@ pub trait Directory: Send + Sync + Debug {
 
 /// [`Directory`] over Microsoft Graph v1.0.
 #[derive(Clone, Debug)]
-pub struct GraphDirectory {
+pub struct DirectoryClient {
     pipeline: ServicePipeline,
 }
+
+/// The former name of [`DirectoryClient`].
+#[deprecated(note = "renamed DirectoryClient, as the other clients are named")]
+pub type GraphDirectory = DirectoryClient;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -86,7 +90,7 @@ struct CreateServicePrincipal<'a> {
     app_id: &'a AppId,
 }
 
-impl GraphDirectory {
+impl DirectoryClient {
     /// A client for the Graph endpoint of `cloud` (which may have a path, like the emulator's
     /// `https://localhost:{port}/graph/`), with Graph tokens from `credential`.
     pub fn new(
@@ -131,7 +135,7 @@ impl GraphDirectory {
 }
 
 #[async_trait::async_trait]
-impl Directory for GraphDirectory {
+impl Directory for DirectoryClient {
     async fn get_service_principal_by_app_id(
         &self,
         app_id: &AppId,

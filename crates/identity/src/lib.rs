@@ -4,7 +4,7 @@
 //!
 //! - [`Directory`]: service principals in Microsoft Graph v1.0, such as the one of ACI's
 //!   first-party application ([`ACI_FIRST_PARTY_APP_ID`]) whose object id a vault access
-//!   policy must name. Implemented by [`GraphDirectory`].
+//!   policy must name. Implemented by [`DirectoryClient`].
 //! - [`ManagedIdentities`]: user-assigned managed identities (`Microsoft.ManagedIdentity`,
 //!   api-version [`MANAGED_IDENTITY_API_VERSION`]), which let a container group reach a
 //!   firewalled vault. Implemented by [`ManagedIdentitiesClient`].
@@ -28,7 +28,7 @@
 //!     transport::{HttpTransport, TransportOptions},
 //! };
 //! use aci_cmk_identity::{
-//!     ACI_FIRST_PARTY_APP_ID, Directory, GraphDirectory, ManagedIdentities,
+//!     ACI_FIRST_PARTY_APP_ID, Directory, DirectoryClient, ManagedIdentities,
 //!     ManagedIdentitiesClient, RoleAssignments, RoleAssignmentsClient,
 //!     role_assignments::{PrincipalType, RoleDefinitionId},
 //! };
@@ -43,7 +43,7 @@
 //!
 //! // The access-policy flow: the object id of ACI's service principal in this tenant.
 //! let directory: Arc<dyn Directory> =
-//!     Arc::new(GraphDirectory::new(&cloud, credential.clone(), Some(options.clone())));
+//!     Arc::new(DirectoryClient::new(&cloud, credential.clone(), Some(options.clone())));
 //! let aci = directory.ensure_service_principal(&ACI_FIRST_PARTY_APP_ID.parse()?, None).await?;
 //! println!("ACI service principal: {}", aci.service_principal.id);
 //!
@@ -99,7 +99,9 @@ pub mod error;
 pub mod managed_identities;
 pub mod role_assignments;
 
-pub use directory::{ACI_FIRST_PARTY_APP_ID, Directory, GraphDirectory};
+#[allow(deprecated)]
+pub use directory::GraphDirectory;
+pub use directory::{ACI_FIRST_PARTY_APP_ID, Directory, DirectoryClient};
 pub use error::{Error, Result};
 pub use managed_identities::{
     MANAGED_IDENTITY_API_VERSION, ManagedIdentities, ManagedIdentitiesClient,

@@ -1,4 +1,4 @@
-//! `GraphDirectory`: service principals in Microsoft Graph v1.0.
+//! `DirectoryClient`: service principals in Microsoft Graph v1.0.
 
 use crate::directory;
 use aci_cmk_core::names::AppId;

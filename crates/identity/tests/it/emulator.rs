@@ -10,7 +10,7 @@ use aci_cmk_core::{
 };
 use aci_cmk_emulator::{Emulator, EmulatorOptions, RunningEmulator};
 use aci_cmk_identity::{
-    ACI_FIRST_PARTY_APP_ID, Directory, GraphDirectory, ManagedIdentities, ManagedIdentitiesClient,
+    ACI_FIRST_PARTY_APP_ID, Directory, DirectoryClient, ManagedIdentities, ManagedIdentitiesClient,
     RoleAssignments, RoleAssignmentsClient,
     role_assignments::{PrincipalType, RoleDefinitionId},
 };
@@ -77,7 +77,7 @@ impl Setup {
 #[tokio::test]
 async fn directory_ensures_the_aci_service_principal_once() {
     let setup = start().await;
-    let directory: Arc<dyn Directory> = Arc::new(GraphDirectory::new(
+    let directory: Arc<dyn Directory> = Arc::new(DirectoryClient::new(
         &setup.cloud,
         setup.credential.clone(),
         Some(setup.options.clone()),

@@ -7,7 +7,7 @@ mod managed_identities;
 mod role_assignments;
 
 use aci_cmk_core::{CloudEndpoints, ServiceClientOptions};
-use aci_cmk_identity::{GraphDirectory, ManagedIdentitiesClient, RoleAssignmentsClient};
+use aci_cmk_identity::{DirectoryClient, ManagedIdentitiesClient, RoleAssignmentsClient};
 use std::sync::Arc;
 use wiremock::MockServer;
 
@@ -37,10 +37,10 @@ pub fn arm_bearer(server: &MockServer) -> String {
 }
 
 /// A Graph client pointed at the mock server's `/graph`, and the bearer header it must send.
-pub fn directory(server: &MockServer) -> (GraphDirectory, String) {
+pub fn directory(server: &MockServer) -> (DirectoryClient, String) {
     let cloud = cloud(server);
     let bearer = format!("Bearer token-for-{}", cloud.microsoft_graph_scope());
-    let client = GraphDirectory::new(
+    let client = DirectoryClient::new(
         &cloud,
         Arc::new(ScopeEchoCredential::default()),
         Some(options()),
