@@ -27,16 +27,19 @@ pub struct ChildEmulator {
 }
 
 impl ChildEmulator {
-    /// Spawns `bin --port 0 [--state-dir dir]` and waits for its ready line. Its request
-    /// logging (stderr, `RUST_LOG`) is turned down to warnings and discarded: the benchmarks
-    /// measure the server, not its log formatting.
+    /// Spawns `bin --port 0 --timing instant [--state-dir dir]` and waits for its ready line.
+    /// The `instant` timing profile: the benchmarks measure the client's own gaps against the
+    /// injected latency, not the intermediate states a timing profile makes a client wait
+    /// through (under `fast` a vault create alone adds a poll). Its request logging (stderr,
+    /// `RUST_LOG`) is turned down to warnings and discarded: the benchmarks measure the
+    /// server, not its log formatting.
     pub async fn spawn(bin: &Path, state_dir: Option<&Path>) -> Result<Self> {
         let bin = bin.to_path_buf();
         let state_dir: Option<PathBuf> = state_dir.map(Path::to_path_buf);
         let (child, stdout, line, startup) = tokio::task::spawn_blocking(move || {
             let mut command = Command::new(&bin);
             command
-                .args(["--port", "0"])
+                .args(["--port", "0", "--timing", "instant"])
                 .env("RUST_LOG", "warn")
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
