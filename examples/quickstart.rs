@@ -158,8 +158,8 @@ async fn prove_encryption(
 ) -> Result<(), Box<dyn Error>> {
     let b = orchestrator.backends();
     let group = spec
-        .container_group
-        .as_ref()
+        .workload
+        .container_group()
         .ok_or("the spec has a container group")?;
     let container = group.containers[0].name.clone();
     let read_logs = || {

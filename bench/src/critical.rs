@@ -263,8 +263,8 @@ async fn script(
     steps: &mut Vec<(&'static str, f64)>,
 ) -> Result<()> {
     let group = spec
-        .container_group
-        .as_ref()
+        .workload
+        .container_group()
         .ok_or("the spec has a container group")?;
     let key_name = spec.key.name();
     let mut clock = Instant::now();

@@ -65,13 +65,14 @@ pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
     emulator.clear_requests().await?;
     let report = orchestrator
         .apply_many(
-            &specs,
+            first,
+            &further_groups(&specs),
             FleetOptions::default().with_concurrency(s.concurrency),
         )
         .await?;
     let hwm = proc_status_kb("self", "VmHWM").unwrap_or(0);
 
-    let created = report.groups.iter().filter(|g| g.created).count();
+    let created = report.written();
     let failed = report.failed();
     let fleet_secs = (report.duration.saturating_sub(report.shared.duration)).as_secs_f64();
     let throughput = created as f64 / fleet_secs;
@@ -111,7 +112,7 @@ pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
     let versions = b.keys.list_key_versions(&url, &key_name, None).await?;
     let wanted: BTreeSet<String> = specs
         .iter()
-        .filter_map(|s| s.container_group.as_ref().map(|g| g.name.to_string()))
+        .filter_map(|s| s.workload.container_group().map(|g| g.name.to_string()))
         .collect();
     let strangers = names.iter().filter(|n| !wanted.contains(**n)).count();
     let missing = wanted
@@ -202,4 +203,16 @@ pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
         ));
     }
     Ok(bench)
+}
+
+/// The container groups of every spec after the first: what a fleet deploys beside the first
+/// spec's own.
+fn further_groups(
+    specs: &[aci_cmk_encrypted_deployment::spec::DeploymentSpec],
+) -> Vec<aci_cmk_encrypted_deployment::spec::ContainerGroupSpec> {
+    specs
+        .iter()
+        .skip(1)
+        .filter_map(|s| s.workload.container_group().cloned())
+        .collect()
 }

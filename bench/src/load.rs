@@ -398,8 +398,8 @@ pub async fn throughput(bin: &Path, s: LoadSettings) -> Result<(Bench, Bench)> {
     let arm_token = token(&child, &p.arm_audience).await?;
     let kv_token = token(&child, &p.keyvault_audience).await?;
     let group = spec
-        .container_group
-        .as_ref()
+        .workload
+        .container_group()
         .ok_or("the spec has a group")?;
     let get_url = format!(
         "{}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ContainerInstance/containerGroups/{}?api-version={}",

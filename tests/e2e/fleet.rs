@@ -19,9 +19,10 @@ async fn a_fleet_deploys_once_each_under_a_write_token_bucket() {
             h.spec(&STANDARD.replace("name = \"hello-std\"", &format!("name = \"fleet-{i:03}\"")))
         })
         .collect();
+    let (shared, groups) = crate::fleet_of(&specs);
     let report = h
         .orchestrator
-        .apply_many(&specs, FleetOptions::default().with_concurrency(8))
+        .apply_many(shared, &groups, FleetOptions::default().with_concurrency(8))
         .await
         .expect("the fleet deploys");
     assert_eq!(
@@ -35,19 +36,20 @@ async fn a_fleet_deploys_once_each_under_a_write_token_bucket() {
             .collect::<Vec<_>>()
     );
     assert_eq!(report.groups.len(), 23);
-    let groups = h
+    let listed = h
         .orchestrator
         .backends()
         .container_groups
         .list_by_resource_group(&"rg-e2e-std".parse().expect("rg"), None)
         .await
         .expect("list");
-    assert_eq!(groups.len(), 24, "one group per spec, no duplicates");
+    assert_eq!(listed.len(), 24, "one group per spec, no duplicates");
     // Once more: nothing to create.
     let again = h
         .orchestrator
-        .apply_many(&specs, FleetOptions::default())
+        .apply_many(shared, &groups, FleetOptions::default())
         .await
         .expect("again");
-    assert!(again.groups.iter().all(|g| !g.created && g.error.is_none()));
+    assert_eq!(again.written(), 0, "{:?}", again.groups);
+    assert_eq!(again.failed(), 0, "{:?}", again.groups);
 }

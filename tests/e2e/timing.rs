@@ -24,9 +24,10 @@ async fn full_lifecycle(h: &Harness, text: &str) {
     let fleet: Vec<_> = (0..3)
         .map(|i| h.spec(&text.replace("name = \"hello-", &format!("name = \"fleet{i}-"))))
         .collect();
+    let (shared, groups) = crate::fleet_of(&fleet);
     let report = h
         .orchestrator
-        .apply_many(&fleet, FleetOptions::default().with_concurrency(3))
+        .apply_many(shared, &groups, FleetOptions::default().with_concurrency(3))
         .await
         .expect("the fleet deploys");
     assert_eq!(report.failed(), 0, "{:?}", report.groups);

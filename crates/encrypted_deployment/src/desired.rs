@@ -4,7 +4,7 @@
 
 use crate::{
     progress::StepAction,
-    spec::{DeploymentSpec, Flow, VaultAuthorization, VaultSku},
+    spec::{ContainerGroupSpec, DeploymentSpec, Flow, VaultAuthorization, VaultSku},
     template::{TemplateEncryption, TemplateError, inject_encryption},
 };
 use aci_cmk_aci::{
@@ -179,14 +179,15 @@ pub fn encryption(
     }
 }
 
-/// The container group body: the spec's group with encryption, the identity block of the
-/// network-protected flow, and a tag with the digest of all of it.
+/// The body of `group_spec` (the spec's own group, or a fleet's): with encryption, the identity
+/// block of the network-protected flow, the spec's location and tags, and a tag with the
+/// digest of all of it.
 pub fn group(
     spec: &DeploymentSpec,
+    group_spec: &ContainerGroupSpec,
     encryption: &EncryptionProperties,
     identity: Option<&ResourceId>,
-) -> Option<ContainerGroup> {
-    let group_spec = spec.container_group.as_ref()?;
+) -> ContainerGroup {
     let mut group = group_spec.to_container_group(&spec.location, &spec.tags);
     group.properties.encryption_properties = Some(encryption.clone());
     if let Some(id) = identity {
@@ -194,7 +195,7 @@ pub fn group(
     }
     let digest = digest_json(&serde_json::to_value(&group).unwrap_or(Value::Null));
     group.tags.insert(SPEC_DIGEST_TAG.to_owned(), digest);
-    Some(group)
+    group
 }
 
 /// Whether an existing group is what [`group`] describes — and provisioned. A group
@@ -253,7 +254,7 @@ pub fn patched_template(
     spec: &DeploymentSpec,
     encryption: &EncryptionProperties,
 ) -> Result<Option<(DeploymentName, DeploymentRequest)>, TemplateError> {
-    let Some(template) = &spec.template else {
+    let Some(template) = spec.workload.template() else {
         return Ok(None);
     };
     let mut injected = TemplateEncryption::standard(

@@ -123,14 +123,64 @@ pub enum Error {
         #[source]
         source: Arc<BackendError>,
     },
-    /// A step could not go on for a reason of its own (not a backend error).
+    /// A step cannot go on for a reason of the orchestrator's own (not a backend's error):
+    /// the one error for "cannot go on, here is why", in `apply` as in the day-two calls.
     #[error("step {step} cannot go on: {message}")]
     Blocked {
         /// The step.
         step: StepId,
         /// Why, and what to change.
         message: String,
+        /// Every step's outcome, when the step was part of an `apply`.
+        report: Option<Box<ApplyReport>>,
     },
+}
+
+impl Error {
+    /// [`Error::Blocked`] outside an `apply`.
+    pub(crate) fn blocked(step: StepId, message: impl Into<String>) -> Self {
+        Error::Blocked {
+            step,
+            message: message.into(),
+            report: None,
+        }
+    }
+}
+
+/// Why a step's body stopped: a backend's error, or a reason of its own (which `apply` reports
+/// as [`Error::Blocked`]).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StepError {
+    /// A backend refused or failed.
+    #[error(transparent)]
+    Backend(Box<BackendError>),
+    /// The step cannot go on: why, and what to change.
+    #[error("{0}")]
+    Blocked(String),
+}
+
+impl From<BackendError> for StepError {
+    fn from(e: BackendError) -> Self {
+        StepError::Backend(Box::new(e))
+    }
+}
+
+impl From<aci_cmk_aci::Error> for StepError {
+    fn from(e: aci_cmk_aci::Error) -> Self {
+        BackendError::from(e).into()
+    }
+}
+
+impl From<aci_cmk_core::ClientError> for StepError {
+    fn from(e: aci_cmk_core::ClientError) -> Self {
+        BackendError::from(e).into()
+    }
+}
+
+impl From<aci_cmk_core::Error> for StepError {
+    fn from(e: aci_cmk_core::Error) -> Self {
+        BackendError::from(e).into()
+    }
 }
 
 fn list(issues: &[PreflightIssue]) -> String {

@@ -1,16 +1,21 @@
-//! `apply_many`: many container groups on one vault and key. The steps they share (resource
-//! group, principal, vault, access, key, firewall) run once; the groups then deploy with
-//! bounded concurrency, each on its own, so one failure does not stop the others.
+//! `apply_many`: many container groups on one vault and key. One spec says what they share
+//! (resource group, principal, vault, access, key, firewall) and is applied in full; the other
+//! groups then deploy with bounded concurrency, each on its own, so one failure does not stop
+//! the others.
 
 use crate::{
-    Orchestrator, desired,
-    error::{BackendError, Error, Result},
+    Orchestrator,
+    container_group::converge_group,
+    decisions::{KeyVersionKnown, decide_group},
+    desired,
+    error::{Error, Result, StepError},
     progress::{StepAction, StepId},
     report::ApplyReport,
     run_id::RunId,
-    spec::{DeploymentSpec, SpecError},
+    spec::{ContainerGroupSpec, DeploymentSpec, SpecError},
+    tracker::Tracker,
 };
-use aci_cmk_core::{CallOptions, ResponseIds, ResponseRecorder, resource_id::ResourceId};
+use aci_cmk_core::{ResponseIds, key_id::VaultUrl, names::KeyVersion, resource_id::ResourceId};
 use futures::StreamExt;
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -43,8 +48,8 @@ impl FleetOptions {
 pub struct GroupOutcome {
     /// The group's name.
     pub name: String,
-    /// Whether it was created (`false`: it was already as wanted).
-    pub created: bool,
+    /// What was done to it (`None`: it failed).
+    pub action: Option<StepAction>,
     /// The error, when it failed.
     pub error: Option<String>,
     /// How long it took.
@@ -64,9 +69,9 @@ fn ms<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S:
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FleetReport {
-    /// The shared steps (and the first group), as `apply` reports them.
+    /// The shared spec's `apply` (its own workload included).
     pub shared: ApplyReport,
-    /// Every group after the first.
+    /// Each further group.
     pub groups: Vec<GroupOutcome>,
     /// The whole run.
     #[serde(serialize_with = "ms")]
@@ -78,45 +83,38 @@ impl FleetReport {
     pub fn failed(&self) -> usize {
         self.groups.iter().filter(|g| g.error.is_some()).count()
     }
-}
 
-/// The part of a spec every member of a fleet must share.
-fn shared_part(spec: &DeploymentSpec) -> serde_json::Value {
-    let mut v = serde_json::to_value(spec).unwrap_or_default();
-    if let Some(o) = v.as_object_mut() {
-        o.remove("container_group");
+    /// How many groups were written (created, put again or re-created).
+    pub fn written(&self) -> usize {
+        self.groups
+            .iter()
+            .filter(|g| g.action.is_some_and(StepAction::writes))
+            .count()
     }
-    v
 }
 
 impl Orchestrator {
-    /// Deploys many container groups that share everything but the group itself: the first
-    /// spec is applied in full, then the other groups deploy `options.concurrency` at a time
-    /// with the shared vault, key and principal. Throttling (429 with `Retry-After`) is waited
-    /// out by the pipeline; a group that still fails is reported, not fatal. One run id covers
-    /// it all: the shared steps' requests carry `aci-cmk/{run}/{step}`, each further group's
+    /// Deploys many container groups on one vault and key: `shared` is applied in full (its
+    /// resource group, principal, vault, access, key, firewall and its own workload), then each
+    /// of `groups` deploys with the shared vault, key and identity, `options.concurrency` at a
+    /// time. Throttling (429 with `Retry-After`) is waited out by the pipeline; a group that
+    /// still fails is reported, not fatal. One run id covers it all: the shared steps'
+    /// requests carry `aci-cmk/{run}/{step}`, each further group's
     /// `aci-cmk/{run}/container_group/{name}`.
     pub async fn apply_many(
         &self,
-        specs: &[DeploymentSpec],
+        shared: &DeploymentSpec,
+        groups: &[ContainerGroupSpec],
         options: FleetOptions,
     ) -> Result<FleetReport> {
         let started = Instant::now();
-        let Some(first) = specs.first() else {
-            return Err(
-                SpecError::Inconsistent("apply_many needs at least one spec".into()).into(),
-            );
-        };
-        let shared = shared_part(first);
+        shared.check()?;
         let mut names = std::collections::HashSet::new();
-        for spec in specs {
-            spec.check()?;
-            let group = spec.container_group.as_ref().ok_or_else(|| {
-                SpecError::Inconsistent("apply_many deploys container groups directly: every spec needs a container_group".into())
-            })?;
-            if shared_part(spec) != shared {
+        names.extend(shared.workload.container_group().map(|g| g.name.clone()));
+        for group in groups {
+            if group.containers.is_empty() {
                 return Err(SpecError::Inconsistent(format!(
-                    "the spec of {} differs from the first in more than its container group",
+                    "container group {} has no containers",
                     group.name
                 ))
                 .into());
@@ -131,42 +129,39 @@ impl Orchestrator {
         }
 
         let run = RunId::new();
-        let report = self.apply_run(first, &run).await?;
+        let report = self.apply_run(shared, &run).await?;
         let (Some(vault), Some(key)) = (report.vault_uri.clone(), report.key_id.clone()) else {
-            return Err(Error::Blocked {
-                step: crate::progress::StepId::Key,
-                message: "the shared steps did not report a vault and key".into(),
-            });
+            return Err(Error::blocked(
+                StepId::Key,
+                "the shared steps did not report a vault and key",
+            ));
         };
-        let version = key.version().cloned().ok_or_else(|| Error::Blocked {
-            step: crate::progress::StepId::Key,
-            message: "the key id has no version".into(),
-        })?;
+        let version = key
+            .version()
+            .cloned()
+            .ok_or_else(|| Error::blocked(StepId::Key, "the key id has no version"))?;
         let identity: Option<ResourceId> = report.identity.as_ref().and_then(|i| i.id.parse().ok());
+        let on = SharedKey {
+            vault: &vault,
+            version: &version,
+            identity: identity.as_ref(),
+        };
 
-        let groups = futures::stream::iter(specs.iter().skip(1))
-            .map(|spec| {
-                let (vault, version, identity, run) = (&vault, &version, identity.as_ref(), &run);
+        let groups = futures::stream::iter(groups)
+            .map(|group| {
+                let (on, run) = (&on, &run);
                 async move {
                     let started = Instant::now();
-                    let name = spec
-                        .container_group
-                        .as_ref()
-                        .map(|g| g.name.to_string())
-                        .unwrap_or_default();
-                    let part = format!("{}/{name}", StepId::ContainerGroup.as_str());
-                    let recorder = ResponseRecorder::new();
-                    let options = || run.options(&part, Some(&recorder));
-                    let result = self
-                        .deploy_one(spec, vault, version, identity, &options)
-                        .await;
+                    let part = format!("{}/{}", StepId::ContainerGroup.as_str(), group.name);
+                    let tracker = Tracker::new(self, run, StepId::ContainerGroup, part);
+                    let result = self.deploy_member(&tracker, shared, group, on).await;
                     GroupOutcome {
-                        name,
-                        created: matches!(result, Ok(true)),
+                        name: group.name.to_string(),
+                        action: result.as_ref().ok().copied(),
                         error: result.err().map(|e| e.to_string()),
                         duration: started.elapsed(),
-                        client_request_id: run.client_request_id(&part),
-                        write_ids: recorder.writes(),
+                        client_request_id: tracker.client_request_id(),
+                        write_ids: tracker.write_ids(),
                     }
                 }
             })
@@ -180,48 +175,52 @@ impl Orchestrator {
         })
     }
 
-    /// Deploys one group of a fleet; `Ok(true)` when it was created or changed.
-    async fn deploy_one(
+    /// Deploys one further group of a fleet on the shared key, decided as `apply` decides its
+    /// own group.
+    async fn deploy_member(
         &self,
-        spec: &DeploymentSpec,
-        vault: &aci_cmk_core::key_id::VaultUrl,
-        version: &aci_cmk_core::names::KeyVersion,
-        identity: Option<&ResourceId>,
-        options: &dyn Fn() -> Option<CallOptions<'static>>,
-    ) -> std::result::Result<bool, BackendError> {
-        let encryption = desired::encryption(vault, spec, version, identity);
-        let Some(want) = desired::group(spec, &encryption, identity) else {
-            return Ok(false);
-        };
-        let Some(group) = &spec.container_group else {
-            return Ok(false);
-        };
-        let groups = &self.backends.container_groups;
-        let existing = match groups
-            .get(&spec.resource_group, &group.name, options())
+        tracker: &Tracker<'_>,
+        shared: &DeploymentSpec,
+        group: &ContainerGroupSpec,
+        on: &SharedKey<'_>,
+    ) -> std::result::Result<StepAction, StepError> {
+        let existing = match self
+            .backends
+            .container_groups
+            .get(&shared.resource_group, &group.name, tracker.options())
             .await
         {
             Ok(existing) => Some(existing),
             Err(e) if e.is_not_found() => None,
             Err(e) => return Err(e.into()),
         };
-        match desired::group_step(existing.as_ref(), &want) {
-            StepAction::InPlace => return Ok(false),
-            StepAction::Recreate if !spec.allow.recreate_container_group => {
-                return Err(BackendError::Core(aci_cmk_core::Error::InvalidArgument(
-                    desired::recreate_refused(&group.name),
-                )));
-            }
-            StepAction::Recreate => {
-                groups
-                    .delete(&spec.resource_group, &group.name, options())
-                    .await?
-            }
-            _ => {}
-        }
-        groups
-            .create_or_update(&spec.resource_group, &group.name, &want, options())
-            .await?;
-        Ok(true)
+        let action = decide_group(
+            shared,
+            group,
+            existing.as_ref(),
+            &Some(on.vault.clone()),
+            KeyVersionKnown::Version(on.version),
+        )
+        .action;
+        let encryption = desired::encryption(on.vault, shared, on.version, on.identity);
+        let want = desired::group(shared, group, &encryption, on.identity);
+        converge_group(
+            tracker,
+            &shared.resource_group,
+            &group.name,
+            existing.as_ref(),
+            &want,
+            action,
+            shared.allow.recreate_container_group,
+        )
+        .await?;
+        Ok(action)
     }
+}
+
+/// The vault, key version and identity every group of a fleet is encrypted with.
+struct SharedKey<'a> {
+    vault: &'a VaultUrl,
+    version: &'a KeyVersion,
+    identity: Option<&'a ResourceId>,
 }

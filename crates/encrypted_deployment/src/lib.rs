@@ -60,9 +60,12 @@
 
 mod apply;
 pub mod backends;
+mod container_group;
+mod decisions;
 mod desired;
 pub mod error;
 pub mod fleet;
+mod graph;
 pub mod lifecycle;
 mod orchestrator;
 pub mod plan;
@@ -74,6 +77,7 @@ mod run_id;
 pub mod spec;
 mod survey;
 pub mod template;
+mod tracker;
 
 /// Core's [`Connection`] (one cloud, credential, transport and subscription), re-exported where
 /// it stood before it moved to core, so that this path still names it. [`Backends::connect`]

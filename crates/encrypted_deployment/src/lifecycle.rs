@@ -5,12 +5,16 @@
 //! (and its key recoverable) unless the spec allows purging it.
 
 use crate::{
-    Orchestrator, desired,
-    error::{BackendError, Error, Result},
+    Orchestrator,
+    container_group::converge_group,
+    decisions::{KeyVersionKnown, decide_group},
+    desired,
+    error::{BackendError, Error, Result, StepError},
     progress::StepId,
     run_id::RunId,
-    spec::{DeploymentSpec, Flow, KeySpec},
+    spec::{DeploymentSpec, Flow, KeySpec, Workload},
     survey::{KeyFound, Survey, VaultFound},
+    tracker::Tracker,
 };
 use aci_cmk_core::{
     CallOptions, ResponseIds, ResponseRecorder,
@@ -123,10 +127,7 @@ impl Orchestrator {
         let recorder = ResponseRecorder::new();
         let opts = |step| call_options(&run, "rotate", step, &recorder);
         let survey = Survey::take(&self.backends, spec, &run).await?;
-        let blocked = |message: String| Error::Blocked {
-            step: StepId::Key,
-            message,
-        };
+        let blocked = |message: String| Error::blocked(StepId::Key, message);
         let VaultFound::Live(vault) = &survey.vault else {
             return Err(blocked(format!(
                 "vault {} does not exist: apply first",
@@ -168,45 +169,62 @@ impl Orchestrator {
             Flow::Standard => None,
         };
         let encryption = desired::encryption(&url, spec, &current.version, identity.as_ref());
-        let groups = if spec.template.is_some() {
-            self.redeploy_template(spec, &survey, &encryption, &opts)
-                .await?
-        } else {
-            let group = desired::group(spec, &encryption, identity.as_ref())
-                .ok_or_else(|| blocked("no container group in the spec".into()))?;
-            let name = &spec
-                .container_group
-                .as_ref()
-                .ok_or_else(|| blocked("no container group in the spec".into()))?
-                .name;
-            let groups = &self.backends.container_groups;
-            if survey.group.is_some() {
-                groups
-                    .delete(&spec.resource_group, name, opts(StepId::ContainerGroup))
-                    .await
-                    .map_err(failed(format!("delete container group {name}")))?;
+        // The group's writes carry `aci-cmk/{run}/rotate/container_group`, recorded after the
+        // key's.
+        let group_tracker = Tracker::new(
+            self,
+            &run,
+            StepId::ContainerGroup,
+            format!("rotate/{}", StepId::ContainerGroup.as_str()),
+        );
+        let groups = match &spec.workload {
+            Workload::Template(_) => {
+                self.redeploy_template(spec, &survey, &encryption, &opts)
+                    .await?
             }
-            let created = groups
-                .create_or_update(
+            Workload::ContainerGroup(group_spec) => {
+                let name = &group_spec.name;
+                // Rotating is asking for the re-creation: it is allowed whatever the spec says.
+                let action = decide_group(
+                    spec,
+                    group_spec,
+                    survey.group.as_ref(),
+                    &Some(url.clone()),
+                    KeyVersionKnown::Version(&current.version),
+                )
+                .action;
+                let want = desired::group(spec, group_spec, &encryption, identity.as_ref());
+                let created = converge_group(
+                    &group_tracker,
                     &spec.resource_group,
                     name,
-                    &group,
-                    opts(StepId::ContainerGroup),
+                    survey.group.as_ref(),
+                    &want,
+                    action,
+                    true,
                 )
                 .await
-                .map_err(failed(format!("re-create container group {name}")))?;
-            vec![GroupKeyVersion {
-                container_group_id: created.id.unwrap_or_else(|| name.to_string()),
-                key_version: created
-                    .properties
-                    .encryption_properties
-                    .map(|e| e.key_version)
-                    .unwrap_or_else(|| current.version.to_string()),
-            }]
+                .map_err(|e| match e {
+                    StepError::Backend(e) => {
+                        failed(format!("re-create container group {name}"))(*e)
+                    }
+                    StepError::Blocked(message) => Error::blocked(StepId::ContainerGroup, message),
+                })?;
+                vec![GroupKeyVersion {
+                    container_group_id: created.id.unwrap_or_else(|| name.to_string()),
+                    key_version: created
+                        .properties
+                        .encryption_properties
+                        .map(|e| e.key_version)
+                        .unwrap_or_else(|| current.version.to_string()),
+                }]
+            }
         };
+        let mut write_ids = recorder.writes();
+        write_ids.extend(group_tracker.write_ids());
         Ok(RotateReport {
             run_id: run.to_string(),
-            write_ids: recorder.writes(),
+            write_ids,
             previous,
             current: current.kid,
             groups,
@@ -220,11 +238,8 @@ impl Orchestrator {
         encryption: &aci_cmk_aci::models::EncryptionProperties,
         opts: &dyn Fn(StepId) -> Option<CallOptions<'static>>,
     ) -> Result<Vec<GroupKeyVersion>> {
-        let (name, request) =
-            desired::patched_template(spec, encryption)?.ok_or_else(|| Error::Blocked {
-                step: StepId::ContainerGroup,
-                message: "no template".into(),
-            })?;
+        let (name, request) = desired::patched_template(spec, encryption)?
+            .ok_or_else(|| Error::blocked(StepId::ContainerGroup, "no template"))?;
         // The groups of the previous deployment keep their old encryption: delete them first.
         if let Some(previous) = &survey.deployment {
             for id in &previous.properties.output_resources {
@@ -290,7 +305,7 @@ impl Orchestrator {
         };
         let groups = &self.backends.container_groups;
 
-        if let Some(group) = &spec.container_group
+        if let Workload::ContainerGroup(group) = &spec.workload
             && survey.group.is_some()
         {
             groups
@@ -305,7 +320,7 @@ impl Orchestrator {
                 .removed
                 .push(format!("container group {}", group.name));
         }
-        if let Some(template) = &spec.template {
+        if let Workload::Template(template) = &spec.workload {
             match &survey.deployment {
                 Some(deployment) => {
                     for resource in &deployment.properties.output_resources {

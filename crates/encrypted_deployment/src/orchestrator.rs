@@ -3,8 +3,9 @@
 use crate::{
     apply::Exec,
     backends::Backends,
+    decisions::Decisions,
     error::{Error, Result},
-    plan::{self, Plan},
+    plan::Plan,
     preflight,
     progress::{self, ProgressEvent, ProgressSink},
     propagation::PropagationRetry,
@@ -84,15 +85,19 @@ impl Orchestrator {
     pub async fn plan(&self, spec: &DeploymentSpec) -> Result<Plan> {
         spec.check()?;
         let survey = Survey::take(&self.backends, spec, &RunId::new()).await?;
-        let issues = preflight::check(spec, &survey);
+        let decisions = self.decide(spec, &survey)?;
+        Ok(decisions.plan(&spec.flow))
+    }
+
+    /// Every step's decision, once preflight has found no rule broken.
+    fn decide(&self, spec: &DeploymentSpec, survey: &Survey) -> Result<Decisions> {
+        let deployer = &self.backends.deployer;
+        let decisions = Decisions::take(spec, survey, &deployer.object_id, &deployer.tenant_id);
+        let issues = preflight::check(spec, survey, &decisions);
         if !issues.is_empty() {
             return Err(Error::Preflight(issues));
         }
-        Ok(plan::derive(
-            spec,
-            &survey,
-            &self.backends.deployer.object_id,
-        ))
+        Ok(decisions)
     }
 
     /// Brings Azure to what `spec` describes: preflight first (nothing is written if a rule is
@@ -117,29 +122,10 @@ impl Orchestrator {
         let started = std::time::Instant::now();
         spec.check()?;
         let survey = Survey::take(&self.backends, spec, run).await?;
-        let issues = preflight::check(spec, &survey);
-        if !issues.is_empty() {
-            return Err(Error::Preflight(issues));
-        }
+        let decisions = self.decide(spec, &survey)?;
         // The report's duration covers the reads before the steps too.
-        match Exec::new(self, spec, &survey, run).run().await {
-            Ok(mut report) => {
-                report.duration = started.elapsed();
-                Ok(report)
-            }
-            Err(Error::StepFailed {
-                step,
-                source,
-                mut report,
-            }) => {
-                report.duration = started.elapsed();
-                Err(Error::StepFailed {
-                    step,
-                    source,
-                    report,
-                })
-            }
-            Err(other) => Err(other),
-        }
+        Exec::new(self, spec, &survey, &decisions, run)
+            .run(started)
+            .await
     }
 }

@@ -1,9 +1,11 @@
 //! The rules checked before any write, each with a message saying what to change.
 
 use crate::{
+    decisions::{Decisions, WorkloadDecision},
     desired,
     error::{PreflightIssue, PreflightRule},
-    spec::{DeploymentSpec, Flow, KeySpec, VaultAuthorization},
+    progress::StepAction,
+    spec::{DeploymentSpec, Flow, KeySpec, VaultAuthorization, Workload},
     survey::{KeyFound, Survey, VaultFound},
 };
 use aci_cmk_aci::validation::validate_encryption;
@@ -18,8 +20,12 @@ fn placeholder_version() -> KeyVersion {
         .unwrap_or_else(|_| unreachable!("32 hex digits are a key version"))
 }
 
-/// Every rule `spec` breaks against what `survey` found.
-pub(crate) fn check(spec: &DeploymentSpec, survey: &Survey) -> Vec<PreflightIssue> {
+/// Every rule `spec` breaks against what `survey` found, given the steps' `decisions`.
+pub(crate) fn check(
+    spec: &DeploymentSpec,
+    survey: &Survey,
+    decisions: &Decisions,
+) -> Vec<PreflightIssue> {
     let mut issues = Vec::new();
     let mut issue = |rule, message: String| issues.push(PreflightIssue { rule, message });
 
@@ -95,6 +101,22 @@ pub(crate) fn check(spec: &DeploymentSpec, survey: &Survey) -> Vec<PreflightIssu
         VaultFound::SoftDeleted(_) | VaultFound::Absent => {}
     }
 
+    if let KeySpec::Existing { id } = &spec.key {
+        let gone = match &survey.vault {
+            VaultFound::Absent | VaultFound::TakenElsewhere(_) => true,
+            VaultFound::Live(_) => matches!(survey.key, KeyFound::Absent),
+            VaultFound::SoftDeleted(_) => false,
+        };
+        if gone {
+            issue(
+                PreflightRule::KeyUnusable,
+                format!(
+                    "key {id} does not exist: create it, or use key.create to let apply create one"
+                ),
+            );
+        }
+    }
+
     if let KeyFound::Found(key) = &survey.key {
         if key.enabled == Some(false) {
             issue(
@@ -138,22 +160,25 @@ pub(crate) fn check(spec: &DeploymentSpec, survey: &Survey) -> Vec<PreflightIssu
     let identity = desired::identity_id(spec);
     if let Some(vault_url) = vault_url {
         let encryption = desired::encryption(&vault_url, spec, &version, identity.as_ref());
-        if let Some(group) = desired::group(spec, &encryption, identity.as_ref()) {
+        if let Workload::ContainerGroup(group_spec) = &spec.workload {
+            let group = desired::group(spec, group_spec, &encryption, identity.as_ref());
             if let Err(e) = validate_encryption(&group) {
                 issue(PreflightRule::ContainerGroupInvalid, e.to_string());
             }
-            if let (Some(existing), KeyFound::Found(_)) = (&survey.group, &survey.key)
-                && desired::encryption_differs(existing, &encryption)
-                && !spec.allow.recreate_container_group
+            // Decided with a key version known (an unread one is decided again in the step).
+            if matches!(
+                decisions.workload.what,
+                WorkloadDecision::Group {
+                    action: StepAction::Recreate,
+                    key_known: true
+                }
+            ) && !spec.allow.recreate_container_group
             {
                 issue(
                     PreflightRule::EncryptionChangeNeedsRecreate,
                     format!(
                         "container group {} exists with other encryption properties, which cannot change on an existing group: set allow.recreate_container_group = true to delete and re-create it",
-                        group.name.as_deref().unwrap_or_else(|| spec
-                            .container_group
-                            .as_ref()
-                            .map_or("", |g| g.name.as_str()))
+                        group_spec.name
                     ),
                 );
             }

@@ -192,7 +192,7 @@ pub fn channel() -> (
 mod tests {
     #[test]
     fn a_steps_name_is_its_json_name() {
-        for step in crate::plan::ALL_STEPS {
+        for step in crate::graph::ALL_STEPS {
             assert_eq!(
                 serde_json::to_value(step).ok(),
                 Some(serde_json::Value::from(step.as_str()))

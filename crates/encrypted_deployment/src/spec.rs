@@ -53,8 +53,11 @@ use serde_json::Value;
 use std::{collections::BTreeMap, path::Path};
 
 /// Everything an encrypted deployment consists of.
+///
+/// In a spec file the workload is a top-level `container_group` or `template` table (exactly
+/// one of them).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "SpecFile", into = "SpecFile")]
 #[non_exhaustive]
 pub struct DeploymentSpec {
     /// The subscription to deploy into.
@@ -72,15 +75,111 @@ pub struct DeploymentSpec {
     pub key: KeySpec,
     /// How ACI reaches the key.
     pub flow: Flow,
-    /// The container group to deploy directly.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container_group: Option<ContainerGroupSpec>,
-    /// An ARM template to deploy instead; encryption is injected into its container groups.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template: Option<TemplateSpec>,
+    /// What runs on the key: a container group, or an ARM template of them.
+    pub workload: Workload,
     /// Things `apply` refuses unless allowed here.
-    #[serde(default)]
     pub allow: Allowances,
+}
+
+/// What a deployment runs on the key.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Workload {
+    /// A container group deployed directly.
+    ContainerGroup(Box<ContainerGroupSpec>),
+    /// An ARM template; encryption is injected into its container groups.
+    Template(Box<TemplateSpec>),
+}
+
+impl Workload {
+    /// The container group, when the workload is one.
+    pub fn container_group(&self) -> Option<&ContainerGroupSpec> {
+        match self {
+            Workload::ContainerGroup(g) => Some(g),
+            Workload::Template(_) => None,
+        }
+    }
+
+    /// The template, when the workload is one.
+    pub fn template(&self) -> Option<&TemplateSpec> {
+        match self {
+            Workload::Template(t) => Some(t),
+            Workload::ContainerGroup(_) => None,
+        }
+    }
+}
+
+/// A spec as its file spells it: the workload as one of two optional tables.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpecFile {
+    subscription_id: SubscriptionId,
+    resource_group: ResourceGroupName,
+    location: Location,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+    vault: VaultSpec,
+    key: KeySpec,
+    flow: Flow,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    container_group: Option<ContainerGroupSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    template: Option<TemplateSpec>,
+    #[serde(default)]
+    allow: Allowances,
+}
+
+impl TryFrom<SpecFile> for DeploymentSpec {
+    type Error = SpecError;
+
+    fn try_from(file: SpecFile) -> Result<Self, SpecError> {
+        let workload = match (file.container_group, file.template) {
+            (Some(_), Some(_)) => {
+                return Err(SpecError::Inconsistent(
+                    "give either container_group or template, not both".into(),
+                ));
+            }
+            (None, None) => {
+                return Err(SpecError::Inconsistent(
+                    "give a container_group or a template to deploy".into(),
+                ));
+            }
+            (Some(group), None) => Workload::ContainerGroup(Box::new(group)),
+            (None, Some(template)) => Workload::Template(Box::new(template)),
+        };
+        Ok(Self {
+            subscription_id: file.subscription_id,
+            resource_group: file.resource_group,
+            location: file.location,
+            tags: file.tags,
+            vault: file.vault,
+            key: file.key,
+            flow: file.flow,
+            workload,
+            allow: file.allow,
+        })
+    }
+}
+
+impl From<DeploymentSpec> for SpecFile {
+    fn from(spec: DeploymentSpec) -> Self {
+        let (container_group, template) = match spec.workload {
+            Workload::ContainerGroup(g) => (Some(*g), None),
+            Workload::Template(t) => (None, Some(*t)),
+        };
+        Self {
+            subscription_id: spec.subscription_id,
+            resource_group: spec.resource_group,
+            location: spec.location,
+            tags: spec.tags,
+            vault: spec.vault,
+            key: spec.key,
+            flow: spec.flow,
+            container_group,
+            template,
+            allow: spec.allow,
+        }
+    }
 }
 
 /// The vault.
@@ -362,6 +461,12 @@ pub enum SpecError {
 }
 
 impl DeploymentSpec {
+    /// The same spec with another workload (a fleet's group, say).
+    pub fn with_workload(mut self, workload: Workload) -> Self {
+        self.workload = workload;
+        self
+    }
+
     /// Reads a spec from JSON.
     pub fn from_json_str(text: &str) -> Result<Self, SpecError> {
         let mut spec: Self = serde_json::from_str(text).map_err(SpecError::Json)?;
@@ -381,7 +486,7 @@ impl DeploymentSpec {
     /// A template given as text (as ARM also accepts it: a JSON string, comments and trailing
     /// commas allowed) becomes the JSON object it holds.
     fn parse_template_text(&mut self) -> Result<(), SpecError> {
-        if let Some(template) = self.template.as_mut()
+        if let Workload::Template(template) = &mut self.workload
             && let Value::String(text) = &template.template
         {
             template.template = json5::from_str::<Value>(text).map_err(|e| {
@@ -408,7 +513,7 @@ impl DeploymentSpec {
         } else {
             Self::from_json_str(&text)?
         };
-        if let Some(template) = spec.template.as_mut()
+        if let Workload::Template(template) = &mut spec.workload
             && let Some(file) = &template.template_file
         {
             let file = path.parent().unwrap_or(Path::new(".")).join(file);
@@ -427,23 +532,16 @@ impl DeploymentSpec {
     /// Checks that the parts fit together (the rest is checked against Azure by preflight).
     pub fn check(&self) -> Result<(), SpecError> {
         let bad = |m: String| Err(SpecError::Inconsistent(m));
-        match (&self.container_group, &self.template) {
-            (Some(_), Some(_)) => {
-                return bad("give either container_group or template, not both".into());
+        match &self.workload {
+            Workload::ContainerGroup(group) if group.containers.is_empty() => {
+                return bad(format!("container group {} has no containers", group.name));
             }
-            (None, None) => return bad("give a container_group or a template to deploy".into()),
+            Workload::Template(template)
+                if template.template.is_null() && template.template_file.is_none() =>
+            {
+                return bad("the template section needs template or template_file".into());
+            }
             _ => {}
-        }
-        if let Some(group) = &self.container_group
-            && group.containers.is_empty()
-        {
-            return bad(format!("container group {} has no containers", group.name));
-        }
-        if let Some(template) = &self.template
-            && template.template.is_null()
-            && template.template_file.is_none()
-        {
-            return bad("the template section needs template or template_file".into());
         }
         if !(7..=90).contains(&self.vault.soft_delete_retention_days) {
             return bad(format!(
@@ -502,8 +600,8 @@ mod tests {
             }
         ));
         let group = spec
-            .container_group
-            .as_ref()
+            .workload
+            .container_group()
             .expect("group")
             .to_container_group(&spec.location, &spec.tags);
         assert_eq!(

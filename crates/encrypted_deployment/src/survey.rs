@@ -125,7 +125,7 @@ impl Survey {
             }
         };
         let group = async {
-            let Some(group) = &spec.container_group else {
+            let Some(group) = spec.workload.container_group() else {
                 return Ok(None);
             };
             match backends

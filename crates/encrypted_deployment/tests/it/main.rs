@@ -6,6 +6,7 @@
 mod failures;
 mod flows;
 mod memory;
+mod plan_is_apply;
 mod preflight;
 mod props;
 mod request_ids;

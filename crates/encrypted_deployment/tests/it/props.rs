@@ -405,7 +405,7 @@ fn check_spec_text(text: &str) {
             }
             Ok(spec) => {
                 assert!(spec.check().is_ok());
-                if let Some(group) = &spec.container_group {
+                if let Some(group) = spec.workload.container_group() {
                     for container in &group.containers {
                         for value in container.secure_env.values() {
                             let secret = value.expose_secret();

@@ -134,8 +134,13 @@ async fn fleet_groups_rotate_and_destroy_carry_the_ids_of_their_own_run() {
     let mut second_json = crate::spec_json(Shape::Standard, false, serde_json::json!({}));
     second_json["container_group"]["name"] = "hello-2".into();
     let second = crate::spec_from(&second_json);
+    let second = second
+        .workload
+        .container_group()
+        .cloned()
+        .expect("a container group");
     let fleet = orchestrator
-        .apply_many(&[first.clone(), second], Default::default())
+        .apply_many(&first, &[second], Default::default())
         .await
         .expect("fleet");
     let run = &fleet.shared.run_id;
