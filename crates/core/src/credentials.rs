@@ -131,8 +131,9 @@ fn credential_error(error: azure_core::Error) -> Error {
 /// A credential that hands out a token obtained elsewhere (for example from
 /// `az account get-access-token`, or a fixed value in tests), for every scope.
 ///
-/// It cannot refresh: once the token expires, requests fail with 401.
-#[derive(Clone)]
+/// It cannot refresh: once the token expires, requests fail with 401. `Debug` shows the expiry
+/// only: the token is an `azure_core` `Secret`, which prints as `Secret`.
+#[derive(Clone, Debug)]
 pub struct FixedTokenCredential {
     token: azure_core::credentials::AccessToken,
 }
@@ -146,14 +147,6 @@ impl FixedTokenCredential {
                 expires_on,
             ),
         })
-    }
-}
-
-impl std::fmt::Debug for FixedTokenCredential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FixedTokenCredential")
-            .field("expires_on", &self.token.expires_on)
-            .finish_non_exhaustive()
     }
 }
 
@@ -235,6 +228,17 @@ pub async fn signed_in_principal(
 mod tests {
     use super::*;
     use base64::Engine as _;
+
+    #[test]
+    fn a_fixed_credentials_debug_shows_no_token() {
+        let credential = FixedTokenCredential::new(
+            "eyJ-the-token".into(),
+            azure_core::time::OffsetDateTime::now_utc(),
+        );
+        let printed = format!("{credential:?}");
+        assert!(!printed.contains("eyJ-the-token"), "{printed}");
+        assert!(printed.contains("expires_on"), "{printed}");
+    }
 
     fn jwt(claims: serde_json::Value) -> SecretString {
         let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
