@@ -27,6 +27,25 @@ pub const KNOWN_NAMESPACES: &[&str] = &[
     "microsoft.resources",
 ];
 
+/// A deployment request of `PUT …/deployments/{name}` or `POST …/whatIf` checked (its name,
+/// body, template and parameters) and its template prepared at the scope it sees: the one
+/// reading both operations share.
+pub fn prepare(
+    ctx: &Ctx,
+    sub: &str,
+    rg: &str,
+    name: &str,
+) -> Result<(Request, template::Engine), ArmError> {
+    if !valid_name(name) {
+        return Err(invalid_name(name));
+    }
+    let req = parse_request(ctx)?;
+    let scope = scope_for(ctx, sub, rg, name)?;
+    let engine =
+        template::Engine::prepare(&req.template, &req.parameters, scope).map_err(template_error)?;
+    Ok((req, engine))
+}
+
 pub fn template_error(e: TemplateError) -> ArmError {
     ArmError::bad(&e.code, e.message)
 }

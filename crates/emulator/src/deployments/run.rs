@@ -4,10 +4,7 @@
 
 use super::records::{Deployment, DeploymentOperation, active_conflict, key, settle_ms};
 use super::render::{deployment_id, deployment_json, status_name};
-use super::request::{
-    correlation_id, invalid_name, parse_request, scope_for, template_error, template_hash,
-    unknown_type_error, valid_name,
-};
+use super::request::{correlation_id, prepare, template_hash, unknown_type_error};
 use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::lro;
 use crate::arm::lro::Operation;
@@ -35,12 +32,7 @@ pub async fn put(
     rg: &str,
     name: &str,
 ) -> ArmResult {
-    if !valid_name(name) {
-        return Err(invalid_name(name));
-    }
-    let req = parse_request(ctx)?;
-    let scope = scope_for(ctx, sub, rg, name)?;
-    let engine = Engine::prepare(&req.template, &req.parameters, scope).map_err(template_error)?;
+    let (req, engine) = prepare(ctx, sub, rg, name)?;
     let k = key(sub, rg, name);
     let id = deployment_id(sub, rg, name);
     let start = ctx.shared.clock.now_ms();

@@ -9,16 +9,14 @@
 
 use std::collections::HashSet;
 
-use aci_cmk_arm_template::{Engine, norm_id};
+use aci_cmk_arm_template::norm_id;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::delta::{ChangeType, change_of, delta};
 use super::records::settle_ms;
 use super::render::deployment_id;
-use super::request::{
-    invalid_name, parse_request, scope_for, template_error, unknown_type_error, valid_name,
-};
+use super::request::{prepare, template_error, unknown_type_error};
 use super::run::{ResourceRouter, SubResponse, get_resource, read_externals, sub_request};
 use crate::arm::error::ArmResult;
 use crate::arm::lro;
@@ -66,13 +64,7 @@ pub async fn what_if(
     rg: &str,
     name: &str,
 ) -> ArmResult {
-    if !valid_name(name) {
-        return Err(invalid_name(name));
-    }
-    let req = parse_request(ctx)?;
-    let scope = scope_for(ctx, sub, rg, name)?;
-    let mut engine =
-        Engine::prepare(&req.template, &req.parameters, scope).map_err(template_error)?;
+    let (_, mut engine) = prepare(ctx, sub, rg, name)?;
     read_externals(ctx, claims, routes, &mut engine).await;
 
     let mut changes = Vec::new();
