@@ -104,6 +104,7 @@ pub mod error;
 pub mod keys;
 pub mod management;
 pub mod models;
+pub mod rotation_policy;
 
 pub use error::{Error, Result};
 pub use keys::{KEYS_API_VERSION, KeyVaultKeys, KeyVaultKeysClient};
