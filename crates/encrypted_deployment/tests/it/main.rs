@@ -5,6 +5,7 @@
 
 mod failures;
 mod flows;
+mod key_lifecycle;
 mod memory;
 mod preflight;
 mod props;
