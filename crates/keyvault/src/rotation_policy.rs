@@ -281,7 +281,9 @@ impl FromStr for Iso8601Duration {
                 let digits: String = fraction.chars().take(9).collect();
                 let scale = 10u128.pow(u32::try_from(digits.len()).unwrap_or(9));
                 let value: u128 = digits.parse().map_err(|_| bad("a number is malformed"))?;
-                nanos_total += value * u128::from(*unit) * 1_000_000_000 / scale;
+                nanos_total = nanos_total
+                    .checked_add(value * u128::from(*unit) * 1_000_000_000 / scale)
+                    .ok_or_else(|| bad("it is too long"))?;
             }
         }
         let secs = u64::try_from(nanos_total / 1_000_000_000)

@@ -463,3 +463,35 @@ fn the_next_rotation_follows_the_trigger() {
     let huge = KeyRotationPolicy::rotate_after(Iso8601Duration::years(u32::MAX));
     assert_eq!(huge.next_rotation(created, None), None);
 }
+
+/// Every string of up to five characters over the duration alphabet: parsing never panics,
+/// and whatever parses prints back to itself (uppercased) and parses to the same value.
+#[test]
+fn every_short_string_parses_or_is_refused_and_round_trips() {
+    const ALPHABET: &[char] = &[
+        'P', 'p', 'T', 'Y', 'M', 'W', 'D', 'H', 'S', '0', '9', '.', ',', 'x',
+    ];
+    let mut text = String::new();
+    let mut accepted = 0;
+    let mut stack = vec![0usize];
+    fn visit(text: &str, accepted: &mut usize) {
+        if let Ok(parsed) = text.parse::<Iso8601Duration>() {
+            *accepted += 1;
+            assert_eq!(parsed.to_string(), text.to_ascii_uppercase());
+            assert_eq!(parsed.to_string().parse::<Iso8601Duration>(), Ok(parsed));
+        }
+    }
+    // An iterative depth-first walk over all strings of length 0..=5.
+    visit(&text, &mut accepted);
+    while let Some(next) = stack.pop() {
+        if next < ALPHABET.len() && text.chars().count() < 5 {
+            stack.push(next + 1);
+            text.push(ALPHABET[next]);
+            visit(&text, &mut accepted);
+            stack.push(0);
+        } else if text.pop().is_none() {
+            break;
+        }
+    }
+    assert!(accepted > 100, "{accepted} accepted");
+}
