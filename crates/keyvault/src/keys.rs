@@ -4,9 +4,11 @@
 //! The official client brings Key Vault's challenge-based authentication (the first request
 //! goes without a body, the `WWW-Authenticate` challenge names the token scope). This module
 //! pins its api-version, gives it the shared transport and retry settings, adds
-//! [`NonIdempotentGuard`] so that a `POST /keys/{name}/create` is never sent twice, and maps
-//! its models to this crate's typed ones.
+//! [`NonIdempotentGuard`] so that a `POST /keys/{name}/create` or `/rotate` is never sent
+//! twice, and maps its models to this crate's typed ones (rotation policies to
+//! [`KeyRotationPolicy`], validated before they are sent).
 
+use crate::rotation_policy::KeyRotationPolicy;
 use crate::{Error, Result};
 use aci_cmk_core::wire_enum;
 use aci_cmk_core::{
@@ -24,9 +26,11 @@ use azure_security_keyvault_keys::{
     KeyClient, KeyClientOptions,
     models::{
         self as kv, CreateKeyParameters, KeyClientCreateKeyOptions, KeyClientDeleteKeyOptions,
-        KeyClientGetKeyOptions, KeyClientListKeyPropertiesVersionsOptions,
-        KeyClientUnwrapKeyOptions, KeyClientUpdateKeyPropertiesOptions, KeyClientWrapKeyOptions,
-        KeyOperationParameters, UpdateKeyPropertiesParameters,
+        KeyClientGetKeyOptions, KeyClientGetKeyRotationPolicyOptions,
+        KeyClientListKeyPropertiesVersionsOptions, KeyClientRotateKeyOptions,
+        KeyClientUnwrapKeyOptions, KeyClientUpdateKeyPropertiesOptions,
+        KeyClientUpdateKeyRotationPolicyOptions, KeyClientWrapKeyOptions, KeyOperationParameters,
+        UpdateKeyPropertiesParameters,
     },
 };
 use futures::TryStreamExt;
@@ -440,7 +444,8 @@ impl WrappedKey {
     }
 }
 
-/// Keys in Key Vault's data plane: create, read, list versions, update, delete, wrap, unwrap.
+/// Keys in Key Vault's data plane: create, read, list versions, update, delete, wrap, unwrap,
+/// and their lifecycle: rotate, and read or set the rotation policy.
 ///
 /// Every method takes [`CallOptions`] last (`None` for the defaults): a client request id,
 /// extra headers, and a recorder of the request ids of every response.
@@ -517,6 +522,43 @@ pub trait KeyVaultKeys: Send + Sync + Debug {
         encrypted_key: &[u8],
         options: Option<CallOptions<'_>>,
     ) -> Result<SecretBytes>;
+
+    /// Creates a new version of a key now, as its rotation policy would
+    /// (`POST /keys/{name}/rotate`; access-policy permission `rotate`, on RBAC vaults Key Vault
+    /// Crypto Officer). The new version has the latest one's type, size and operations, and
+    /// expires the policy's [`expiry_time`](KeyRotationPolicy::expiry_time) after its creation
+    /// (no expiry without one). Never retried once the request may have reached the vault, so a
+    /// lost response cannot create two versions.
+    async fn rotate_key(
+        &self,
+        vault: &VaultUrl,
+        name: &KeyName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<KeyProperties>;
+
+    /// Reads a key's rotation policy (`GET /keys/{name}/rotationpolicy`; permission
+    /// `getrotationpolicy`). A key that never had one set answers Key Vault's default policy
+    /// (one `Notify` action 30 days before expiry, no `expiryTime`, no `created`): never `None`,
+    /// as Key Vault never answers "no policy". A missing key is not found (`KeyNotFound`).
+    async fn get_rotation_policy(
+        &self,
+        vault: &VaultUrl,
+        name: &KeyName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<KeyRotationPolicy>;
+
+    /// Sets a key's rotation policy (`PUT /keys/{name}/rotationpolicy`; permission
+    /// `setrotationpolicy`), replacing the old one, and answers the policy as the vault stored
+    /// it (a policy without a `Notify` action gets Key Vault's default one). A policy that
+    /// fails [`KeyRotationPolicy::validate`] is refused before anything is sent
+    /// ([`Error::InvalidArgument`]); its read-only `id`, `created` and `updated` are not sent.
+    async fn set_rotation_policy(
+        &self,
+        vault: &VaultUrl,
+        name: &KeyName,
+        policy: &KeyRotationPolicy,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<KeyRotationPolicy>;
 }
 
 /// [`KeyVaultKeys`] over the official `azure_security_keyvault_keys::KeyClient`, one client per
@@ -974,6 +1016,82 @@ impl KeyVaultKeys for KeyVaultKeysClient {
             .ok_or_else(|| unexpected(&operation, "the result has no value"))?;
         Ok(SecretBytes::new(key))
     }
+
+    async fn rotate_key(
+        &self,
+        vault: &VaultUrl,
+        name: &KeyName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<KeyProperties> {
+        let operation = format!("rotate key {name}");
+        let client = self.client(vault)?;
+        // A POST that creates a version: not marked idempotent, so `NonIdempotentGuard` stops
+        // any retry once the request may have reached the vault.
+        let rotate = KeyClientRotateKeyOptions {
+            method_options: method_options(options),
+        };
+        let key = client
+            .rotate_key(name.as_str(), Some(rotate))
+            .await
+            .map_err(service)?
+            .into_model()
+            .map_err(service)?;
+        key_properties(&operation, key.into())
+    }
+
+    async fn get_rotation_policy(
+        &self,
+        vault: &VaultUrl,
+        name: &KeyName,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<KeyRotationPolicy> {
+        let operation = format!("get the rotation policy of key {name}");
+        let client = self.client(vault)?;
+        let get = KeyClientGetKeyRotationPolicyOptions {
+            method_options: method_options(options),
+        };
+        let response = client
+            .get_key_rotation_policy(name.as_str(), Some(get))
+            .await
+            .map_err(service)?;
+        rotation_policy(&operation, response.into_body().as_ref())
+    }
+
+    async fn set_rotation_policy(
+        &self,
+        vault: &VaultUrl,
+        name: &KeyName,
+        policy: &KeyRotationPolicy,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<KeyRotationPolicy> {
+        let operation = format!("set the rotation policy of key {name}");
+        policy.validate().map_err(|e| {
+            Error::InvalidArgument(format!("the rotation policy of key {name}: {e}"))
+        })?;
+        let client = self.client(vault)?;
+        let body = request(&operation, policy.to_official())?;
+        // A PUT of the whole policy: sending it twice sets it once.
+        let set = KeyClientUpdateKeyRotationPolicyOptions {
+            method_options: method_options(options),
+        };
+        let response = client
+            .update_key_rotation_policy(name.as_str(), body, Some(set))
+            .await
+            .map_err(service)?;
+        rotation_policy(&operation, response.into_body().as_ref())
+    }
+}
+
+/// Decodes a rotation policy with this crate's model, which reads the action types
+/// case-insensitively as Key Vault compares them (the official model takes only `Rotate` and
+/// `Notify`).
+fn rotation_policy(operation: &str, body: &[u8]) -> Result<KeyRotationPolicy> {
+    serde_json::from_slice(body).map_err(|e| {
+        unexpected(
+            operation,
+            format!("the rotation policy cannot be read: {e}"),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -1003,6 +1121,44 @@ mod tests {
                 "tags": {"purpose": "aci"}
             })
         );
+    }
+
+    #[test]
+    fn not_before_and_expires_go_as_unix_seconds() {
+        let nbf = OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap();
+        let exp = OffsetDateTime::from_unix_timestamp(1_798_761_600).unwrap();
+        let body = serde_json::to_value(create_parameters(
+            CreateKeyOptions::default()
+                .with_not_before(nbf)
+                .with_expires(exp),
+        ))
+        .unwrap();
+        assert_eq!(
+            body["attributes"],
+            json!({"nbf": 1_767_225_600, "exp": 1_798_761_600})
+        );
+        let body = serde_json::to_value(update_parameters(
+            UpdateKeyOptions::default()
+                .with_not_before(nbf)
+                .with_expires(exp),
+        ))
+        .unwrap();
+        assert_eq!(
+            body,
+            json!({"attributes": {"nbf": 1_767_225_600, "exp": 1_798_761_600}})
+        );
+    }
+
+    #[test]
+    fn a_rotation_policy_body_that_is_not_json_is_unexpected() {
+        let err = rotation_policy("get the rotation policy of key k", b"<html>").unwrap_err();
+        assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err:?}");
+        let policy = rotation_policy(
+            "get",
+            br#"{"lifetimeActions":[{"trigger":{"timeAfterCreate":"P90D"},"action":{"type":"ROTATE"}}]}"#,
+        )
+        .unwrap();
+        assert!(policy.rotation_trigger().is_some());
     }
 
     #[test]

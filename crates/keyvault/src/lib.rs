@@ -7,8 +7,11 @@
 //!   provisioning), get, patch, delete, deleted vaults (get, list, recover, purge), access
 //!   policies (add, replace, remove) and the firewall. Implemented by
 //!   [`KeyVaultManagementClient`] on `aci_cmk_core`'s pipeline.
-//! - [`KeyVaultKeys`]: keys over the data plane (api-version [`KEYS_API_VERSION`]): create,
-//!   get, list versions, update attributes, delete, wrap and unwrap. Implemented by
+//! - [`KeyVaultKeys`]: keys over the data plane (api-version [`KEYS_API_VERSION`]): create
+//!   (with `nbf` / `exp`), get, list versions, update attributes, delete, wrap and unwrap, and
+//!   the key lifecycle: rotate, get and set the rotation policy
+//!   ([`rotation_policy::KeyRotationPolicy`], whose ISO 8601 durations and Key Vault's rules
+//!   are checked on the client side before anything is sent). Implemented by
 //!   [`KeyVaultKeysClient`] over the official `azure_security_keyvault_keys::KeyClient`, which
 //!   brings Key Vault's challenge-based authentication.
 //!
@@ -104,6 +107,7 @@ pub mod error;
 pub mod keys;
 pub mod management;
 pub mod models;
+pub mod rotation_policy;
 
 pub use error::{Error, Result};
 pub use keys::{KEYS_API_VERSION, KeyVaultKeys, KeyVaultKeysClient};

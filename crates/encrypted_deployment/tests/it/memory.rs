@@ -7,9 +7,13 @@
 //!   `accessPolicies/{add,replace,remove}` work per object id, the firewall is a `PATCH` of
 //!   `networkAcls`; delete soft-deletes (the name stays taken), recover brings the vault back
 //!   with its keys and policies, purge is refused under purge protection; names are global.
-//! - Keys: every create makes a new 32-hex version; wrap/unwrap XOR with a per-version secret.
-//!   The data plane authorizes its one caller (the deployer) like Key Vault: the firewall, then
-//!   access policies or RBAC role assignments.
+//! - Keys: every create makes a new 32-hex version; wrap/unwrap XOR with a per-version secret
+//!   and refuse a disabled, expired (`exp`) or not yet valid (`nbf`) version. A rotation makes
+//!   a version like the latest, expiring the key's policy's `expiryTime` after its creation; a
+//!   rotation policy is validated as Key Vault does, stored per key (a key without one answers
+//!   the default policy, and one set without a Notify action gets the default Notify). The data
+//!   plane authorizes its one caller (the deployer) like Key Vault: the firewall, then access
+//!   policies or RBAC role assignments.
 //! - Managed identities with generated principal and client ids; role assignments, deduplicated.
 //! - Container groups: encryption properties are immutable, the ACI resource provider checks
 //!   that its principal can `get` + `unwrapKey` the key (through the firewall only with an
@@ -59,8 +63,9 @@ use aci_cmk_keyvault::{
         NetworkRuleAction, NetworkRuleBypass, NetworkRuleSet, Sku, Vault, VaultCreateParameters,
         VaultPatch,
     },
+    rotation_policy::{Iso8601Duration, KeyRotationPolicy, LifetimeActionType},
 };
-use azure_core::credentials::SecretBytes;
+use azure_core::{credentials::SecretBytes, time::OffsetDateTime};
 use serde_json::{Value, json};
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
@@ -120,6 +125,8 @@ struct State {
     taken_elsewhere: BTreeSet<String>,
     /// Key versions by vault and key name (lowercase), oldest first.
     keys: BTreeMap<String, BTreeMap<String, Vec<KeyRecord>>>,
+    /// Rotation policies as stored, by vault and key name (lowercase).
+    rotation_policies: BTreeMap<(String, String), KeyRotationPolicy>,
     identities: BTreeMap<(String, String), UserAssignedIdentity>,
     assignments: Vec<(RoleAssignment, Instant)>,
     /// Container groups as last PUT (secure values included, as ACI keeps them).
@@ -148,6 +155,10 @@ struct KeyRecord {
     bits: u32,
     key_ops: Vec<KeyOperation>,
     enabled: bool,
+    not_before: Option<OffsetDateTime>,
+    expires: Option<OffsetDateTime>,
+    created: OffsetDateTime,
+    updated: OffsetDateTime,
     secret: Vec<u8>,
 }
 
@@ -160,6 +171,10 @@ impl KeyRecord {
         p.n = Some(vec![0xa5; (self.bits / 8) as usize]);
         p.e = Some(vec![1, 0, 1]);
         p.enabled = Some(self.enabled);
+        p.not_before = self.not_before;
+        p.expires = self.expires;
+        p.created = Some(self.created);
+        p.updated = Some(self.updated);
         p.recovery_level = Some("Recoverable".into());
         p
     }
@@ -198,7 +213,8 @@ fn role_grants(role: RoleDefinitionId, permission: &KeyPermission) -> bool {
         );
     }
     if role == RoleDefinitionId::KEY_VAULT_READER {
-        return matches!(permission, P::Get | P::List);
+        // `Microsoft.KeyVault/vaults/*/read`: rotation policies included.
+        return matches!(permission, P::Get | P::List | P::GetRotationPolicy);
     }
     false
 }
@@ -466,7 +482,49 @@ impl State {
                 &format!("Operation is not allowed on a disabled key: {}", key.kid),
             ));
         }
+        let now = OffsetDateTime::now_utc();
+        if key.expires.is_some_and(|exp| exp <= now) {
+            return Err(service_error(
+                403,
+                "Forbidden",
+                Some("KeyExpired"),
+                &format!("Operation is not allowed on an expired key: {}", key.kid),
+            ));
+        }
+        if key.not_before.is_some_and(|nbf| nbf > now) {
+            return Err(service_error(
+                403,
+                "Forbidden",
+                Some("KeyNotYetValid"),
+                &format!(
+                    "Operation is not allowed on a key that is not yet valid: {}",
+                    key.kid
+                ),
+            ));
+        }
         Ok(key)
+    }
+
+    /// A new 32-hex key version.
+    fn new_version() -> KeyVersion {
+        Uuid::new_v4()
+            .simple()
+            .to_string()
+            .parse()
+            .unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    /// The rotation policy of key `name` as Key Vault answers it: the one set, or the default.
+    fn rotation_policy(&self, url: &VaultUrl, name: &KeyName) -> KeyRotationPolicy {
+        let mut policy = self
+            .rotation_policies
+            .get(&(lower(url.vault_name()), lower(name)))
+            .cloned()
+            .unwrap_or_else(|| {
+                KeyRotationPolicy::new().with_notify_before_expiry(Iso8601Duration::days(30))
+            });
+        policy.id = Some(format!("{url}/keys/{name}/rotationpolicy"));
+        policy
     }
 
     /// What the ACI resource provider checks before it accepts a group encrypted with `enc`:
@@ -811,6 +869,7 @@ impl MemoryAzure {
                 vaults: BTreeMap::new(),
                 taken_elsewhere: BTreeSet::new(),
                 keys: BTreeMap::new(),
+                rotation_policies: BTreeMap::new(),
                 identities: BTreeMap::new(),
                 assignments: Vec::new(),
                 groups: BTreeMap::new(),
@@ -1420,17 +1479,18 @@ impl KeyVaultKeys for MemoryAzure {
     ) -> aci_cmk_keyvault::Result<KeyProperties> {
         Ok(self.write("keys.create_key", options.as_ref(), |s| {
             s.authorize(vault, KeyPermission::Create)?;
-            let version: KeyVersion = Uuid::new_v4()
-                .simple()
-                .to_string()
-                .parse()
-                .unwrap_or_else(|e| unreachable!("{e}"));
+            let version = State::new_version();
+            let now = OffsetDateTime::now_utc();
             let record = KeyRecord {
                 kid: vault.key_id(name, Some(&version)),
                 kty: key_options.kty,
                 bits: key_options.size.bits(),
                 key_ops: key_options.key_ops.clone(),
                 enabled: key_options.enabled.unwrap_or(true),
+                not_before: key_options.not_before,
+                expires: key_options.expires,
+                created: now,
+                updated: now,
                 secret: Uuid::new_v4().as_bytes().to_vec(),
             };
             let properties = record.properties();
@@ -1497,6 +1557,13 @@ impl KeyVaultKeys for MemoryAzure {
                 if let Some(ops) = update.key_ops {
                     key.key_ops = ops;
                 }
+                if let Some(nbf) = update.not_before {
+                    key.not_before = Some(nbf);
+                }
+                if let Some(exp) = update.expires {
+                    key.expires = Some(exp);
+                }
+                key.updated = OffsetDateTime::now_utc();
                 Ok(key.properties())
             })?,
         )
@@ -1514,6 +1581,8 @@ impl KeyVaultKeys for MemoryAzure {
             if let Some(keys) = s.keys.get_mut(&lower(vault.vault_name())) {
                 keys.remove(&lower(name));
             }
+            s.rotation_policies
+                .remove(&(lower(vault.vault_name()), lower(name)));
             let mut deleted = DeletedKeyInfo::new(latest);
             deleted.recovery_id = Some(format!("{vault}/deletedkeys/{name}"));
             Ok(deleted)
@@ -1555,6 +1624,96 @@ impl KeyVaultKeys for MemoryAzure {
             let record = s.usable_key(vault, name, Some(version))?;
             Ok(SecretBytes::new(record.xor(encrypted_key)))
         })?)
+    }
+
+    async fn rotate_key(
+        &self,
+        vault: &VaultUrl,
+        name: &KeyName,
+        options: Option<CallOptions<'_>>,
+    ) -> aci_cmk_keyvault::Result<KeyProperties> {
+        Ok(self.write("keys.rotate_key", options.as_ref(), |s| {
+            s.authorize(vault, KeyPermission::Rotate)?;
+            let latest = s.key_version_mut(vault, name, None)?.clone();
+            let now = OffsetDateTime::now_utc();
+            let version = State::new_version();
+            // The policy's expiryTime applies to each new version; without one it never expires.
+            let expires = s.rotation_policy(vault, name).new_version_expires(now);
+            let record = KeyRecord {
+                kid: vault.key_id(name, Some(&version)),
+                enabled: true,
+                not_before: None,
+                expires,
+                created: now,
+                updated: now,
+                secret: Uuid::new_v4().as_bytes().to_vec(),
+                ..latest
+            };
+            let properties = record.properties();
+            s.keys
+                .entry(lower(vault.vault_name()))
+                .or_default()
+                .entry(lower(name))
+                .or_default()
+                .push(record);
+            Ok(properties)
+        })?)
+    }
+
+    async fn get_rotation_policy(
+        &self,
+        vault: &VaultUrl,
+        name: &KeyName,
+        options: Option<CallOptions<'_>>,
+    ) -> aci_cmk_keyvault::Result<KeyRotationPolicy> {
+        Ok(
+            self.call("keys.get_rotation_policy", options.as_ref(), |s| {
+                s.authorize(vault, KeyPermission::GetRotationPolicy)?;
+                s.key_versions(vault, name)?;
+                Ok(s.rotation_policy(vault, name))
+            })?,
+        )
+    }
+
+    async fn set_rotation_policy(
+        &self,
+        vault: &VaultUrl,
+        name: &KeyName,
+        policy: &KeyRotationPolicy,
+        options: Option<CallOptions<'_>>,
+    ) -> aci_cmk_keyvault::Result<KeyRotationPolicy> {
+        Ok(
+            self.write("keys.set_rotation_policy", options.as_ref(), |s| {
+                s.authorize(vault, KeyPermission::SetRotationPolicy)?;
+                s.key_versions(vault, name)?;
+                policy
+                    .validate()
+                    .map_err(|e| bad_request("BadParameter", e.to_string()))?;
+                let key = (lower(vault.vault_name()), lower(name));
+                let now = OffsetDateTime::now_utc();
+                let created = s
+                    .rotation_policies
+                    .get(&key)
+                    .and_then(|p| p.created)
+                    .unwrap_or(now);
+                // What the vault stores: the actions and expiry sent (read-only fields are not
+                // sent), and the default Notify when the policy has none.
+                let mut stored = KeyRotationPolicy::new();
+                stored.lifetime_actions = policy.lifetime_actions.clone();
+                stored.expiry_time = policy.expiry_time.clone();
+                if !stored
+                    .lifetime_actions
+                    .iter()
+                    .any(|a| a.action == LifetimeActionType::Notify)
+                {
+                    stored = stored.with_notify_before_expiry(Iso8601Duration::days(30));
+                }
+                stored.created = Some(created);
+                stored.updated = Some(now);
+                s.rotation_policies.insert(key, stored);
+                Ok(s.rotation_policy(vault, name))
+            })?,
+        )
     }
 }
 

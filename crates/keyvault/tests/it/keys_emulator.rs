@@ -1,7 +1,9 @@
 //! `KeyVaultKeysClient` end to end against the local emulator (the data plane needs TLS and
 //! Key Vault's challenge-based authentication, which wiremock cannot stand in for): the vault is
 //! created with this crate's own `KeyVaultManagementClient`, with an access policy for the
-//! deployer, then keys are created, read, listed, disabled, used to wrap and unwrap, and deleted.
+//! deployer, then keys are created, read, listed, disabled, used to wrap and unwrap, and deleted;
+//! and the key lifecycle: rotation policies set and read, rotation (by the client and by the
+//! emulator's clock), the lifecycle permissions, and versions past `exp` or before `nbf`.
 
 use aci_cmk_core::{
     CloudEndpoints, Connection, ServiceClientOptions, ServicePipeline, TokenCredential,
@@ -18,6 +20,7 @@ use aci_cmk_keyvault::{
         WrapAlgorithm,
     },
     models::{AccessPolicyEntry, KeyPermission, Sku, VaultCreateParameters, VaultProperties},
+    rotation_policy::{Iso8601Duration, KeyRotationPolicy, LifetimeAction},
 };
 use azure_core::{
     credentials::SecretBytes,
@@ -27,7 +30,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 struct Setup {
-    _emulator: RunningEmulator,
+    emulator: RunningEmulator,
     cloud: CloudEndpoints,
     credential: Arc<dyn TokenCredential>,
     options: ServiceClientOptions,
@@ -49,7 +52,7 @@ async fn start() -> Setup {
     Setup {
         tenant: profile.tenant_id.parse().expect("tenant"),
         client_id: profile.client_id.clone(),
-        _emulator: emulator,
+        emulator,
         cloud: connection.cloud,
         credential: connection.credential,
         options: connection.options,
@@ -109,13 +112,6 @@ impl Setup {
 
     /// A vault whose access policy lets the deployer manage and use keys.
     async fn vault(&self, name: &str, permissions: Vec<KeyPermission>) -> VaultUrl {
-        let rg = self.resource_group("rg-keys").await;
-        let vaults = KeyVaultManagementClient::new(
-            &self.cloud,
-            self.credential.clone(),
-            self.subscription.clone(),
-            Some(self.options.clone()),
-        );
         let me = self.deployer_object_id().await;
         let properties = VaultProperties::new(self.tenant.clone(), Sku::standard())
             .with_soft_delete(7)
@@ -124,6 +120,18 @@ impl Setup {
                 me,
                 permissions,
             ));
+        self.vault_with(name, properties).await
+    }
+
+    /// A vault of `properties`.
+    async fn vault_with(&self, name: &str, properties: VaultProperties) -> VaultUrl {
+        let rg = self.resource_group("rg-keys").await;
+        let vaults = KeyVaultManagementClient::new(
+            &self.cloud,
+            self.credential.clone(),
+            self.subscription.clone(),
+            Some(self.options.clone()),
+        );
         let vault_name: VaultName = name.parse().expect("vault name");
         let vault = vaults
             .create_or_update(
@@ -158,6 +166,22 @@ fn all_key_permissions() -> Vec<KeyPermission> {
         KeyPermission::WrapKey,
         KeyPermission::UnwrapKey,
     ]
+}
+
+/// [`all_key_permissions`] and the lifecycle ones: rotate, read and set the rotation policy.
+fn lifecycle_permissions() -> Vec<KeyPermission> {
+    let mut permissions = all_key_permissions();
+    permissions.extend([
+        KeyPermission::Rotate,
+        KeyPermission::GetRotationPolicy,
+        KeyPermission::SetRotationPolicy,
+    ]);
+    permissions
+}
+
+/// The `innererror.code` of a service error (`ForbiddenByPolicy`, `KeyExpired`, ...).
+fn inner_code(err: &Error) -> Option<&str> {
+    err.as_service()?.service_error()?.inner_code.as_deref()
 }
 
 #[tokio::test]
@@ -415,4 +439,325 @@ async fn call_options_go_through_the_official_key_client() {
             .iter()
             .all(|r| r.client_request_id.as_deref() == Some("aci-cmk/run-1/key"))
     );
+}
+
+#[tokio::test]
+async fn rotation_policies_and_rotation_against_the_emulator() {
+    let setup = start().await;
+    let vault = setup.vault("kv-rotation", lifecycle_permissions()).await;
+    let keys: Arc<dyn KeyVaultKeys> = Arc::new(setup.keys());
+    let name: KeyName = "aci-cmk".parse().expect("key name");
+    let first = keys
+        .create_key(
+            &vault,
+            &name,
+            CreateKeyOptions::new(RsaKeyType::Rsa, KeySize::Rsa3072)
+                .with_key_ops([KeyOperation::WrapKey, KeyOperation::UnwrapKey]),
+            None,
+        )
+        .await
+        .expect("created");
+
+    // A key without a policy answers Key Vault's default: notify 30 days before expiry.
+    let default = keys
+        .get_rotation_policy(&vault, &name, None)
+        .await
+        .expect("the default policy");
+    assert_eq!(default.rotation_trigger(), None);
+    assert_eq!(
+        default.lifetime_actions,
+        vec![LifetimeAction::notify_before_expiry(Iso8601Duration::days(
+            30
+        ))]
+    );
+    assert_eq!(default.expiry_time, None);
+    assert!(
+        default
+            .id
+            .as_deref()
+            .is_some_and(|id| id.ends_with("/keys/aci-cmk/rotationpolicy")),
+        "{default:?}"
+    );
+
+    // Set → get round-trips.
+    let policy = KeyRotationPolicy::rotate_after(Iso8601Duration::days(90))
+        .with_expiry(Iso8601Duration::years(1))
+        .with_notify_before_expiry(Iso8601Duration::days(30));
+    let stored = keys
+        .set_rotation_policy(&vault, &name, &policy, None)
+        .await
+        .expect("policy set");
+    assert_eq!(stored.lifetime_actions, policy.lifetime_actions);
+    assert_eq!(stored.expiry_time, policy.expiry_time);
+    assert!(
+        stored.created.is_some() && stored.updated.is_some(),
+        "{stored:?}"
+    );
+    let read = keys
+        .get_rotation_policy(&vault, &name, None)
+        .await
+        .expect("policy read");
+    assert_eq!(read, stored);
+    // Set again from what was read (read-only fields and all): the creation time stays.
+    let again = keys
+        .set_rotation_policy(&vault, &name, &read, None)
+        .await
+        .expect("policy set again");
+    assert_eq!(again.created, stored.created);
+
+    // Rotate: a new version like the latest, expiring the policy's expiryTime after creation.
+    let rotated = keys.rotate_key(&vault, &name, None).await.expect("rotated");
+    assert_ne!(rotated.version, first.version);
+    assert_eq!(rotated.kid.name(), &name);
+    assert_eq!(
+        rotated.n.as_ref().map(Vec::len),
+        Some(384),
+        "3072 bits, as the latest"
+    );
+    assert_eq!(rotated.key_ops, first.key_ops);
+    let created = rotated.created.expect("created");
+    let expected = stored
+        .new_version_expires(created)
+        .expect("the policy has an expiryTime");
+    assert_eq!(expected, created + time::Duration::days(365));
+    // The emulator takes `exp` from the time the request came in and `created` from when the
+    // RSA key was generated (seconds later in a debug build): allow for that gap.
+    let expires = rotated.expires.expect("a rotated version expires");
+    let gap = expected - expires;
+    assert!(
+        gap >= time::Duration::ZERO && gap <= time::Duration::minutes(1),
+        "exp {expires} is expiryTime (P1Y) after creation {created}"
+    );
+    let latest = keys
+        .get_key(&vault, &name, None, None)
+        .await
+        .expect("latest");
+    assert_eq!(latest.version, rotated.version);
+
+    // The emulator's clock runs the policy: 91 days on, a version dated when it fell due.
+    let due = stored
+        .next_rotation(created, rotated.expires)
+        .expect("the policy rotates");
+    assert_eq!(due, created + time::Duration::days(90));
+    setup
+        .emulator
+        .admin()
+        .advance(std::time::Duration::from_secs(91 * 86_400))
+        .expect("clock moved");
+    let versions = keys
+        .list_key_versions(&vault, &name, None)
+        .await
+        .expect("versions");
+    assert_eq!(versions.len(), 3, "{versions:?}");
+    assert!(
+        versions.iter().any(|v| v.created == Some(due)),
+        "the policy's rotation happened when next_rotation said: {due} in {versions:?}"
+    );
+
+    // A policy without Notify gets Key Vault's default one.
+    let stored = keys
+        .set_rotation_policy(
+            &vault,
+            &name,
+            &KeyRotationPolicy::rotate_before_expiry(Iso8601Duration::days(30))
+                .with_expiry(Iso8601Duration::days(90)),
+            None,
+        )
+        .await
+        .expect("policy set");
+    assert_eq!(
+        stored.lifetime_actions,
+        vec![
+            LifetimeAction::rotate_before_expiry(Iso8601Duration::days(30)),
+            LifetimeAction::notify_before_expiry(Iso8601Duration::days(30)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_lifecycle_permissions_are_forbidden_without_them() {
+    let setup = start().await;
+    let policy = KeyRotationPolicy::rotate_after(Iso8601Duration::days(90));
+    let name: KeyName = "cmk".parse().expect("key name");
+    let keys = setup.keys();
+
+    // Access policies: create, get, wrap and unwrap, but not rotate nor the policy.
+    let vault = setup.vault("kv-no-rotate", all_key_permissions()).await;
+    keys.create_key(&vault, &name, CreateKeyOptions::default(), None)
+        .await
+        .expect("created");
+    let rotate = keys
+        .rotate_key(&vault, &name, None)
+        .await
+        .expect_err("no rotate permission");
+    let set = keys
+        .set_rotation_policy(&vault, &name, &policy, None)
+        .await
+        .expect_err("no setrotationpolicy permission");
+    let get = keys
+        .get_rotation_policy(&vault, &name, None)
+        .await
+        .expect_err("no getrotationpolicy permission");
+    for err in [&rotate, &set, &get] {
+        assert!(err.is_forbidden(), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                Error::Service(aci_cmk_core::Error::ForbiddenByAccessPolicy(_))
+            ),
+            "{err:?}"
+        );
+        assert_eq!(inner_code(err), Some("ForbiddenByPolicy"));
+    }
+    assert!(rotate.to_string().contains("rotate"), "{rotate}");
+
+    // RBAC: without a role (Key Vault Crypto Officer rotates), the same calls are refused.
+    let rbac = setup
+        .vault_with(
+            "kv-rbac-no-rotate",
+            VaultProperties::new(setup.tenant.clone(), Sku::standard())
+                .with_soft_delete(7)
+                .with_rbac_authorization(true),
+        )
+        .await;
+    let rotate = keys
+        .rotate_key(&rbac, &name, None)
+        .await
+        .expect_err("no role");
+    let set = keys
+        .set_rotation_policy(&rbac, &name, &policy, None)
+        .await
+        .expect_err("no role");
+    for err in [&rotate, &set] {
+        assert!(err.is_forbidden(), "{err:?}");
+        assert!(
+            matches!(err, Error::Service(aci_cmk_core::Error::ForbiddenByRbac(_))),
+            "{err:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_expired_or_not_yet_valid_version_refuses_crypto() {
+    let setup = start().await;
+    let vault = setup.vault("kv-expiry", all_key_permissions()).await;
+    let keys = setup.keys();
+    let name: KeyName = "cmk".parse().expect("key name");
+    let now = setup.emulator.admin().now();
+    let cek = SecretBytes::new(vec![9u8; 32]);
+
+    // A version that expires tomorrow: usable today.
+    let expiring = keys
+        .create_key(
+            &vault,
+            &name,
+            CreateKeyOptions::default().with_expires(now + time::Duration::days(1)),
+            None,
+        )
+        .await
+        .expect("created");
+    assert_eq!(
+        expiring.expires.map(|t| t.unix_timestamp()),
+        Some((now + time::Duration::days(1)).unix_timestamp())
+    );
+    let wrapped = keys
+        .wrap_key(
+            &vault,
+            &name,
+            Some(&expiring.version),
+            WrapAlgorithm::RsaOaep256,
+            &cek,
+            None,
+        )
+        .await
+        .expect("wrapped before the expiry");
+    keys.unwrap_key(
+        &vault,
+        &name,
+        &expiring.version,
+        WrapAlgorithm::RsaOaep256,
+        &wrapped.encrypted_key,
+        None,
+    )
+    .await
+    .expect("unwrapped before the expiry");
+
+    // A version valid from tomorrow: refused today.
+    let later = keys
+        .create_key(
+            &vault,
+            &name,
+            CreateKeyOptions::default().with_not_before(now + time::Duration::days(1)),
+            None,
+        )
+        .await
+        .expect("created");
+    let err = keys
+        .wrap_key(
+            &vault,
+            &name,
+            Some(&later.version),
+            WrapAlgorithm::RsaOaep256,
+            &cek,
+            None,
+        )
+        .await
+        .expect_err("not yet valid");
+    assert!(err.is_forbidden(), "{err:?}");
+    assert_eq!(inner_code(&err), Some("KeyNotYetValid"));
+
+    // Two days on: the first has expired and refuses to unwrap; the second is valid.
+    setup
+        .emulator
+        .admin()
+        .advance(std::time::Duration::from_secs(2 * 86_400))
+        .expect("clock moved");
+    let err = keys
+        .unwrap_key(
+            &vault,
+            &name,
+            &expiring.version,
+            WrapAlgorithm::RsaOaep256,
+            &wrapped.encrypted_key,
+            None,
+        )
+        .await
+        .expect_err("expired");
+    assert!(err.is_forbidden(), "{err:?}");
+    assert!(
+        matches!(err, Error::Service(aci_cmk_core::Error::Forbidden(_))),
+        "{err:?}"
+    );
+    assert_eq!(inner_code(&err), Some("KeyExpired"));
+    keys.wrap_key(
+        &vault,
+        &name,
+        Some(&later.version),
+        WrapAlgorithm::RsaOaep256,
+        &cek,
+        None,
+    )
+    .await
+    .expect("valid now");
+
+    // Moving exp forward with update makes the expired version usable again.
+    keys.update_key_attributes(
+        &vault,
+        &name,
+        Some(&expiring.version),
+        UpdateKeyOptions::default().with_expires(now + time::Duration::days(30)),
+        None,
+    )
+    .await
+    .expect("expiry moved");
+    keys.unwrap_key(
+        &vault,
+        &name,
+        &expiring.version,
+        WrapAlgorithm::RsaOaep256,
+        &wrapped.encrypted_key,
+        None,
+    )
+    .await
+    .expect("unwrapped after the expiry moved");
 }

@@ -1,7 +1,9 @@
-//! Key Vault clients against a local mock server (management plane) and, when available, the
-//! local emulator (data plane, which needs TLS and challenge-based authentication).
+//! Key Vault clients against a local mock server (management plane; the data plane's
+//! key-lifecycle requests through a test transport) and the local emulator (data plane, which
+//! needs TLS and challenge-based authentication).
 
 mod keys_emulator;
+mod keys_wire;
 mod management;
 
 use aci_cmk_core::{CloudEndpoints, ServiceClientOptions};
