@@ -36,7 +36,9 @@ pub async fn create(
         )));
     }
     // What the new version looks like.
-    let (kty, size, ops, attrs, tags) = if rotate {
+    // `lifetime`: how long a rotated version lives (the policy's expiryTime), counted from
+    // the version's creation time below, so `exp` is exactly `created + expiryTime`.
+    let (kty, size, ops, attrs, tags, lifetime) = if rotate {
         let rec = ctx.shared.store.read(|st| {
             st.table::<KeyRecord>()
                 .get(&key_id(vault, name))
@@ -54,7 +56,6 @@ pub async fn create(
             .and_then(|p| RotationPolicy::parse(p).ok())
             .and_then(|p| p.expiry_time)
             .map(|(_, d)| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4));
-        let now = ctx.shared.clock.now_secs();
         (
             last.kty.clone(),
             bits,
@@ -62,9 +63,10 @@ pub async fn create(
             Attrs {
                 enabled: Some(true),
                 nbf: None,
-                exp: Some(lifetime.map(|l| now.saturating_add(l))),
+                exp: None,
             },
             last.tags.clone(),
+            lifetime,
         )
     } else {
         let o = body_obj(ctx)?;
@@ -127,7 +129,7 @@ pub async fn create(
             parse_key_ops(&o)?.unwrap_or_else(|| RSA_OPS.iter().map(|s| (*s).to_owned()).collect());
         let attrs = parse_attrs(&o)?;
         let tags = parse_tags(&o)?.unwrap_or_default();
-        (kty, size, ops, attrs, tags)
+        (kty, size, ops, attrs, tags, None)
     };
     let generated = tokio::task::spawn_blocking(move || crypto::generate_rsa(size))
         .await
@@ -140,7 +142,9 @@ pub async fn create(
         key_ops: ops,
         enabled: attrs.enabled.unwrap_or(true),
         nbf: attrs.nbf.flatten(),
-        exp: attrs.exp.flatten(),
+        exp: lifetime
+            .map(|l| now.saturating_add(l))
+            .or(attrs.exp.flatten()),
         created: now,
         updated: now,
         tags,
