@@ -23,7 +23,7 @@ use aci_cmk_aci::models::{ContainerGroup, EncryptionProperties};
 use aci_cmk_core::{key_id::VaultUrl, names::PrincipalId, resource_id::ResourceId};
 use aci_cmk_identity::{managed_identities::UserAssignedIdentity, role_assignments::PrincipalType};
 use aci_cmk_keyvault::{
-    keys::KeyProperties,
+    keys::{KeyProperties, UpdateKeyOptions},
     models::{AccessPolicyUpdateKind, KeyPermission, Vault},
 };
 use futures::{FutureExt, future::BoxFuture};
@@ -111,13 +111,13 @@ impl<'a> Exec<'a> {
     /// Runs every step of the spec's flow, each once the steps it needs are done, and builds
     /// the report (its duration counted from `started`).
     pub(crate) async fn run(&self, started: Instant) -> Result<ApplyReport> {
-        let flow = &self.spec.flow;
+        let spec = self.spec;
         let mut running: BTreeMap<
             StepId,
             futures::future::Shared<BoxFuture<'_, Result<(), Upstream>>>,
         > = BTreeMap::new();
-        for step in ALL_STEPS.into_iter().filter(|s| graph::applies(*s, flow)) {
-            let needs: Vec<_> = graph::needs(step, flow)
+        for step in ALL_STEPS.into_iter().filter(|s| graph::applies(*s, spec)) {
+            let needs: Vec<_> = graph::needs(step, spec)
                 .into_iter()
                 .filter_map(|need| running.get(&need).cloned())
                 .collect();
@@ -219,6 +219,7 @@ impl<'a> Exec<'a> {
                     .await
             }
             StepId::Key => self.key(tracker).await,
+            StepId::KeyLifecycle => self.key_lifecycle(tracker).await,
             StepId::Identity => self.identity(tracker).await,
             StepId::EncryptionAccess => {
                 let principal = self.encryption_principal()?;
@@ -246,7 +247,7 @@ impl<'a> Exec<'a> {
                 .push(outcomes.get(&step).cloned().unwrap_or_else(|| {
                     StepOutcome::new(
                         step,
-                        if graph::applies(step, &self.spec.flow) {
+                        if graph::applies(step, self.spec) {
                             StepStatus::Skipped {
                                 reason: "did not run".into(),
                             }
@@ -472,6 +473,41 @@ impl<'a> Exec<'a> {
             }
         };
         set(&self.outputs.key, key);
+        Ok(action)
+    }
+
+    async fn key_lifecycle(&self, tracker: &Tracker<'_>) -> StepResult {
+        let decision = &self.decisions.key_lifecycle.what;
+        let url = vault_url(self.vault_output()?)?;
+        let key = self.outputs.key.get().ok_or_else(missing_output)?;
+        let keys = &self.backends().keys;
+        let name = self.spec.key.name();
+        let mut action = StepAction::InPlace;
+        if let Some(policy) = &decision.policy {
+            tracker
+                .until_propagated(|| async {
+                    keys.set_rotation_policy(&url, name, policy, tracker.options())
+                        .await
+                        .map_err(BackendError::from)
+                })
+                .await?;
+            action = StepAction::Update;
+        }
+        let expiry = decision
+            .expiry_of_version
+            .then(|| desired::version_expiry(self.spec, key, self.orchestrator.now()))
+            .flatten();
+        if let Some(expires) = expiry {
+            keys.update_key_attributes(
+                &url,
+                name,
+                Some(&key.version),
+                UpdateKeyOptions::default().with_expires(expires),
+                tracker.options(),
+            )
+            .await?;
+            action = StepAction::Update;
+        }
         Ok(action)
     }
 

@@ -12,8 +12,8 @@ use crate::{
     graph::{self, ALL_STEPS},
     plan::{Plan, PlannedStep},
     progress::{StepAction, StepId},
-    spec::{ContainerGroupSpec, DeploymentSpec, Flow, KeySpec, VaultAuthorization, Workload},
-    survey::{KeyFound, Survey, VaultFound},
+    spec::{ContainerGroupSpec, DeploymentSpec, KeySpec, VaultAuthorization, Workload},
+    survey::{KeyFound, PolicyFound, Survey, VaultFound},
 };
 use aci_cmk_aci::{deployments::Deployment, models::ContainerGroup};
 use aci_cmk_core::{
@@ -24,10 +24,12 @@ use aci_cmk_identity::{
     managed_identities::UserAssignedIdentity,
     role_assignments::{RoleAssignment, RoleDefinitionId},
 };
+use aci_cmk_keyvault::rotation_policy::KeyRotationPolicy;
 use aci_cmk_keyvault::{
     keys::{CreateKeyOptions, KeyProperties},
     models::{KeyPermission, Sku, Vault, VaultCreateParameters, VaultPatch},
 };
+use time::OffsetDateTime;
 
 /// A step's decision: what it does (`what`), the action a plan shows, why, and the action it
 /// takes instead when a read during the step finds the thing already there.
@@ -90,7 +92,7 @@ pub(crate) enum AccessDecision {
     /// Add an access policy with `permissions`; when `unless_granted` (a vault being
     /// recovered, whose policies come back with it), only if the recovered vault lacks them.
     AddPolicy {
-        permissions: &'static [KeyPermission],
+        permissions: Vec<KeyPermission>,
         unless_granted: bool,
     },
 }
@@ -106,6 +108,17 @@ pub(crate) enum KeyDecision {
         version: Option<KeyVersion>,
         create: Option<CreateKeyOptions>,
     },
+}
+
+/// The key-lifecycle step: the rotation policy to set and, for a version found without one,
+/// the expiry to give it.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyLifecycleDecision {
+    /// The policy to set (`None`: the vault holds it already).
+    pub policy: Option<KeyRotationPolicy>,
+    /// Whether the version the key step hands on may need an expiry
+    /// ([`desired::version_expiry`] decides, on that version).
+    pub expiry_of_version: bool,
 }
 
 /// The managed identity step.
@@ -158,6 +171,7 @@ pub(crate) struct Decisions {
     pub vault: Decided<VaultDecision>,
     pub deployer_access: Decided<AccessDecision>,
     pub key: Decided<KeyDecision>,
+    pub key_lifecycle: Decided<KeyLifecycleDecision>,
     pub identity: Decided<IdentityDecision>,
     pub encryption_access: Decided<AccessDecision>,
     pub firewall: Decided<FirewallDecision>,
@@ -171,8 +185,9 @@ impl Decisions {
         survey: &Survey,
         deployer: &PrincipalId,
         tenant: &TenantId,
+        now: OffsetDateTime,
     ) -> Self {
-        let key = decide_key(spec, survey);
+        let key = decide_key(spec, survey, now);
         let known = match &key.what {
             KeyDecision::Use(k) => KeyVersionKnown::Version(&k.version),
             KeyDecision::Create(_) => KeyVersionKnown::New,
@@ -187,6 +202,7 @@ impl Decisions {
             identity: decide_identity(survey),
             encryption_access: decide_encryption_access(spec, survey),
             firewall: decide_firewall(spec, survey),
+            key_lifecycle: decide_key_lifecycle(spec, survey, now),
             key,
             workload,
         }
@@ -203,6 +219,7 @@ impl Decisions {
             StepId::Vault => of(&self.vault),
             StepId::DeployerAccess => of(&self.deployer_access),
             StepId::Key => of(&self.key),
+            StepId::KeyLifecycle => of(&self.key_lifecycle),
             StepId::Identity => of(&self.identity),
             StepId::EncryptionAccess => of(&self.encryption_access),
             StepId::Firewall => of(&self.firewall),
@@ -212,13 +229,15 @@ impl Decisions {
 
     /// The plan: every step with its decision (none for a step outside the spec's flow) and
     /// the steps it waits for.
-    pub(crate) fn plan(&self, flow: &Flow) -> Plan {
+    pub(crate) fn plan(&self, spec: &DeploymentSpec) -> Plan {
         let steps = ALL_STEPS
             .into_iter()
             .map(|step| {
-                let (action, detail, if_found) = if graph::applies(step, flow) {
+                let (action, detail, if_found) = if graph::applies(step, spec) {
                     let (action, detail, if_found) = self.summary(step);
                     (Some(action), detail.to_owned(), if_found)
+                } else if step == StepId::KeyLifecycle {
+                    (None, "the spec's key has no lifecycle".to_owned(), None)
                 } else {
                     (None, "not part of this flow".to_owned(), None)
                 };
@@ -227,7 +246,7 @@ impl Decisions {
                     action,
                     detail,
                     if_found,
-                    needs: graph::needs(step, flow),
+                    needs: graph::needs(step, spec),
                 }
             })
             .collect();
@@ -324,7 +343,7 @@ fn access(
     granted: bool,
     recovering: bool,
     role: RoleDefinitionId,
-    permissions: &'static [KeyPermission],
+    permissions: Vec<KeyPermission>,
     texts: [&str; 3],
 ) -> Decided<AccessDecision> {
     let [granted_text, role_text, policy_text] = texts;
@@ -378,7 +397,7 @@ fn decide_deployer_access(
             ],
         ),
         VaultFound::Live(v) => {
-            desired::policy_grants(v, deployer, &desired::DEPLOYER_KEY_PERMISSIONS)
+            desired::policy_grants(v, deployer, &desired::deployer_key_permissions(spec))
         }
         _ => false,
     };
@@ -387,11 +406,11 @@ fn decide_deployer_access(
         granted,
         recovering(survey),
         RoleDefinitionId::KEY_VAULT_CRYPTO_OFFICER,
-        &desired::DEPLOYER_KEY_PERMISSIONS,
+        desired::deployer_key_permissions(spec),
         [
             "the deployer can create and read keys",
             "assign Key Vault Crypto Officer to the deployer",
-            "access policy: keys get, create for the deployer",
+            "access policy: the deployer's key permissions",
         ],
     )
 }
@@ -417,7 +436,7 @@ fn decide_encryption_access(spec: &DeploymentSpec, survey: &Survey) -> Decided<A
         granted,
         recovering(survey) && principal.is_some(),
         RoleDefinitionId::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
-        &desired::ENCRYPTION_KEY_PERMISSIONS,
+        desired::ENCRYPTION_KEY_PERMISSIONS.to_vec(),
         [
             "ACI's principal can get and unwrap the key",
             "assign Key Vault Crypto Service Encryption User",
@@ -426,13 +445,10 @@ fn decide_encryption_access(spec: &DeploymentSpec, survey: &Survey) -> Decided<A
     )
 }
 
-fn decide_key(spec: &DeploymentSpec, survey: &Survey) -> Decided<KeyDecision> {
-    let create = match &spec.key {
-        KeySpec::Create { kty, size, .. } => Some(CreateKeyOptions::new(*kty, *size)),
-        KeySpec::Existing { .. } => None,
-    };
+fn decide_key(spec: &DeploymentSpec, survey: &Survey, now: OffsetDateTime) -> Decided<KeyDecision> {
+    let create = desired::create_key_options(spec, now);
     let version = match &spec.key {
-        KeySpec::Existing { id } => id.version().cloned(),
+        KeySpec::Existing { id, .. } => id.version().cloned(),
         KeySpec::Create { .. } => None,
     };
     let name = spec.key.name();
@@ -483,6 +499,81 @@ fn decide_key(spec: &DeploymentSpec, survey: &Survey) -> Decided<KeyDecision> {
             format!("use {name} once it can be read ({why})"),
         ),
     }
+}
+
+fn decide_key_lifecycle(
+    spec: &DeploymentSpec,
+    survey: &Survey,
+    now: OffsetDateTime,
+) -> Decided<KeyLifecycleDecision> {
+    let Some(want) = spec.key.lifecycle().rotation_policy() else {
+        return Decided::new(
+            KeyLifecycleDecision {
+                policy: None,
+                expiry_of_version: false,
+            },
+            StepAction::InPlace,
+            "the spec's key has no lifecycle",
+        );
+    };
+    let policy = match &survey.rotation_policy {
+        PolicyFound::Found(current) if desired::rotation_policy_matches(current, &want) => None,
+        _ => Some(want),
+    };
+    let summary = policy_summary(spec);
+    match (&survey.key, policy) {
+        // The version is known: decide its expiry now.
+        (KeyFound::Found(key), policy) => {
+            let expiry = desired::version_expiry(spec, key, now);
+            let detail = match (&policy, &expiry) {
+                (None, None) => format!("rotation policy {summary}; version expires"),
+                (Some(_), None) => format!("set the rotation policy: {summary}"),
+                (None, Some(at)) => format!("set the version's expiry to {at}"),
+                (Some(_), Some(at)) => {
+                    format!("set the rotation policy ({summary}) and the version's expiry to {at}")
+                }
+            };
+            let action = if policy.is_some() || expiry.is_some() {
+                StepAction::Update
+            } else {
+                StepAction::InPlace
+            };
+            Decided::new(
+                KeyLifecycleDecision {
+                    policy,
+                    expiry_of_version: expiry.is_some(),
+                },
+                action,
+                detail,
+            )
+        }
+        // A key this run creates gets its expiry at creation; one the key step reads is
+        // looked at then.
+        (_, policy) => Decided::new(
+            KeyLifecycleDecision {
+                policy: policy.clone(),
+                expiry_of_version: true,
+            },
+            StepAction::Update,
+            format!("set the rotation policy ({summary}), and the version's expiry if it has none"),
+        ),
+    }
+}
+
+/// The spec's lifecycle in a few words: `rotate P90D after creation, expire P1Y`.
+fn policy_summary(spec: &DeploymentSpec) -> String {
+    let lifecycle = spec.key.lifecycle();
+    let mut parts = Vec::new();
+    if let Some(after) = &lifecycle.rotate_after {
+        parts.push(format!("rotate {after} after creation"));
+    }
+    if let Some(before) = &lifecycle.rotate_before_expiry {
+        parts.push(format!("rotate {before} before expiry"));
+    }
+    if let Some(expires) = &lifecycle.expires_after {
+        parts.push(format!("expire {expires} after creation"));
+    }
+    parts.join(", ")
 }
 
 fn decide_identity(survey: &Survey) -> Decided<IdentityDecision> {

@@ -4,7 +4,7 @@
 
 use crate::{
     progress::StepAction,
-    spec::{ContainerGroupSpec, DeploymentSpec, Flow, VaultAuthorization, VaultSku},
+    spec::{ContainerGroupSpec, DeploymentSpec, Flow, KeySpec, VaultAuthorization, VaultSku},
     template::{TemplateEncryption, TemplateError, inject_encryption},
 };
 use aci_cmk_aci::{
@@ -16,11 +16,14 @@ use aci_cmk_core::{
     names::{KeyVersion, PrincipalId, TenantId},
     resource_id::ResourceId,
 };
+use aci_cmk_keyvault::keys::{CreateKeyOptions, KeyProperties};
 use aci_cmk_keyvault::models::{
     AccessPolicyEntry, IpRule, KeyPermission, NetworkRuleAction, NetworkRuleBypass, NetworkRuleSet,
     Sku, Vault, VaultCreateParameters, VaultPatch, VaultPatchProperties, VaultProperties,
 };
+use aci_cmk_keyvault::rotation_policy::{KeyRotationPolicy, LifetimeTrigger};
 use serde_json::Value;
+use time::OffsetDateTime;
 
 /// The tag holding a digest of the container group body the spec asked for, so that a re-run
 /// can tell "as asked" from "changed" although Azure never returns secure values.
@@ -29,6 +32,31 @@ pub const SPEC_DIGEST_TAG: &str = "aci-cmk-spec-sha256";
 /// What the deployer needs on the vault to create and read the key.
 pub const DEPLOYER_KEY_PERMISSIONS: [KeyPermission; 2] =
     [KeyPermission::Get, KeyPermission::Create];
+
+/// What the deployer needs on the vault to keep the key's lifecycle too: list the versions
+/// (which version is newest), rotate, read and set the rotation policy, and update a version
+/// (its expiry; disabling a retired one).
+pub const DEPLOYER_LIFECYCLE_PERMISSIONS: [KeyPermission; 5] = [
+    KeyPermission::List,
+    KeyPermission::Update,
+    KeyPermission::Rotate,
+    KeyPermission::GetRotationPolicy,
+    KeyPermission::SetRotationPolicy,
+];
+
+/// The deployer's key permissions for `spec`: create and read the key, and, when its key has a
+/// lifecycle, keep that too.
+pub fn deployer_key_permissions(spec: &DeploymentSpec) -> Vec<KeyPermission> {
+    let lifecycle = spec.key.lifecycle();
+    let keeps_lifecycle = lifecycle.rotation_policy().is_some()
+        || lifecycle.follow == crate::spec::Follow::Latest
+        || lifecycle.retire_previous;
+    let mut permissions = DEPLOYER_KEY_PERMISSIONS.to_vec();
+    if keeps_lifecycle {
+        permissions.extend(DEPLOYER_LIFECYCLE_PERMISSIONS);
+    }
+    permissions
+}
 
 /// What ACI's principal needs on the vault: read the public key, unwrap the data key.
 pub const ENCRYPTION_KEY_PERMISSIONS: [KeyPermission; 2] =
@@ -274,6 +302,64 @@ pub fn patched_template(
         .parse()
         .unwrap_or_else(|_| template.deployment_name.clone());
     Ok(Some((name, request)))
+}
+
+/// The options of a new version of the spec's own key (`None` for an existing key): its type
+/// and size, and, when the lifecycle says how long versions live, its expiry counted from `now`.
+pub fn create_key_options(spec: &DeploymentSpec, now: OffsetDateTime) -> Option<CreateKeyOptions> {
+    let KeySpec::Create { kty, size, .. } = &spec.key else {
+        return None;
+    };
+    let options = CreateKeyOptions::new(*kty, *size);
+    Some(match &spec.key.lifecycle().expires_after {
+        Some(lifetime) => options.with_expires(now + lifetime.to_duration()),
+        None => options,
+    })
+}
+
+/// The expiry an existing version without one should get, when the lifecycle says how long
+/// versions live: its creation plus that lifetime, but never sooner than the notice period from
+/// `now` (a version must not expire under the groups using it the moment the policy is set).
+/// `None` when the version already expires or the lifecycle sets no lifetime.
+pub fn version_expiry(
+    spec: &DeploymentSpec,
+    key: &KeyProperties,
+    now: OffsetDateTime,
+) -> Option<OffsetDateTime> {
+    let lifecycle = spec.key.lifecycle();
+    let lifetime = lifecycle.expires_after.as_ref()?;
+    if key.expires.is_some() {
+        return None;
+    }
+    let from_creation = key.created.unwrap_or(now) + lifetime.to_duration();
+    let earliest = now + lifecycle.notify_before_expiry().to_duration();
+    Some(from_creation.max(earliest))
+}
+
+/// Whether the vault's rotation policy is already `desired`: the same actions (as a set, with
+/// equal durations) and the same expiry.
+pub fn rotation_policy_matches(current: &KeyRotationPolicy, desired: &KeyRotationPolicy) -> bool {
+    let actions = |p: &KeyRotationPolicy| {
+        let mut a: Vec<(String, String, i128)> = p
+            .lifetime_actions
+            .iter()
+            .map(|a| {
+                let trigger = match &a.trigger {
+                    LifetimeTrigger::AfterCreate(_) => "after_create",
+                    _ => "before_expiry",
+                };
+                (
+                    a.action.to_string(),
+                    trigger.to_owned(),
+                    a.trigger.period().to_duration().whole_nanoseconds(),
+                )
+            })
+            .collect();
+        a.sort();
+        a
+    };
+    let expiry = |p: &KeyRotationPolicy| p.expiry_time.as_ref().map(|e| e.to_duration());
+    actions(current) == actions(desired) && expiry(current) == expiry(desired)
 }
 
 /// The flow's identity resource id, when it has one.

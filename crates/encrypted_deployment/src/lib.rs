@@ -60,6 +60,7 @@
 
 mod apply;
 pub mod backends;
+pub mod clock;
 mod container_group;
 mod decisions;
 mod desired;

@@ -22,7 +22,6 @@ use aci_cmk_core::{
     names::{ContainerGroupName, KeyVersion},
     resource_id::ResourceId,
 };
-use aci_cmk_keyvault::keys::CreateKeyOptions;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -149,15 +148,13 @@ impl Orchestrator {
                 .get_key(&url, spec.key.name(), Some(version), opts(StepId::Key))
                 .await
                 .map_err(failed("read the key version to rotate to"))?,
-            (None, KeySpec::Create { name, size, kty }) => keys
-                .create_key(
-                    &url,
-                    name,
-                    CreateKeyOptions::new(*kty, *size),
-                    opts(StepId::Key),
-                )
-                .await
-                .map_err(failed("create a new key version"))?,
+            (None, KeySpec::Create { name, .. }) => {
+                let key_options = desired::create_key_options(spec, self.now())
+                    .ok_or_else(|| blocked("the spec's key is not one it creates".into()))?;
+                keys.create_key(&url, name, key_options, opts(StepId::Key))
+                    .await
+                    .map_err(failed("create a new key version"))?
+            }
             (None, KeySpec::Existing { .. }) => {
                 return Err(blocked(
                     "the spec names an existing key: say which version to rotate to (RotateOptions::to_version)".into(),

@@ -3,6 +3,7 @@
 use crate::{
     apply::Exec,
     backends::Backends,
+    clock::{Clock, SharedClock},
     decisions::Decisions,
     error::{Error, Result},
     plan::Plan,
@@ -24,6 +25,8 @@ pub struct OrchestratorOptions {
     pub propagation: PropagationRetry,
     /// Where progress events go.
     pub progress: Arc<dyn ProgressSink>,
+    /// Where "now" comes from (key expiry, validity, the expiry of new versions).
+    clock: SharedClock,
 }
 
 impl Default for OrchestratorOptions {
@@ -31,6 +34,7 @@ impl Default for OrchestratorOptions {
         Self {
             propagation: PropagationRetry::default(),
             progress: progress::ignore(),
+            clock: SharedClock::default(),
         }
     }
 }
@@ -39,6 +43,7 @@ impl std::fmt::Debug for OrchestratorOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OrchestratorOptions")
             .field("propagation", &self.propagation)
+            .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
 }
@@ -47,6 +52,13 @@ impl OrchestratorOptions {
     /// Sends progress events to `sink`.
     pub fn with_progress(mut self, sink: Arc<dyn ProgressSink>) -> Self {
         self.progress = sink;
+        self
+    }
+
+    /// Reads the time from `clock` instead of the system clock (a test against the emulator
+    /// passes the emulator's).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = SharedClock(clock);
         self
     }
 
@@ -75,6 +87,11 @@ impl Orchestrator {
         &self.backends
     }
 
+    /// Now, by the options' clock.
+    pub(crate) fn now(&self) -> time::OffsetDateTime {
+        self.options.clock.0.now()
+    }
+
     pub(crate) fn emit(&self, event: ProgressEvent) {
         self.options.progress.event(&event);
     }
@@ -86,13 +103,19 @@ impl Orchestrator {
         spec.check()?;
         let survey = Survey::take(&self.backends, spec, &RunId::new()).await?;
         let decisions = self.decide(spec, &survey)?;
-        Ok(decisions.plan(&spec.flow))
+        Ok(decisions.plan(spec))
     }
 
     /// Every step's decision, once preflight has found no rule broken.
     fn decide(&self, spec: &DeploymentSpec, survey: &Survey) -> Result<Decisions> {
         let deployer = &self.backends.deployer;
-        let decisions = Decisions::take(spec, survey, &deployer.object_id, &deployer.tenant_id);
+        let decisions = Decisions::take(
+            spec,
+            survey,
+            &deployer.object_id,
+            &deployer.tenant_id,
+            self.now(),
+        );
         let issues = preflight::check(spec, survey, &decisions);
         if !issues.is_empty() {
             return Err(Error::Preflight(issues));

@@ -101,7 +101,7 @@ pub(crate) fn check(
         VaultFound::SoftDeleted(_) | VaultFound::Absent => {}
     }
 
-    if let KeySpec::Existing { id } = &spec.key {
+    if let KeySpec::Existing { id, .. } = &spec.key {
         let gone = match &survey.vault {
             VaultFound::Absent | VaultFound::TakenElsewhere(_) => true,
             VaultFound::Live(_) => matches!(survey.key, KeyFound::Absent),

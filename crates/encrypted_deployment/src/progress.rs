@@ -19,6 +19,9 @@ pub enum StepId {
     DeployerAccess,
     /// 5. The key.
     Key,
+    /// 5a. The key's rotation policy and its version's expiry (when the spec's key has a
+    /// lifecycle).
+    KeyLifecycle,
     /// 6. The user-assigned identity (network-protected flow).
     Identity,
     /// 7. `get` + `unwrapKey` for whoever ACI acts as.
@@ -39,6 +42,7 @@ impl StepId {
             StepId::Vault => "vault",
             StepId::DeployerAccess => "deployer_access",
             StepId::Key => "key",
+            StepId::KeyLifecycle => "key_lifecycle",
             StepId::Identity => "identity",
             StepId::EncryptionAccess => "encryption_access",
             StepId::Firewall => "firewall",
@@ -54,6 +58,7 @@ impl StepId {
             StepId::Vault => "key vault",
             StepId::DeployerAccess => "deployer key access",
             StepId::Key => "key",
+            StepId::KeyLifecycle => "key rotation and expiry",
             StepId::Identity => "managed identity",
             StepId::EncryptionAccess => "get + unwrapKey access",
             StepId::Firewall => "vault firewall",

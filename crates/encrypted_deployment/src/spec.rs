@@ -47,7 +47,10 @@ use aci_cmk_core::{
     },
     secret::SecretString,
 };
-use aci_cmk_keyvault::keys::{KeySize, RsaKeyType};
+use aci_cmk_keyvault::{
+    keys::{KeySize, RsaKeyType},
+    rotation_policy::{Iso8601Duration, KeyRotationPolicy},
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::{collections::BTreeMap, path::Path};
@@ -255,11 +258,17 @@ pub enum KeySpec {
         /// `RSA` (default) or `RSA-HSM` (premium vaults).
         #[serde(default)]
         kty: RsaKeyType,
+        /// Rotation, expiry and which version the groups use.
+        #[serde(default, skip_serializing_if = "KeyLifecycle::is_default")]
+        lifecycle: KeyLifecycle,
     },
     /// An existing key of the vault: its latest version, or the version in the id.
     Existing {
         /// The key id, with or without a version.
         id: Box<KeyId>,
+        /// Rotation, expiry and which version the groups use.
+        #[serde(default, skip_serializing_if = "KeyLifecycle::is_default")]
+        lifecycle: KeyLifecycle,
     },
 }
 
@@ -268,8 +277,117 @@ impl KeySpec {
     pub fn name(&self) -> &KeyName {
         match self {
             KeySpec::Create { name, .. } => name,
-            KeySpec::Existing { id } => id.name(),
+            KeySpec::Existing { id, .. } => id.name(),
         }
+    }
+
+    /// The key's lifecycle.
+    pub fn lifecycle(&self) -> &KeyLifecycle {
+        match self {
+            KeySpec::Create { lifecycle, .. } | KeySpec::Existing { lifecycle, .. } => lifecycle,
+        }
+    }
+}
+
+/// What happens to the key over time: Key Vault rotates it on a schedule and each version
+/// expires; the container groups stay on the version they pin, or follow the newest.
+///
+/// ```toml
+/// [key.create.lifecycle]
+/// rotate_after = "P90D"     # or rotate_before_expiry = "P30D"
+/// expires_after = "P1Y"
+/// notify_before_expiry = "P30D"
+/// follow = "latest"         # default "pinned"
+/// retire_previous = true
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct KeyLifecycle {
+    /// Rotate this long after each version is created (`P90D`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotate_after: Option<Iso8601Duration>,
+    /// Rotate this long before each version expires (needs `expires_after`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotate_before_expiry: Option<Iso8601Duration>,
+    /// Each version expires this long after it is created (`P1Y`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_after: Option<Iso8601Duration>,
+    /// How long before a version expires Key Vault notifies and preflight warns (default
+    /// `P30D`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_before_expiry: Option<Iso8601Duration>,
+    /// Which version the container groups use.
+    #[serde(default)]
+    pub follow: Follow,
+    /// Once every group has moved to the newest version, disable the versions they left
+    /// (never delete them): a group still on one can no longer read its data.
+    #[serde(default)]
+    pub retire_previous: bool,
+}
+
+/// Which key version the container groups use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Follow {
+    /// The version they were created on, until `rotate` moves them.
+    #[default]
+    Pinned,
+    /// The newest usable version: `follow_latest` (and `watch`) re-create them on it.
+    Latest,
+}
+
+impl KeyLifecycle {
+    fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// How long before expiry to notify and warn: the spec's, else 30 days.
+    pub fn notify_before_expiry(&self) -> Iso8601Duration {
+        self.notify_before_expiry
+            .clone()
+            .unwrap_or_else(|| Iso8601Duration::days(30))
+    }
+
+    /// The rotation policy the vault should hold for the key, or `None` when the spec manages
+    /// neither rotation nor expiry (the vault's policy is then left as it is).
+    pub fn rotation_policy(&self) -> Option<KeyRotationPolicy> {
+        if self.rotate_after.is_none()
+            && self.rotate_before_expiry.is_none()
+            && self.expires_after.is_none()
+        {
+            return None;
+        }
+        let mut policy = match (&self.rotate_after, &self.rotate_before_expiry) {
+            (Some(after), _) => KeyRotationPolicy::rotate_after(after.clone()),
+            (None, Some(before)) => KeyRotationPolicy::rotate_before_expiry(before.clone()),
+            (None, None) => KeyRotationPolicy::new(),
+        };
+        if let Some(expiry) = &self.expires_after {
+            policy = policy
+                .with_expiry(expiry.clone())
+                .with_notify_before_expiry(self.notify_before_expiry());
+        }
+        Some(policy)
+    }
+
+    /// Checks that the parts fit together and that the policy they make is one Key Vault
+    /// takes.
+    fn check(&self) -> Result<(), SpecError> {
+        let bad = |m: String| Err(SpecError::Inconsistent(m));
+        if self.rotate_after.is_some() && self.rotate_before_expiry.is_some() {
+            return bad("key lifecycle: give rotate_after or rotate_before_expiry, not both (Key Vault rotates on one trigger)".into());
+        }
+        if self.rotate_before_expiry.is_some() && self.expires_after.is_none() {
+            return bad("key lifecycle: rotate_before_expiry needs expires_after (a version without an expiry is never rotated before it)".into());
+        }
+        if let Some(policy) = self.rotation_policy()
+            && let Err(e) = policy.validate()
+        {
+            return bad(format!("key lifecycle: {e}"));
+        }
+        Ok(())
     }
 }
 
@@ -549,7 +667,8 @@ impl DeploymentSpec {
                 self.vault.soft_delete_retention_days
             ));
         }
-        if let KeySpec::Existing { id } = &self.key
+        self.key.lifecycle().check()?;
+        if let KeySpec::Existing { id, .. } = &self.key
             && id.vault_url().vault_name() != &self.vault.name
         {
             return bad(format!(

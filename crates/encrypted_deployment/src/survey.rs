@@ -19,6 +19,7 @@ use aci_cmk_identity::{
 use aci_cmk_keyvault::{
     keys::KeyProperties,
     models::{DeletedVault, Vault},
+    rotation_policy::KeyRotationPolicy,
 };
 use std::sync::Arc;
 
@@ -47,6 +48,15 @@ pub(crate) enum KeyFound {
     Unknown(String),
 }
 
+/// What the survey found of the key's rotation policy (read only when the spec keeps one).
+#[derive(Clone, Debug)]
+pub(crate) enum PolicyFound {
+    /// The vault's policy for the key (Key Vault's default when none was set).
+    Found(Box<KeyRotationPolicy>),
+    /// Not read: the spec keeps no policy, the key is not there yet, or the read was refused.
+    Unknown,
+}
+
 /// The current state of everything a spec touches.
 #[derive(Clone, Debug)]
 pub(crate) struct Survey {
@@ -55,6 +65,7 @@ pub(crate) struct Survey {
     pub service_principal: Option<ServicePrincipal>,
     pub identity: Option<UserAssignedIdentity>,
     pub key: KeyFound,
+    pub rotation_policy: PolicyFound,
     pub group: Option<ContainerGroup>,
     /// Role assignments at the vault of the deployer and of the encryption principal (RBAC
     /// vaults only).
@@ -147,6 +158,7 @@ impl Survey {
             service_principal,
             identity,
             key: KeyFound::Unknown("the vault does not exist yet".into()),
+            rotation_policy: PolicyFound::Unknown,
             group,
             deployer_roles: Vec::new(),
             encryption_roles: Vec::new(),
@@ -158,6 +170,8 @@ impl Survey {
             let roles = survey_roles(backends, vault, &principal, run);
             let (key, (deployer_roles, encryption_roles)) = futures::join!(key, roles);
             survey.key = key;
+            survey.rotation_policy =
+                survey_rotation_policy(backends, spec, vault, &survey.key, run).await;
             survey.deployer_roles = deployer_roles?;
             survey.encryption_roles = encryption_roles?;
         }
@@ -251,7 +265,7 @@ async fn survey_key(
         return KeyFound::Unknown("the vault has no URI yet".into());
     };
     let version = match &spec.key {
-        KeySpec::Existing { id } => id.version().cloned(),
+        KeySpec::Existing { id, .. } => id.version().cloned(),
         KeySpec::Create { .. } => None,
     };
     match backends
@@ -293,6 +307,32 @@ fn key_of_group(
         return None;
     }
     KeyProperties::new(url.key_id(spec.key.name(), Some(&in_group)))
+}
+
+/// The key's rotation policy, when the spec keeps one and the key is there to read it from.
+async fn survey_rotation_policy(
+    backends: &Backends,
+    spec: &DeploymentSpec,
+    vault: &Vault,
+    key: &KeyFound,
+    run: &RunId,
+) -> PolicyFound {
+    let (Some(url), KeyFound::Found(_), Some(_)) = (
+        &vault.properties.vault_uri,
+        key,
+        spec.key.lifecycle().rotation_policy(),
+    ) else {
+        return PolicyFound::Unknown;
+    };
+    match backends
+        .keys
+        .get_rotation_policy(url, spec.key.name(), run.options(SURVEY, None))
+        .await
+    {
+        Ok(policy) => PolicyFound::Found(Box::new(policy)),
+        // Refused (the deployer may not read policies yet) or failed: the step sets it.
+        Err(_) => PolicyFound::Unknown,
+    }
 }
 
 type Roles = Result<Vec<RoleAssignment>>;
