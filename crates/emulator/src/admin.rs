@@ -307,6 +307,15 @@ impl Admin {
             .map_err(|e| AdminError::Internal(e.to_string()))
     }
 
+    /// The number of committed writes that changed the state, starting from the value now:
+    /// `changed().await` wakes after the next one, whoever made it (a request, a deployment
+    /// running in the background, a move of the clock, a reset). To wait until the state
+    /// shows something, take the receiver first, then check, then wait for a change and check
+    /// again, so a write between the check and the wait is not missed.
+    pub fn watch_writes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.frontend.shared.store.watch_writes()
+    }
+
     /// Waits until the token signing key is ready (generated in the background on a first
     /// start), so a measurement does not include its generation.
     pub async fn tokens_ready(&self) -> Result<(), crate::error::EmulatorError> {

@@ -6,7 +6,7 @@ use std::time::Instant;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{Env, KV_API, RA_API, RG_API, b64url};
+use crate::common::{Env, KV_API, RA_API, RG_API, b64url, watch_until};
 
 #[tokio::test]
 async fn dump_and_request_log_never_show_secrets_and_reset_restores_the_seed() {
@@ -522,4 +522,44 @@ async fn the_admin_api_can_require_a_token_and_refuses_browser_pages() {
     }
     // In process, the façade is trusted.
     assert!(env.emu.admin().dump().is_object());
+}
+
+// ----- events to wait on, in process -----
+
+#[tokio::test]
+async fn watch_writes_wakes_after_each_write_that_changed_something_and_not_after_reads() {
+    let env = Env::start().await;
+    let admin = env.emu.admin();
+    let t = env.arm_token().await;
+    let rg_url = format!(
+        "{}{}?api-version={RG_API}",
+        env.info.arm_endpoint,
+        env.rg_path("w1")
+    );
+    let mut writes = admin.watch_writes();
+    let before = *writes.borrow_and_update();
+    // A read and a refused write change nothing.
+    env.send(Method::GET, &rg_url, Some(&t), None)
+        .await
+        .expect(404);
+    env.send(Method::PUT, &rg_url, Some(&t), Some(&json!({})))
+        .await
+        .expect(400);
+    assert!(!writes.has_changed().expect("the emulator runs"));
+    // A request that changes something and a move of the clock do.
+    env.send(
+        Method::PUT,
+        &rg_url,
+        Some(&t),
+        Some(&json!({"location": "westeurope"})),
+    )
+    .await
+    .expect(201);
+    assert!(writes.has_changed().expect("the emulator runs"));
+    let after_put = *writes.borrow_and_update();
+    assert!(after_put > before, "{after_put} after {before}");
+    admin
+        .advance(std::time::Duration::from_secs(1))
+        .expect("the clock moves");
+    watch_until("the clock's move", &mut writes, |n| *n > after_put).await;
 }
