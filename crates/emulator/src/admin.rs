@@ -316,6 +316,13 @@ impl Admin {
         self.frontend.shared.store.watch_writes()
     }
 
+    /// The number of open connections to the server, starting from the number now: the
+    /// receiver is woken when a connection is admitted and when one closes (a connection over
+    /// the cap is closed at once and never counted).
+    pub fn watch_connections(&self) -> tokio::sync::watch::Receiver<usize> {
+        self.frontend.connections.watch_open()
+    }
+
     /// Waits until the token signing key is ready (generated in the background on a first
     /// start), so a measurement does not include its generation.
     pub async fn tokens_ready(&self) -> Result<(), crate::error::EmulatorError> {

@@ -563,3 +563,20 @@ async fn watch_writes_wakes_after_each_write_that_changed_something_and_not_afte
         .expect("the clock moves");
     watch_until("the clock's move", &mut writes, |n| *n > after_put).await;
 }
+
+#[tokio::test]
+async fn watch_connections_counts_open_connections_as_they_are_admitted_and_closed() {
+    let env = Env::start().await;
+    let mut open = env.emu.admin().watch_connections();
+    assert_eq!(*open.borrow_and_update(), 0, "nothing has connected yet");
+    let port = env.info.arm_endpoint.rsplit(':').next().expect("port");
+    let held = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).expect("connect");
+    watch_until("the admission", &mut open, |n| *n == 1).await;
+    // A request on a connection of its own: two are open while the client keeps it.
+    env.arm(Method::GET, "/subscriptions", "2022-12-01", None)
+        .await
+        .expect(200);
+    assert_eq!(*open.borrow_and_update(), 2);
+    drop(held);
+    watch_until("the close", &mut open, |n| *n == 1).await;
+}
