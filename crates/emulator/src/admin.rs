@@ -10,6 +10,7 @@ use crate::config::{ClockOffset, PersistedConfig};
 use crate::entra::tokens::{Claims, TOKEN_LIFETIME_SECS};
 use crate::server::faults::FaultConfig;
 use crate::server::frontend::Frontend;
+use crate::server::in_flight::InFlightRequest;
 use crate::server::request_log::LogEntry;
 
 /// Why an admin operation was refused or failed.
@@ -321,6 +322,15 @@ impl Admin {
     /// the cap is closed at once and never counted).
     pub fn watch_connections(&self) -> tokio::sync::watch::Receiver<usize> {
         self.frontend.connections.watch_open()
+    }
+
+    /// The requests the emulator is handling, oldest first (service, method, host and path:
+    /// no headers, query strings or bodies), starting from those now: the receiver is woken
+    /// when a request arrives and when its handling ends — once it is in the request log — or
+    /// the server drops it unanswered (its client hung up). A request held by an injected
+    /// latency is in flight; admin requests are not tracked.
+    pub fn watch_in_flight(&self) -> tokio::sync::watch::Receiver<Vec<InFlightRequest>> {
+        self.frontend.in_flight.watch()
     }
 
     /// Waits until the token signing key is ready (generated in the background on a first
