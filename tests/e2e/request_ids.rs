@@ -4,14 +4,14 @@
 //! and a re-run converges.
 
 use crate::flows::STANDARD;
-use aci_cmk_emulator::FaultConfig;
+use aci_cmk_emulator::{FaultConfig, InFlightRequest};
 use aci_cmk_encrypted_deployment::{
-    OrchestratorOptions,
-    progress::{self, ProgressEvent, StepAction, StepId},
+    progress::{StepAction, StepId},
     report::StepStatus,
 };
 use aci_cmk_integration_tests::Harness;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::sync::watch;
 
 #[tokio::test]
 async fn the_report_carries_the_ids_the_emulator_answered_for_each_steps_writes() {
@@ -44,58 +44,65 @@ async fn the_report_carries_the_ids_the_emulator_answered_for_each_steps_writes(
     assert!(table.contains(key.expect("the key was created")), "{table}");
 }
 
+/// The longest the test waits for an event the emulator reports: far beyond what a busy
+/// machine takes, so reaching it means the event never comes.
+const HANG_GUARD: Duration = Duration::from_secs(300);
+
+/// Whether `request` is a PUT of the cancellation test's vault.
+fn is_vault_put(request: &InFlightRequest) -> bool {
+    request.method == "PUT" && request.path.contains("/vaults/e2e-cancel-vault")
+}
+
+/// Waits until the requests in flight satisfy `done`, panicking after [`HANG_GUARD`].
+async fn in_flight_until(
+    what: &str,
+    in_flight: &mut watch::Receiver<Vec<InFlightRequest>>,
+    done: impl FnMut(&Vec<InFlightRequest>) -> bool,
+) {
+    let reported = tokio::time::timeout(HANG_GUARD, in_flight.wait_for(done)).await;
+    match reported {
+        Ok(Ok(_)) => {}
+        Ok(Err(_)) => panic!("{what}: the emulator stopped"),
+        Err(_) => panic!("{what}: not reported within {HANG_GUARD:?}"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_apply_abandons_the_request_in_flight_and_a_rerun_converges() {
-    const LATENCY: Duration = Duration::from_secs(3);
-    let (sink, mut events) = progress::channel();
-    let h = Harness::start_with(OrchestratorOptions::default().with_progress(sink)).await;
+    let h = Harness::start().await;
     let spec = h.spec(
         &STANDARD
             .replace("rg-e2e-std", "rg-e2e-cancel")
             .replace("e2e-std-vault", "e2e-cancel-vault"),
     );
-    // The emulator holds every vault PUT for LATENCY before it handles it.
+    // The emulator holds every vault PUT for the longest latency it takes (a minute): it is
+    // not answered while the test looks at it and drops `apply`.
     let faults: FaultConfig = serde_json::from_value(serde_json::json!({
         "rules": [{
             "service": "arm",
             "method": "PUT",
             "path_contains": "/providers/Microsoft.KeyVault/vaults/e2e-cancel-vault",
-            "action": {"type": "latency", "fixed_ms": LATENCY.as_millis() as u64}
+            "action": {"type": "latency", "fixed_ms": 60_000}
         }]
     }))
     .expect("a fault configuration");
     h.emulator.admin().set_faults(faults).expect("faults set");
 
-    // Ctrl-C while the vault PUT is in flight: the future of `apply` is dropped.
-    let started = Instant::now();
-    let vault_in_flight = async {
-        while let Some(event) = events.recv().await {
-            if matches!(
-                event,
-                ProgressEvent::Started {
-                    step: StepId::Vault
-                }
-            ) {
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    };
+    // Ctrl-C while the emulator holds the vault PUT: the future of `apply` is dropped.
+    let mut in_flight = h.emulator.admin().watch_in_flight();
     tokio::select! {
         result = h.orchestrator.apply(&spec) => {
             panic!("apply finished although the vault PUT is held: {result:?}")
         }
-        () = vault_in_flight => {}
+        () = in_flight_until("the vault PUT", &mut in_flight, |r| r.iter().any(is_vault_put)) => {}
     }
-    let dropped = Instant::now();
-    assert!(
-        dropped - started < LATENCY,
-        "the drop came {:?} after the start, later than the held request would have taken",
-        dropped - started
-    );
 
-    // Had the request lived on, the emulator would have answered and logged it by now.
-    tokio::time::sleep(LATENCY + Duration::from_millis(700)).await;
+    // The emulator drops the abandoned request unhandled (had it gone on, it would have been
+    // answered and logged before leaving the set).
+    in_flight_until("the abandoned vault PUT's end", &mut in_flight, |r| {
+        !r.iter().any(is_vault_put)
+    })
+    .await;
     let vault_puts: Vec<_> = h
         .emulator
         .admin()

@@ -10,6 +10,7 @@ use crate::config::{ClockOffset, PersistedConfig};
 use crate::entra::tokens::{Claims, TOKEN_LIFETIME_SECS};
 use crate::server::faults::FaultConfig;
 use crate::server::frontend::Frontend;
+use crate::server::in_flight::InFlightRequest;
 use crate::server::request_log::LogEntry;
 
 /// Why an admin operation was refused or failed.
@@ -305,6 +306,31 @@ impl Admin {
             .tokens
             .issue_with(&claims)
             .map_err(|e| AdminError::Internal(e.to_string()))
+    }
+
+    /// The number of committed writes that changed the state, starting from the value now:
+    /// `changed().await` wakes after the next one, whoever made it (a request, a deployment
+    /// running in the background, a move of the clock, a reset). To wait until the state
+    /// shows something, take the receiver first, then check, then wait for a change and check
+    /// again, so a write between the check and the wait is not missed.
+    pub fn watch_writes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.frontend.shared.store.watch_writes()
+    }
+
+    /// The number of open connections to the server, starting from the number now: the
+    /// receiver is woken when a connection is admitted and when one closes (a connection over
+    /// the cap is closed at once and never counted).
+    pub fn watch_connections(&self) -> tokio::sync::watch::Receiver<usize> {
+        self.frontend.connections.watch_open()
+    }
+
+    /// The requests the emulator is handling, oldest first (service, method, host and path:
+    /// no headers, query strings or bodies), starting from those now: the receiver is woken
+    /// when a request arrives and when its handling ends — once it is in the request log — or
+    /// the server drops it unanswered (its client hung up). A request held by an injected
+    /// latency is in flight; admin requests are not tracked.
+    pub fn watch_in_flight(&self) -> tokio::sync::watch::Receiver<Vec<InFlightRequest>> {
+        self.frontend.in_flight.watch()
     }
 
     /// Waits until the token signing key is ready (generated in the background on a first

@@ -331,6 +331,7 @@ impl Emulator {
             shared,
             faults: Faults::default(),
             log: RequestLog::default(),
+            in_flight: Default::default(),
             connections: Arc::new(tls::Connections::with_max(options.limits.max_connections)),
             admin_token: options.admin_token.clone(),
         });

@@ -1,5 +1,5 @@
 //! Request dispatch: reads each HTTP request into a [`Ctx`], asks the router which service it
-//! is for, applies fault injection, bounds the body, calls the service (or the admin API), adds
+//! is for, records it as in flight, applies fault injection, bounds the body, calls the service (or the admin API), adds
 //! the service's standard headers, records the request log and turns the [`Reply`] into HTTP.
 
 use std::net::SocketAddr;
@@ -16,6 +16,7 @@ use super::admin_api;
 use super::faults::Outcome;
 use super::frontend::Frontend;
 use super::headers::add_standard_headers;
+use super::in_flight::{InFlightGuard, InFlightRequest};
 use super::request_log::LogEntry;
 use crate::admin::Admin;
 use crate::context::{Ctx, HttpParts, path_segments};
@@ -308,6 +309,25 @@ async fn answer(
     }
 }
 
+/// Records a request as in flight while the guard lives (admin requests are not tracked).
+fn enter_in_flight<'a>(
+    frontend: &'a Frontend,
+    service: Service,
+    method: &http::Method,
+    t: &Target,
+    request_id: &str,
+) -> Option<InFlightGuard<'a>> {
+    (service != Service::Admin).then(|| {
+        frontend.in_flight.enter(InFlightRequest {
+            request_id: request_id.to_owned(),
+            service: service.as_str().to_owned(),
+            method: method.to_string(),
+            host: t.host.clone(),
+            path: t.path.clone(),
+        })
+    })
+}
+
 async fn dispatch(
     State(frontend): State<Arc<Frontend>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -321,6 +341,9 @@ async fn dispatch(
     let request_id = uuid::Uuid::new_v4().to_string();
     let method = parts.method.clone();
     let now = || shared.clock.now_rfc3339();
+    // Before any injected latency, so a held request is in flight; dropped with this future
+    // when the client hangs up, or after the request is logged.
+    let in_flight = enter_in_flight(&frontend, service, &method, &t, &request_id);
 
     let mut fault_note = None;
     let mut caller = None;
@@ -419,6 +442,7 @@ async fn dispatch(
             fault: fault_note,
         });
     }
+    drop(in_flight);
     into_response(resp)
 }
 

@@ -1,9 +1,10 @@
-//! [`Frontend`]: what the server keeps beside the services — fault injection, the request log
-//! and the live connections that a dropped-connection fault closes.
+//! [`Frontend`]: what the server keeps beside the services — fault injection, the request log,
+//! the requests in flight and the live connections that a dropped-connection fault closes.
 
 use std::sync::Arc;
 
 use super::faults::Faults;
+use super::in_flight::InFlight;
 use super::request_log::RequestLog;
 use super::tls::Connections;
 use crate::context::Shared;
@@ -16,6 +17,8 @@ pub struct Frontend {
     pub faults: Faults,
     /// Request log.
     pub log: RequestLog,
+    /// The requests being handled now.
+    pub in_flight: InFlight,
     /// Live connections (for dropped-connection faults).
     pub connections: Arc<Connections>,
     /// The bearer token every admin request must carry, when set.

@@ -1,5 +1,5 @@
 //! The HTTPS server, the only part of the emulator that knows axum: TLS, connections, fault
-//! injection, the request log, the admin API's HTTP routes, the optional CONNECT proxy, and
+//! injection, the request log, the requests in flight, the admin API's HTTP routes, the optional CONNECT proxy, and
 //! the dispatch that turns HTTP into a [`crate::context::Ctx`] and a
 //! [`crate::reply::Reply`] back into HTTP.
 
@@ -8,6 +8,7 @@ pub mod dispatch;
 pub mod faults;
 pub mod frontend;
 pub mod headers;
+pub mod in_flight;
 pub mod proxy;
 pub mod request_log;
 pub mod tls;

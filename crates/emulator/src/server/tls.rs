@@ -157,11 +157,13 @@ pub fn server_config(m: &TlsMaterial) -> Result<Arc<rustls::ServerConfig>, Emula
 }
 
 /// The live connections: a kill switch per connection, keyed by the peer address (to drop
-/// connections), and the cap on how many may be open at once.
+/// connections), the cap on how many may be open at once, and their number published for
+/// those who wait on it.
 #[derive(Debug)]
 pub struct Connections {
     map: Mutex<HashMap<SocketAddr, Arc<AtomicBool>>>,
     max: usize,
+    open: tokio::sync::watch::Sender<usize>,
 }
 
 impl Default for Connections {
@@ -176,6 +178,7 @@ impl Connections {
         Self {
             map: Mutex::new(HashMap::new()),
             max,
+            open: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -195,14 +198,21 @@ impl Connections {
         }
         let flag = Arc::new(AtomicBool::new(false));
         map.insert(peer, flag.clone());
+        self.open.send_replace(map.len());
         Some(flag)
     }
 
     fn unregister(&self, peer: &SocketAddr) {
-        self.map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(peer);
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(peer);
+        // Under the lock, so the published count is always the latest.
+        self.open.send_replace(map.len());
+    }
+
+    /// The number of open connections, starting from the number now; the receiver is woken
+    /// when a connection is admitted and when one is closed.
+    pub fn watch_open(&self) -> tokio::sync::watch::Receiver<usize> {
+        self.open.subscribe()
     }
 }
 
@@ -339,5 +349,31 @@ impl Default for ConnectionLimits {
             max_connections: 1024,
             header_read_timeout: std::time::Duration::from_secs(30),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Connections;
+    use std::net::SocketAddr;
+
+    fn peer(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    #[test]
+    fn the_open_count_follows_admissions_and_closes_but_not_refusals() {
+        let connections = Connections::with_max(2);
+        let mut open = connections.watch_open();
+        assert_eq!(*open.borrow_and_update(), 0);
+        assert!(connections.register(peer(1)).is_some());
+        assert!(connections.register(peer(2)).is_some());
+        assert!(open.has_changed().expect("the registry lives"));
+        assert_eq!(*open.borrow_and_update(), 2);
+        assert!(connections.register(peer(3)).is_none(), "over the cap");
+        assert_eq!(*open.borrow_and_update(), 2);
+        connections.unregister(&peer(1));
+        assert!(open.has_changed().expect("the registry lives"));
+        assert_eq!(*open.borrow_and_update(), 1);
     }
 }

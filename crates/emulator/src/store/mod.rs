@@ -55,6 +55,9 @@ pub struct Store {
     /// Bumped by every commit that changed a row: what a cache of derived values (an
     /// unwrapped data key) checks to know that nothing it depends on changed.
     generation: std::sync::atomic::AtomicU64,
+    /// The same number, published after each such commit for those who wait on a write
+    /// ([`Store::watch_writes`]); the atomic stays the cheap read of the hot path.
+    writes: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -72,6 +75,7 @@ impl Store {
             state: Mutex::new(schema.build()),
             db: None,
             generation: std::sync::atomic::AtomicU64::new(0),
+            writes: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -106,6 +110,7 @@ impl Store {
             state: Mutex::new(state),
             db: Some(db),
             generation: std::sync::atomic::AtomicU64::new(0),
+            writes: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -170,8 +175,12 @@ impl Store {
             Ok(()) => {
                 state.settle();
                 if changed {
-                    self.generation
-                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let generation = self
+                        .generation
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                        + 1;
+                    // Still under the state lock, so the published numbers only grow.
+                    self.writes.send_replace(generation);
                 }
             }
             Err(_) => state.roll_back(),
@@ -183,6 +192,12 @@ impl Store {
     /// from the state; the value is current while the number has not moved).
     pub fn generation(&self) -> u64 {
         self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Follows [`Store::generation`]: the receiver sees the number of committed writes that
+    /// changed something, and is woken after each one (its rows are visible by then).
+    pub fn watch_writes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.writes.subscribe()
     }
 
     fn persist(&self, state: &Tables) -> Result<(), StoreError> {

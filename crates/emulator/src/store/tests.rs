@@ -120,3 +120,23 @@ fn a_refusable_closure_cannot_go_through_write() {
     let store = Store::in_memory(&schema());
     let _ = store.write(|_| -> Result<(), ()> { Err(()) });
 }
+
+#[test]
+fn a_watcher_of_writes_is_woken_by_each_commit_that_changed_something_only() {
+    let store = Store::in_memory(&schema());
+    let mut writes = store.watch_writes();
+    assert_eq!(*writes.borrow_and_update(), 0);
+    seeded(&store);
+    assert!(writes.has_changed().expect("the store is alive"));
+    assert_eq!(*writes.borrow_and_update(), 1);
+    assert_eq!(store.generation(), 1);
+    // A read, a write that touched nothing and a refused write are not writes.
+    store.read(|st| st.dump());
+    store.write(|_| ()).expect("nothing to commit");
+    let refused = store
+        .try_write(touch_everything_then_refuse)
+        .expect("rolled back");
+    assert_eq!(refused, Err("refused"));
+    assert!(!writes.has_changed().expect("the store is alive"));
+    assert_eq!(store.generation(), 1);
+}

@@ -6,7 +6,9 @@ use std::time::Instant;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{Env, KV_API, RA_API, RG_API, b64url};
+use aci_cmk_emulator::InFlightRequest;
+
+use crate::common::{Env, KV_API, RA_API, RG_API, b64url, watch_until};
 
 #[tokio::test]
 async fn dump_and_request_log_never_show_secrets_and_reset_restores_the_seed() {
@@ -522,4 +524,141 @@ async fn the_admin_api_can_require_a_token_and_refuses_browser_pages() {
     }
     // In process, the façade is trusted.
     assert!(env.emu.admin().dump().is_object());
+}
+
+// ----- events to wait on, in process -----
+
+#[tokio::test]
+async fn watch_writes_wakes_after_each_write_that_changed_something_and_not_after_reads() {
+    let env = Env::start().await;
+    let admin = env.emu.admin();
+    let t = env.arm_token().await;
+    let rg_url = format!(
+        "{}{}?api-version={RG_API}",
+        env.info.arm_endpoint,
+        env.rg_path("w1")
+    );
+    let mut writes = admin.watch_writes();
+    let before = *writes.borrow_and_update();
+    // A read and a refused write change nothing.
+    env.send(Method::GET, &rg_url, Some(&t), None)
+        .await
+        .expect(404);
+    env.send(Method::PUT, &rg_url, Some(&t), Some(&json!({})))
+        .await
+        .expect(400);
+    assert!(!writes.has_changed().expect("the emulator runs"));
+    // A request that changes something and a move of the clock do.
+    env.send(
+        Method::PUT,
+        &rg_url,
+        Some(&t),
+        Some(&json!({"location": "westeurope"})),
+    )
+    .await
+    .expect(201);
+    assert!(writes.has_changed().expect("the emulator runs"));
+    let after_put = *writes.borrow_and_update();
+    assert!(after_put > before, "{after_put} after {before}");
+    admin
+        .advance(std::time::Duration::from_secs(1))
+        .expect("the clock moves");
+    watch_until("the clock's move", &mut writes, |n| *n > after_put).await;
+}
+
+#[tokio::test]
+async fn watch_connections_counts_open_connections_as_they_are_admitted_and_closed() {
+    let env = Env::start().await;
+    let mut open = env.emu.admin().watch_connections();
+    assert_eq!(*open.borrow_and_update(), 0, "nothing has connected yet");
+    let port = env.info.arm_endpoint.rsplit(':').next().expect("port");
+    let held = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).expect("connect");
+    watch_until("the admission", &mut open, |n| *n == 1).await;
+    // A request on a connection of its own: two are open while the client keeps it.
+    env.arm(Method::GET, "/subscriptions", "2022-12-01", None)
+        .await
+        .expect(200);
+    assert_eq!(*open.borrow_and_update(), 2);
+    drop(held);
+    watch_until("the close", &mut open, |n| *n == 1).await;
+}
+
+/// An ARM GET of the subscriptions in `requests`.
+fn subscriptions_get(requests: &[InFlightRequest]) -> Option<&InFlightRequest> {
+    requests
+        .iter()
+        .find(|r| r.service == "arm" && r.method == "GET" && r.path == "/subscriptions")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_in_flight_holds_a_request_until_it_is_logged_or_dropped_by_its_client() {
+    let env = Env::start().await;
+    let admin = env.emu.admin();
+    let t = env.arm_token().await;
+    let url = format!(
+        "{}/subscriptions?api-version=2022-12-01",
+        env.info.arm_endpoint
+    );
+    // Held for the longest latency the fault configuration takes (a minute): longer than the
+    // test needs to see it arrive and to hang up.
+    env.admin(
+        Method::PUT,
+        "/faults",
+        Some(
+            &json!({"rules": [{"service": "arm", "path_contains": "/subscriptions",
+            "action": {"type": "latency", "fixed_ms": 60_000}}]}),
+        ),
+    )
+    .await
+    .expect(200);
+    let mut in_flight = admin.watch_in_flight();
+    assert!(in_flight.borrow_and_update().is_empty());
+    let request = tokio::spawn({
+        let (http, url, t) = (env.http.clone(), url.clone(), t.clone());
+        async move { http.get(url).bearer_auth(t).send().await }
+    });
+    watch_until("the held GET", &mut in_flight, |r| {
+        subscriptions_get(r).is_some()
+    })
+    .await;
+    let held = subscriptions_get(&in_flight.borrow()).cloned();
+    let held = held.expect("the GET is in flight");
+    assert!(!held.request_id.is_empty());
+    assert_eq!(
+        held.host,
+        env.info.arm_endpoint.trim_start_matches("https://")
+    );
+    let shown = serde_json::to_string(&held).expect("json");
+    assert!(!shown.contains(&t), "no token in {shown}");
+    assert!(!shown.contains("api-version"), "no query string in {shown}");
+    assert!(
+        !admin.requests().iter().any(|e| e.path == "/subscriptions"),
+        "not handled yet"
+    );
+
+    // The client hangs up: the server drops the request unanswered and it leaves the set.
+    request.abort();
+    let _ = request.await;
+    watch_until("the hang-up", &mut in_flight, |r| r.is_empty()).await;
+    assert!(
+        !admin.requests().iter().any(|e| e.path == "/subscriptions"),
+        "the dropped GET was handled: {:?}",
+        admin.requests()
+    );
+
+    // An answered request has left the set, and is logged, by the time its answer arrives.
+    admin
+        .set_faults(aci_cmk_emulator::FaultConfig::default())
+        .expect("faults cleared");
+    env.send(Method::GET, &url, Some(&t), None)
+        .await
+        .expect(200);
+    assert!(in_flight.borrow_and_update().is_empty());
+    let logged = admin.requests();
+    assert!(
+        logged
+            .iter()
+            .any(|e| e.method == "GET" && e.path == "/subscriptions" && e.status == 200),
+        "{logged:?}"
+    );
 }

@@ -17,6 +17,34 @@ pub const MI_API: &str = "2023-01-31";
 pub const RA_API: &str = "2022-04-01";
 pub const DP_API: &str = "7.5";
 
+/// The longest a test waits for an event the emulator reports: far beyond what a busy machine
+/// takes, so reaching it means the event never comes.
+pub const HANG_GUARD: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Awaits `event`, panicking with `what` if it has not come within [`HANG_GUARD`].
+pub async fn within_guard<T>(what: &str, event: impl std::future::Future<Output = T>) -> T {
+    match tokio::time::timeout(HANG_GUARD, event).await {
+        Ok(out) => out,
+        Err(_) => panic!("{what}: not reported within {HANG_GUARD:?}"),
+    }
+}
+
+/// Waits until the watched value satisfies `done` (checked on the value now, then after each
+/// change), panicking after [`HANG_GUARD`] or when the emulator is gone.
+pub async fn watch_until<T>(
+    what: &str,
+    rx: &mut tokio::sync::watch::Receiver<T>,
+    done: impl FnMut(&T) -> bool,
+) {
+    within_guard(what, async {
+        rx.wait_for(done)
+            .await
+            .map(|_| ())
+            .unwrap_or_else(|_| panic!("{what}: the emulator stopped"));
+    })
+    .await;
+}
+
 /// Resolves every `*.localhost` name to 127.0.0.1.
 #[derive(Debug, Clone, Copy)]
 pub struct LocalResolver;

@@ -6,7 +6,9 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{Env, KV_API, Resp};
+use aci_cmk_emulator::{EmulatorOptions, TimingProfile};
+
+use crate::common::{Env, KV_API, Resp, within_guard};
 
 const DEP_API: &str = "2021-04-01";
 const SCHEMA: &str =
@@ -824,18 +826,49 @@ async fn slow_provisioning(env: &Env) {
     .expect(200);
 }
 
-/// Polls the deployment (the run goes on in the background) until `done` holds.
-async fn wait_for(env: &Env, rg: &str, name: &str, done: impl Fn(&Value) -> bool) -> Value {
-    for _ in 0..3000 {
-        let g = env
-            .arm(Method::GET, &dep_path(env, rg, name), DEP_API, None)
-            .await;
-        if done(&g.body) {
-            return g.body;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+/// An emulator under the instant timing profile, for the tests that wait on a deployment run
+/// in the background: each change it makes is a write, and its terminal state shows at once
+/// (under a settle time it would show later with no write in between, and a wait on writes
+/// would not be woken).
+fn instant() -> EmulatorOptions {
+    EmulatorOptions {
+        timing: TimingProfile::Instant,
+        ..Default::default()
     }
-    panic!("the deployment never reached the expected state");
+}
+
+/// Sends `probe` now and again after each write to the emulator's state (the run goes on in
+/// the background) until `done` holds for its answer; panics after the hang guard.
+async fn probe_until<T, F: std::future::Future<Output = T>>(
+    env: &Env,
+    what: &str,
+    mut probe: impl FnMut() -> F,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let mut writes = env.emu.admin().watch_writes();
+    within_guard(what, async {
+        loop {
+            // Marked seen before the probe, so a write during it wakes the wait below.
+            writes.borrow_and_update();
+            let answer = probe().await;
+            if done(&answer) {
+                return answer;
+            }
+            writes.changed().await.expect("the emulator runs");
+        }
+    })
+    .await
+}
+
+/// The deployment as its GET shows it, once `done` holds (checked after each write).
+async fn wait_for(env: &Env, rg: &str, name: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let path = dep_path(env, rg, name);
+    let get = || env.arm(Method::GET, &path, DEP_API, None);
+    probe_until(env, "the deployment's expected state", get, |g| {
+        done(&g.body)
+    })
+    .await
+    .body
 }
 
 fn state(d: &Value) -> &str {
@@ -850,10 +883,11 @@ fn groups_created(d: &Value) -> usize {
 
 #[tokio::test]
 async fn a_deployment_goes_on_after_its_client_hangs_up_and_a_cancel_stops_it() {
-    let env = Env::start().await;
+    let env = Env::start_with(instant()).await;
     env.create_rg("rg1").await;
     slow_provisioning(&env).await;
-    // A client that gives up after 0.3 s: the PUT is answered before that, as ARM answers it.
+    // A client that hangs up once the PUT is answered: at once, as ARM answers it, while the run
+    // has hardly begun (its first group waits an hour of the emulator's clock).
     let impatient = crate::common::client(env.emu.ca_cert_pem());
     let t = env.arm_token().await;
     let url = format!(
@@ -865,23 +899,24 @@ async fn a_deployment_goes_on_after_its_client_hangs_up_and_a_cancel_stops_it() 
         .put(&url)
         .bearer_auth(&t)
         .json(&groups_template(6))
-        .timeout(std::time::Duration::from_millis(300))
         .send()
         .await
-        .expect("the PUT is answered at once");
+        .expect("the PUT is answered");
     assert_eq!(r.status(), 201);
     drop(r);
+    drop(impatient);
     // The run goes on: the first group is created and waits on the clock.
     let cg0 = format!(
         "/subscriptions/{}/resourceGroups/rg1/providers/Microsoft.ContainerInstance/containerGroups/cg0",
         env.sub()
     );
-    for _ in 0..3000 {
-        if env.arm(Method::GET, &cg0, "2023-05-01", None).await.status == 200 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    probe_until(
+        &env,
+        "the first group",
+        || env.arm(Method::GET, &cg0, "2023-05-01", None),
+        |g| g.status == 200,
+    )
+    .await;
     let d = env
         .arm(Method::GET, &dep_path(&env, "rg1", "six"), DEP_API, None)
         .await;
@@ -919,11 +954,7 @@ async fn a_deployment_goes_on_after_its_client_hangs_up_and_a_cancel_stops_it() 
     )
     .await
     .expect(200);
-    let d = wait_for(&env, "rg1", "six", |d| {
-        env.advance(std::time::Duration::from_millis(200));
-        state(d) != "Running"
-    })
-    .await;
+    let d = wait_for(&env, "rg1", "six", |d| state(d) != "Running").await;
     assert_eq!(state(&d), "Succeeded", "{d}");
     assert_eq!(groups_created(&d), 6, "{d}");
 }
@@ -931,9 +962,9 @@ async fn a_deployment_goes_on_after_its_client_hangs_up_and_a_cancel_stops_it() 
 #[tokio::test]
 async fn a_deployment_a_stopped_emulator_left_running_is_failed_after_a_restart() {
     let dir = std::env::temp_dir().join(format!("aci-cmk-emulator-test-{}", uuid::Uuid::new_v4()));
-    let opts = aci_cmk_emulator::EmulatorOptions {
+    let opts = EmulatorOptions {
         state_dir: Some(dir.clone()),
-        ..Default::default()
+        ..instant()
     };
     {
         let env = Env::start_with(opts.clone()).await;
@@ -971,11 +1002,7 @@ async fn a_deployment_a_stopped_emulator_left_running_is_failed_after_a_restart(
     )
     .await
     .expect(200);
-    wait_for(&env, "rg1", "cut", |d| {
-        env.advance(std::time::Duration::from_millis(200));
-        state(d) == "Succeeded"
-    })
-    .await;
+    wait_for(&env, "rg1", "cut", |d| state(d) == "Succeeded").await;
     env.arm(Method::DELETE, &dep_path(&env, "rg1", "cut"), DEP_API, None)
         .await
         .expect(202);
@@ -1003,9 +1030,9 @@ fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
 async fn a_secure_parameter_converted_into_a_property_is_never_echoed_or_stored() {
     const SECRET: &str = "TOPSECRET-123";
     let dir = std::env::temp_dir().join(format!("aci-cmk-emulator-test-{}", uuid::Uuid::new_v4()));
-    let env = Env::start_with(aci_cmk_emulator::EmulatorOptions {
+    let env = Env::start_with(EmulatorOptions {
         state_dir: Some(dir.clone()),
-        ..Default::default()
+        ..instant()
     })
     .await;
     env.create_rg("rg1").await;
@@ -1039,11 +1066,7 @@ async fn a_secure_parameter_converted_into_a_property_is_never_echoed_or_stored(
             .await;
         answers.push(r.body.to_string());
         if r.status == 201 {
-            let d = wait_for(&env, "rg1", name, |d| {
-                env.advance(std::time::Duration::from_millis(200));
-                state(d) != "Running"
-            })
-            .await;
+            let d = wait_for(&env, "rg1", name, |d| state(d) != "Running").await;
             assert_eq!(state(&d), "Failed", "{name}: {d}");
             let message = d.to_string();
             assert!(
