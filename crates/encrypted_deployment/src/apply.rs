@@ -276,6 +276,7 @@ impl<'a> Exec<'a> {
             report.deployment_id = deployed.deployment_id.clone();
             report.encryption = deployed.encryption.clone();
         }
+        report.warnings = self.decisions.warnings.clone();
         report.duration = started.elapsed();
         report
     }

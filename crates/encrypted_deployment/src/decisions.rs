@@ -176,6 +176,8 @@ pub(crate) struct Decisions {
     pub encryption_access: Decided<AccessDecision>,
     pub firewall: Decided<FirewallDecision>,
     pub workload: Decided<WorkloadDecision>,
+    /// What preflight warns of; nothing that stops the run.
+    pub warnings: Vec<String>,
 }
 
 impl Decisions {
@@ -203,6 +205,7 @@ impl Decisions {
             encryption_access: decide_encryption_access(spec, survey),
             firewall: decide_firewall(spec, survey),
             key_lifecycle: decide_key_lifecycle(spec, survey, now),
+            warnings: crate::preflight::warnings(spec, survey, now),
             key,
             workload,
         }
@@ -250,7 +253,10 @@ impl Decisions {
                 }
             })
             .collect();
-        Plan { steps }
+        Plan {
+            steps,
+            warnings: self.warnings.clone(),
+        }
     }
 }
 

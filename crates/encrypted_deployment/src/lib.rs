@@ -66,7 +66,9 @@ mod decisions;
 mod desired;
 pub mod error;
 pub mod fleet;
+pub mod follow;
 mod graph;
+pub mod key_versions;
 pub mod lifecycle;
 mod orchestrator;
 pub mod plan;
@@ -79,6 +81,7 @@ pub mod spec;
 mod survey;
 pub mod template;
 mod tracker;
+pub mod watch;
 
 /// Core's [`Connection`] (one cloud, credential, transport and subscription), re-exported where
 /// it stood before it moved to core, so that this path still names it. [`Backends::connect`]
@@ -87,5 +90,7 @@ pub use aci_cmk_core::Connection;
 pub use backends::{Backends, Deployer};
 pub use error::{Error, Result};
 pub use fleet::{FleetOptions, FleetReport};
+pub use follow::{FollowOptions, FollowPlan, FollowReport};
 pub use lifecycle::{DestroyOptions, DestroyReport, RotateOptions, RotateReport};
 pub use orchestrator::{Orchestrator, OrchestratorOptions};
+pub use watch::WatchOptions;

@@ -29,6 +29,9 @@ pub struct PlannedStep {
 pub struct Plan {
     /// The steps.
     pub steps: Vec<PlannedStep>,
+    /// What preflight warned of (a key version about to expire, say).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Plan {
@@ -72,6 +75,9 @@ impl fmt::Display for Plan {
                 action,
                 s.detail
             )?;
+        }
+        for w in &self.warnings {
+            writeln!(f, "warning: {w}")?;
         }
         Ok(())
     }

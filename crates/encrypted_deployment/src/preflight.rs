@@ -1,5 +1,6 @@
 //! The rules checked before any write, each with a message saying what to change.
 
+use crate::key_versions::expires_within;
 use crate::{
     decisions::{Decisions, WorkloadDecision},
     desired,
@@ -12,12 +13,35 @@ use aci_cmk_aci::validation::validate_encryption;
 use aci_cmk_core::names::KeyVersion;
 use aci_cmk_keyvault::keys::KeyType;
 use aci_cmk_keyvault::models::NetworkRuleBypass;
+use time::OffsetDateTime;
 
 /// A key version that stands in for the real one when checking bodies before the key exists.
 fn placeholder_version() -> KeyVersion {
     "00000000000000000000000000000000"
         .parse()
         .unwrap_or_else(|_| unreachable!("32 hex digits are a key version"))
+}
+
+/// What `spec` should know before it runs, though nothing stops it: the key version its group
+/// uses expires within the lifecycle's notice period (default 30 days).
+pub(crate) fn warnings(spec: &DeploymentSpec, survey: &Survey, now: OffsetDateTime) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let notice = spec.key.lifecycle().notify_before_expiry();
+    if let (KeyFound::Found(key), Some(group)) = (&survey.key, &survey.group)
+        && group
+            .properties
+            .encryption_properties
+            .as_ref()
+            .is_some_and(|e| e.key_version.eq_ignore_ascii_case(key.version.as_str()))
+        && let Some(at) = expires_within(key, now, notice.to_duration())
+    {
+        warnings.push(format!(
+            "container group {} uses key version {}, which expires at {at} (within {notice}): rotate, or set a lifecycle that rotates before it",
+            group.name.as_deref().unwrap_or_default(),
+            key.version
+        ));
+    }
+    warnings
 }
 
 /// Every rule `spec` breaks against what `survey` found, given the steps' `decisions`.

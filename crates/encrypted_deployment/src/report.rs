@@ -120,6 +120,9 @@ pub struct ApplyReport {
     pub deployment_id: Option<String>,
     /// The container group's encryption properties as Azure reports them.
     pub encryption: Option<EncryptionProperties>,
+    /// What preflight warned of (a key version about to expire, say); none stopped the run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The whole run.
     #[serde(serialize_with = "ms")]
     pub duration: Duration,

@@ -5,6 +5,7 @@
 
 mod failures;
 mod flows;
+mod follow;
 mod key_lifecycle;
 mod memory;
 mod plan_is_apply;

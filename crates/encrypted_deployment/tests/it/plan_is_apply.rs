@@ -184,13 +184,18 @@ async fn remove_roles(
 }
 
 /// Plans, then applies, from `start`, and checks that apply did what the plan said.
-async fn plan_then_apply(shape: Shape, rbac: bool, start: Start) {
+async fn plan_then_apply(shape: Shape, rbac: bool, lifecycle: bool, start: Start) {
     let azure = azure();
-    let spec = spec_from(&spec_json(
+    let mut json = spec_json(
         shape,
         rbac,
         json!({"allow": {"recreate_container_group": true}}),
-    ));
+    );
+    if lifecycle {
+        json["key"]["create"]["lifecycle"] =
+            json!({"rotate_after": "P90D", "expires_after": "P1Y", "follow": "latest"});
+    }
+    let spec = spec_from(&json);
     if !matches!(start, Start::Empty) {
         orchestrator_with(&azure, options())
             .apply(&spec)
@@ -198,7 +203,7 @@ async fn plan_then_apply(shape: Shape, rbac: bool, start: Start) {
             .expect("the first apply");
         arrange(&azure, &spec, start, rbac).await;
     }
-    let case = format!("{shape:?}, rbac {rbac}, from {start:?}");
+    let case = format!("{shape:?}, rbac {rbac}, lifecycle {lifecycle}, from {start:?}");
     let (sink, mut events) = progress::channel();
     let orchestrator = orchestrator_with(&azure, options().with_progress(sink));
     let plan = orchestrator.plan(&spec).await.expect("plan");
@@ -261,11 +266,13 @@ async fn plan_then_apply(shape: Shape, rbac: bool, start: Start) {
 async fn plan_shows_exactly_what_apply_does_in_every_flow_mode_and_starting_state() {
     for shape in [Shape::Standard, Shape::NetworkProtected] {
         for rbac in [false, true] {
-            for start in STARTS {
-                if matches!(start, Start::FirewallOpened) && matches!(shape, Shape::Standard) {
-                    continue; // The standard flow keeps the vault open.
+            for lifecycle in [false, true] {
+                for start in STARTS {
+                    if matches!(start, Start::FirewallOpened) && matches!(shape, Shape::Standard) {
+                        continue; // The standard flow keeps the vault open.
+                    }
+                    plan_then_apply(shape, rbac, lifecycle, start).await;
                 }
-                plan_then_apply(shape, rbac, start).await;
             }
         }
     }
