@@ -3,6 +3,7 @@
 
 mod fleet;
 mod flows;
+mod key_lifecycle;
 mod lifecycle;
 mod request_ids;
 mod timing;
