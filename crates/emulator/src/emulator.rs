@@ -49,6 +49,9 @@ pub struct EmulatorOptions {
     /// How long long-running operations, intermediate states and propagation take (`fast`
     /// by default).
     pub timing: TimingProfile,
+    /// Where to POST each published event (a loopback `http` URL), as an Event Grid
+    /// subscription delivers it.
+    pub event_webhook: Option<crate::events::WebhookUrl>,
 }
 
 impl std::fmt::Debug for EmulatorOptions {
@@ -65,6 +68,7 @@ impl std::fmt::Debug for EmulatorOptions {
             .field("admin_token", &redacted(&self.admin_token))
             .field("limits", &self.limits)
             .field("timing", &self.timing)
+            .field("event_webhook", &self.event_webhook)
             .finish()
     }
 }
@@ -156,7 +160,8 @@ pub struct RunningEmulator {
     info: ReadyInfo,
     ca_pem: String,
     serving: Serving,
-    proxy_task: Option<tokio::task::JoinHandle<()>>,
+    /// Tasks that live as long as the emulator: the CONNECT proxy, the event webhook.
+    side_tasks: Vec<tokio::task::JoinHandle<()>>,
     temp_dir: Option<PathBuf>,
     admin: Admin,
     shared: Arc<Shared>,
@@ -189,8 +194,8 @@ impl RunningEmulator {
 
     /// Stops accepting connections, lets in-flight requests finish (up to 1 s) and returns.
     pub async fn shutdown(mut self) {
-        if let Some(p) = self.proxy_task.take() {
-            p.abort();
+        for t in self.side_tasks.drain(..) {
+            t.abort();
         }
         self.serving.graceful_shutdown().await;
         // A deployment still running stops here; the next start marks it failed.
@@ -202,8 +207,8 @@ impl Drop for RunningEmulator {
     fn drop(&mut self) {
         self.serving.abort();
         self.shared.background.abort_all();
-        if let Some(p) = &self.proxy_task {
-            p.abort();
+        for t in &self.side_tasks {
+            t.abort();
         }
         if let Some(dir) = self.temp_dir.take() {
             let _ = std::fs::remove_dir_all(dir);
@@ -342,7 +347,8 @@ impl Emulator {
             options.limits,
         )
         .await?;
-        let proxy_task = if options.connect_proxy {
+        let mut side_tasks = Vec::new();
+        if options.connect_proxy {
             let l = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
                 .await
                 .map_err(|e| EmulatorError::Bind {
@@ -353,16 +359,20 @@ impl Emulator {
                 .local_addr()
                 .map_err(|e| EmulatorError::Io(e.to_string()))?;
             info.https_proxy = Some(format!("http://{addr}"));
-            Some(tokio::spawn(server::proxy::run(l, port)))
-        } else {
-            None
-        };
+            side_tasks.push(tokio::spawn(server::proxy::run(l, port)));
+        }
+        if let Some(url) = options.event_webhook.clone() {
+            side_tasks.push(tokio::spawn(crate::events::webhook::deliver(
+                frontend.shared.clone(),
+                url,
+            )));
+        }
         tracing::info!(port, "emulator listening");
         Ok(RunningEmulator {
             info,
             ca_pem: tls.ca_cert_pem,
             serving,
-            proxy_task,
+            side_tasks,
             temp_dir,
             shared: frontend.shared.clone(),
             admin: Admin::new(frontend),

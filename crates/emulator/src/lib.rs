@@ -85,6 +85,7 @@ pub use crate::admin::{Admin, AdminError, NewPrincipal, TokenRequest};
 pub use crate::clock::{ClockError, MAX_ADVANCE, parse_iso8601_duration};
 pub use crate::emulator::{Emulator, EmulatorOptions, ReadyInfo, RunningEmulator};
 pub use crate::error::EmulatorError;
+pub use crate::events::WebhookUrl;
 pub use crate::router::Service;
 pub use crate::server::faults::{FaultAction, FaultConfig, FaultRule};
 pub use crate::server::in_flight::InFlightRequest;

@@ -48,6 +48,11 @@ struct Args {
     /// fast (every state Azure shows, briefly) or azure (as live Azure).
     #[arg(long, default_value_t = TimingProfile::default(), env = "ACI_CMK_EMULATOR_TIMING")]
     timing: TimingProfile,
+    /// POST every published event (Key Vault's KeyNewVersionCreated, KeyNearExpiry,
+    /// KeyExpired, VaultAccessPolicyChanged) to this loopback http URL, in the Event Grid
+    /// schema (no validation handshake).
+    #[arg(long, env = "ACI_CMK_EMULATOR_EVENT_WEBHOOK")]
+    event_webhook: Option<aci_cmk_emulator::WebhookUrl>,
 }
 
 #[tokio::main]
@@ -75,6 +80,7 @@ async fn main() -> std::process::ExitCode {
             header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout_secs),
         },
         timing: args.timing,
+        event_webhook: args.event_webhook,
     };
     let emulator = match Emulator::start(opts).await {
         Ok(e) => e,

@@ -235,3 +235,80 @@ async fn rotate_and_the_rotation_policy_obey_the_access_policy() {
         .await
         .expect(200);
 }
+
+/// A loopback receiver of webhook POSTs: each delivery's `aeg-event-type` header and body.
+async fn webhook_receiver() -> (
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<(String, Value)>,
+) {
+    use axum::{Router, extract::State, http::HeaderMap, routing::post};
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let app = Router::new()
+        .route(
+            "/events",
+            post(
+                |State(tx): State<tokio::sync::mpsc::UnboundedSender<(String, Value)>>,
+                 headers: HeaderMap,
+                 body: String| async move {
+                    let kind = headers
+                        .get("aeg-event-type")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    let _ = tx.send((kind, serde_json::from_str(&body).unwrap_or(Value::Null)));
+                },
+            ),
+        )
+        .with_state(tx);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/events"), rx)
+}
+
+#[tokio::test]
+async fn events_are_delivered_to_a_loopback_webhook_in_order_as_event_grid_does() {
+    let (url, mut deliveries) = webhook_receiver().await;
+    let env = Env::start_with(aci_cmk_emulator::EmulatorOptions {
+        event_webhook: Some(url.parse().expect("a loopback URL")),
+        ..Default::default()
+    })
+    .await;
+    let t = vault_with_key(&env, "life1").await;
+    for _ in 0..2 {
+        env.kv(
+            &t,
+            Method::POST,
+            "life1",
+            "/keys/k/create",
+            Some(&json!({"kty": "RSA"})),
+        )
+        .await
+        .expect(200);
+    }
+    let feed = events(&env, 0).await;
+    let created = of_type(&feed, "KeyNewVersionCreated");
+    assert_eq!(created.len(), 2, "{feed:?}");
+    // Every event of the feed arrives, in order, one per POST, as Event Grid's array.
+    for expected in &feed {
+        let (kind, body) = deliveries.recv().await.expect("a delivery");
+        assert_eq!(kind, "Notification");
+        let delivered = body.as_array().expect("an array");
+        assert_eq!(delivered.len(), 1);
+        assert_eq!(delivered[0]["id"], expected["id"]);
+        assert_eq!(delivered[0]["eventType"], expected["eventType"]);
+        assert_eq!(delivered[0]["data"]["Version"], expected["data"]["Version"]);
+    }
+}
+
+#[test]
+fn a_webhook_off_the_machine_is_refused() {
+    let err = "http://192.0.2.10/events"
+        .parse::<aci_cmk_emulator::WebhookUrl>()
+        .expect_err("not loopback");
+    assert!(err.to_string().contains("loopback"), "{err}");
+}
