@@ -53,7 +53,7 @@ pub struct GroupOutcome {
     /// The error, when it failed.
     pub error: Option<String>,
     /// How long it took.
-    #[serde(serialize_with = "ms")]
+    #[serde(serialize_with = "crate::report::ms")]
     pub duration: Duration,
     /// The client request id of the group's requests: `aci-cmk/{run}/container_group/{name}`.
     pub client_request_id: String,
@@ -61,9 +61,6 @@ pub struct GroupOutcome {
     pub write_ids: Vec<ResponseIds>,
 }
 
-fn ms<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
 
 /// What `apply_many` did.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -74,7 +71,7 @@ pub struct FleetReport {
     /// Each further group.
     pub groups: Vec<GroupOutcome>,
     /// The whole run.
-    #[serde(serialize_with = "ms")]
+    #[serde(serialize_with = "crate::report::ms")]
     pub duration: Duration,
 }
 

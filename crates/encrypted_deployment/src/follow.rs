@@ -139,7 +139,7 @@ pub struct GroupMove {
     #[serde(flatten)]
     pub outcome: MoveOutcome,
     /// How long it took.
-    #[serde(serialize_with = "ms")]
+    #[serde(serialize_with = "crate::report::ms")]
     pub duration: Duration,
     /// The client request id of its requests: `aci-cmk/{run}/follow/{name}`.
     pub client_request_id: String,
@@ -203,9 +203,6 @@ impl FollowReport {
     }
 }
 
-fn ms<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
 
 /// A followed group: its spec, what exists, and what following does to it.
 struct Member<'a> {
