@@ -61,7 +61,6 @@ pub struct GroupOutcome {
     pub write_ids: Vec<ResponseIds>,
 }
 
-
 /// What `apply_many` did.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[non_exhaustive]

@@ -203,7 +203,6 @@ impl FollowReport {
     }
 }
 
-
 /// A followed group: its spec, what exists, and what following does to it.
 struct Member<'a> {
     spec: &'a ContainerGroupSpec,

@@ -4,7 +4,10 @@
 //! retire. It stops when its stream is dropped.
 
 use crate::{
-    Orchestrator, Result, follow::FollowOptions, follow::FollowReport, spec::DeploymentSpec,
+    Error, Orchestrator, Result,
+    follow::{FollowOptions, FollowReport},
+    progress::StepId,
+    spec::{DeploymentSpec, Follow},
 };
 use futures::{Stream, StreamExt, stream::BoxStream};
 use std::time::Duration;
@@ -71,6 +74,12 @@ async fn look(
     spec: &DeploymentSpec,
     follow: &FollowOptions,
 ) -> Option<Result<FollowReport>> {
+    if spec.key.lifecycle().follow != Follow::Latest && !spec.allow.recreate_container_group {
+        return Some(Err(Error::blocked(
+            StepId::ContainerGroup,
+            "the watch re-creates groups on new key versions: set the key's lifecycle follow = \"latest\"",
+        )));
+    }
     let plan = match orchestrator.plan_follow_latest(spec, follow).await {
         Ok(plan) => plan,
         Err(e) => return Some(Err(e)),

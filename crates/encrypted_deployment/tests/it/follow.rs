@@ -418,3 +418,18 @@ async fn a_group_on_a_version_about_to_expire_is_warned_of() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_watch_over_a_pinned_key_says_why_it_cannot_follow() {
+    let azure = azure();
+    let orchestrator = orchestrator(&azure);
+    let pinned = lifecycle_spec(json!({"rotate_after": "P90D"}), json!({}));
+    orchestrator.apply(&pinned).await.expect("apply");
+    let mut watch = Box::pin(orchestrator.watch(&pinned, WatchOptions::default()));
+    let err = watch
+        .next()
+        .await
+        .expect("an answer")
+        .expect_err("pinned keys are not followed");
+    assert!(err.to_string().contains("follow = \"latest\""), "{err}");
+}
