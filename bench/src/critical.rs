@@ -9,7 +9,7 @@ use crate::{
     specs,
 };
 use aci_cmk_core::cloud::EmulatorProfile;
-use aci_cmk_emulator::{Emulator, EmulatorOptions, FaultConfig, RunningEmulator};
+use aci_cmk_emulator::{Emulator, EmulatorOptions, FaultConfig, RunningEmulator, TimingProfile};
 use aci_cmk_encrypted_deployment::{
     Backends, Connection, Orchestrator, OrchestratorOptions, spec::DeploymentSpec,
 };
@@ -45,10 +45,16 @@ impl Run {
     }
 }
 
-/// An emulator adding `latency_ms` to every request of every service, answering container
-/// group PUTs with their terminal state, its signing key ready.
+/// An emulator adding `latency_ms` to every request of every service, under the `instant`
+/// timing profile (every resource answers its terminal state: the benchmark measures the
+/// client's gaps, not a profile's intermediate states, as the child emulator of the other
+/// benchmarks), its signing key ready.
 async fn emulator(latency_ms: u64) -> Result<(RunningEmulator, EmulatorProfile)> {
-    let emulator = Emulator::start(EmulatorOptions::default()).await?;
+    let emulator = Emulator::start(EmulatorOptions {
+        timing: TimingProfile::Instant,
+        ..EmulatorOptions::default()
+    })
+    .await?;
     let faults: FaultConfig = serde_json::from_value(json!({
         "aci_provisioning_ms": 0,
         "rules": [{"action": {"type": "latency", "fixed_ms": latency_ms}}]
