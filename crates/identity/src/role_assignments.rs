@@ -1,6 +1,7 @@
 //! The `RoleAssignments` trait (`Microsoft.Authorization/roleAssignments`) and its ARM
 //! implementation, for RBAC-mode vaults.
 
+use crate::role_definitions::RoleDefinition;
 use crate::{Error, Result};
 use aci_cmk_core::wire_enum;
 use aci_cmk_core::{
@@ -232,6 +233,27 @@ pub trait RoleAssignments: Send + Sync + Debug {
         options: Option<CallOptions<'_>>,
     ) -> Result<Vec<RoleAssignment>>;
 
+    /// Every assignment that applies at `scope` or below it, whoever holds it (`GET
+    /// {scope}/providers/Microsoft.Authorization/roleAssignments`, no filter, following
+    /// `nextLink`): those made at the scope, inherited from above it (resource group,
+    /// subscription, management groups) and made below it (a vault's keys). See
+    /// [`RoleAssignment::is_at_scope`].
+    async fn list_at_scope(
+        &self,
+        scope: &ResourceId,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<Vec<RoleAssignment>>;
+
+    /// Reads the definition of `role` as seen from the client's subscription (`GET
+    /// /subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}`): what
+    /// the role allows, in its actions and data actions. A role that does not exist is a
+    /// not-found error.
+    async fn get_role_definition(
+        &self,
+        role: RoleDefinitionId,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<RoleDefinition>;
+
     /// Deletes the assignment `name` at `scope` (`DELETE`: 200 or 204). Deleting a missing
     /// assignment succeeds.
     async fn delete(
@@ -359,6 +381,41 @@ impl RoleAssignments for RoleAssignmentsClient {
         Ok(self
             .pipeline
             .list_all(&ctx, "list role assignments", url)
+            .await?)
+    }
+
+    async fn list_at_scope(
+        &self,
+        scope: &ResourceId,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<Vec<RoleAssignment>> {
+        let ctx = CallOptions::context_of(options);
+        let url = self.pipeline.url(
+            &format!(
+                "{}/providers/Microsoft.Authorization/roleAssignments",
+                scope.as_str().trim_end_matches('/')
+            ),
+            Some(AUTHORIZATION_API_VERSION),
+        );
+        Ok(self
+            .pipeline
+            .list_all(&ctx, "list role assignments", url)
+            .await?)
+    }
+
+    async fn get_role_definition(
+        &self,
+        role: RoleDefinitionId,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<RoleDefinition> {
+        let ctx = CallOptions::context_of(options);
+        let url = self.pipeline.url(
+            &role.resource_id_in(&self.subscription_id),
+            Some(AUTHORIZATION_API_VERSION),
+        );
+        Ok(self
+            .pipeline
+            .json::<(), _>(&ctx, Method::Get, url, None)
             .await?)
     }
 
