@@ -60,6 +60,7 @@ pub mod scope;
 
 pub use auditor::Auditor;
 pub use error::{Error, Result};
+pub use findings::evidence;
 pub use findings::{
     Finding,
     evidence::Evidence,

@@ -39,13 +39,23 @@ pub(crate) fn unusable(version: &KeyProperties, now: OffsetDateTime) -> Vec<Unus
     reasons
 }
 
-/// The newest version of `key` usable at `now` (by creation time).
+/// The order of versions: by creation time (Key Vault keeps seconds), the key's current
+/// version last among those created in the same second.
+fn age(key: &KeyState, v: &KeyProperties) -> (Option<OffsetDateTime>, bool) {
+    let current = key
+        .latest
+        .as_ref()
+        .is_some_and(|l| l.version.as_str().eq_ignore_ascii_case(v.version.as_str()));
+    (v.created, current)
+}
+
+/// The newest version of `key` usable at `now`.
 pub(crate) fn newest_usable(key: &KeyState, now: OffsetDateTime) -> Option<&KeyProperties> {
     let all = key.versions.as_ref()?;
     all.iter()
         .map(|v| key.version(v.version.as_str()).unwrap_or(v))
         .filter(|v| unusable(v, now).is_empty())
-        .max_by_key(|v| v.created)
+        .max_by_key(|v| age(key, v))
 }
 
 /// Findings of kinds 2, 3 and 4 for every CMK group whose key was read.
@@ -132,7 +142,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         }
         let Some(newest) = newest.filter(|n| {
             !n.version.as_str().eq_ignore_ascii_case(gk.version.as_str())
-                && n.created > version.created
+                && age(key, n) > age(key, version)
         }) else {
             continue;
         };
