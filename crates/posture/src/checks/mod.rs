@@ -135,3 +135,6 @@ pub(crate) fn run(
     });
     findings
 }
+
+#[cfg(test)]
+mod tests;
