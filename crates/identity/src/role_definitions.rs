@@ -1,9 +1,87 @@
-//! Role definitions (`Microsoft.Authorization/roleDefinitions`): what a role lets its holders
+//! Role definitions (`Microsoft.Authorization/roleDefinitions`), named by [`RoleDefinitionId`]: what a role lets its holders
 //! do, and whether it allows a given action — decided by its actions and data actions (with
 //! their wildcards and `not` lists), never by its name.
 
-use crate::role_assignments::RoleDefinitionId;
+use crate::{Error, Result};
+use aci_cmk_core::names::SubscriptionId;
 use serde::{Deserialize, Serialize};
+use std::{fmt, str::FromStr};
+use uuid::Uuid;
+
+/// A role definition, named by its GUID (the same in every subscription for built-in roles).
+///
+/// ```
+/// use aci_cmk_identity::role_assignments::RoleDefinitionId;
+///
+/// let role = RoleDefinitionId::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER;
+/// assert_eq!(role.to_string(), "e147488a-f6f5-4113-8e2d-b22465e65bf6");
+/// // ARM spells it with and without the subscription prefix: both parse to the GUID.
+/// let full: RoleDefinitionId = "/subscriptions/00000000-0000-0000-0000-000000000001/providers\
+///     /Microsoft.Authorization/roleDefinitions/E147488A-F6F5-4113-8E2D-B22465E65BF6".parse()?;
+/// assert_eq!(full, role);
+/// # Ok::<(), aci_cmk_identity::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RoleDefinitionId(Uuid);
+
+impl RoleDefinitionId {
+    /// "Key Vault Crypto Service Encryption User": read a key, wrap and unwrap with it. What a
+    /// service (ACI, through a managed identity) needs for a customer-managed key.
+    pub const KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER: Self =
+        Self(Uuid::from_u128(0xe147488a_f6f5_4113_8e2d_b22465e65bf6));
+    /// "Key Vault Crypto User": use keys for any cryptographic operation.
+    pub const KEY_VAULT_CRYPTO_USER: Self =
+        Self(Uuid::from_u128(0x12338af0_0e69_4776_bea7_57ae8d297424));
+    /// "Key Vault Crypto Officer": manage keys (create, delete, rotate, ...).
+    pub const KEY_VAULT_CRYPTO_OFFICER: Self =
+        Self(Uuid::from_u128(0x14b46e9e_c2b7_41b4_b07b_48a6ebf60603));
+    /// "Key Vault Administrator": every data-plane action.
+    pub const KEY_VAULT_ADMINISTRATOR: Self =
+        Self(Uuid::from_u128(0x00482a5a_887f_4fb3_b363_3b7fe8e74483));
+    /// "Key Vault Reader": read metadata, no key material.
+    pub const KEY_VAULT_READER: Self =
+        Self(Uuid::from_u128(0x21090545_7ca7_4776_b22c_e363652d74d2));
+
+    /// The role with this GUID.
+    pub fn new(guid: Uuid) -> Self {
+        Self(guid)
+    }
+
+    /// The GUID.
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+
+    /// The full role definition id in `subscription`, as a role assignment's body takes it:
+    /// `/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}`.
+    pub fn resource_id_in(&self, subscription: &SubscriptionId) -> String {
+        format!(
+            "/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{}",
+            self.0.hyphenated()
+        )
+    }
+}
+
+impl fmt::Display for RoleDefinitionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.hyphenated(), f)
+    }
+}
+
+/// Parses a bare GUID or any role definition id ending in one (compared by that GUID, since
+/// ARM drops the `/subscriptions/{sub}` prefix in responses).
+impl FromStr for RoleDefinitionId {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let guid = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
+        Uuid::try_parse(guid).map(Self).map_err(|e| {
+            Error::InvalidArgument(format!(
+                "role definition id {s:?} does not end in a GUID: {e}"
+            ))
+        })
+    }
+}
 
 /// A role definition as ARM answers it.
 ///
