@@ -91,11 +91,17 @@ async fn expiry_exactly_thirty_days_away_is_within_and_the_emulator_clock_moves_
         BTreeSet::from(["g-at".to_owned(), "g-after".to_owned()])
     );
 
-    // Thirty days on: g-at's version has expired, g-after's has a second left.
+    // Exactly thirty days on (a fixed clock: the emulator's moves on with real time too): g-at's
+    // version has expired — its exp is not after now — and g-after's has a second left.
     admin
         .advance(std::time::Duration::from_secs(29 * 86_400))
         .expect("clock moved");
-    let report = live
+    let exact = Auditor::new(
+        env.backends.clone(),
+        env.options()
+            .with_clock(Clock::fixed(now + Duration::days(30))),
+    );
+    let report = exact
         .audit(&AuditScope::subscription())
         .await
         .expect("audited");
