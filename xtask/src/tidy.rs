@@ -29,6 +29,7 @@ pub const ACYCLIC_CRATES: &[&str] = &[
     "crates/identity",
     "crates/aci",
     "crates/encrypted_deployment",
+    "crates/posture",
     "crates/emulator",
     "crates/arm_template",
     "bench",

@@ -10,7 +10,9 @@
 //!   firewalled vault. Implemented by [`ManagedIdentitiesClient`].
 //! - [`RoleAssignments`]: Azure role assignments (`Microsoft.Authorization`, api-version
 //!   [`AUTHORIZATION_API_VERSION`]) for RBAC-mode vaults, with the built-in Key Vault roles as
-//!   [`RoleDefinitionId`](role_assignments::RoleDefinitionId) constants. Implemented by [`RoleAssignmentsClient`].
+//!   [`RoleDefinitionId`](role_assignments::RoleDefinitionId) constants, and the role
+//!   definitions they assign ([`RoleDefinition`](role_definitions::RoleDefinition), whose data
+//!   actions say what a role allows). Implemented by [`RoleAssignmentsClient`].
 //!
 //! Every trait is object-safe, so callers hold `Arc<dyn Trait>` and tests substitute their own.
 //! Every method takes `Option<`[`CallOptions`](aci_cmk_core::CallOptions)`<'_>>` last: a client
@@ -98,6 +100,7 @@ pub mod directory;
 pub mod error;
 pub mod managed_identities;
 pub mod role_assignments;
+pub mod role_definitions;
 
 #[allow(deprecated)]
 pub use directory::GraphDirectory;

@@ -1,6 +1,9 @@
 //! The `RoleAssignments` trait (`Microsoft.Authorization/roleAssignments`) and its ARM
 //! implementation, for RBAC-mode vaults.
 
+use crate::role_definitions::RoleDefinition;
+/// Role definition ids live with the role definitions; named here too, where they always were.
+pub use crate::role_definitions::RoleDefinitionId;
 use crate::{Error, Result};
 use aci_cmk_core::wire_enum;
 use aci_cmk_core::{
@@ -11,7 +14,7 @@ use aci_cmk_core::{
 };
 use azure_core::http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
-use std::{fmt, fmt::Debug, str::FromStr, sync::Arc};
+use std::{fmt::Debug, sync::Arc};
 use url::Url;
 use uuid::Uuid;
 
@@ -20,81 +23,6 @@ pub const AUTHORIZATION_API_VERSION: &str = "2022-04-01";
 
 /// The namespace of the deterministic assignment names (UUIDv5) this crate creates.
 const ASSIGNMENT_NAMESPACE: Uuid = Uuid::from_u128(0x5a0c_3f2e_9d41_4b7a_8e61_2c9f_d0b4_a7e3);
-
-/// A role definition, named by its GUID (the same in every subscription for built-in roles).
-///
-/// ```
-/// use aci_cmk_identity::role_assignments::RoleDefinitionId;
-///
-/// let role = RoleDefinitionId::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER;
-/// assert_eq!(role.to_string(), "e147488a-f6f5-4113-8e2d-b22465e65bf6");
-/// // ARM spells it with and without the subscription prefix: both parse to the GUID.
-/// let full: RoleDefinitionId = "/subscriptions/00000000-0000-0000-0000-000000000001/providers\
-///     /Microsoft.Authorization/roleDefinitions/E147488A-F6F5-4113-8E2D-B22465E65BF6".parse()?;
-/// assert_eq!(full, role);
-/// # Ok::<(), aci_cmk_identity::Error>(())
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct RoleDefinitionId(Uuid);
-
-impl RoleDefinitionId {
-    /// "Key Vault Crypto Service Encryption User": read a key, wrap and unwrap with it. What a
-    /// service (ACI, through a managed identity) needs for a customer-managed key.
-    pub const KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER: Self =
-        Self(Uuid::from_u128(0xe147488a_f6f5_4113_8e2d_b22465e65bf6));
-    /// "Key Vault Crypto User": use keys for any cryptographic operation.
-    pub const KEY_VAULT_CRYPTO_USER: Self =
-        Self(Uuid::from_u128(0x12338af0_0e69_4776_bea7_57ae8d297424));
-    /// "Key Vault Crypto Officer": manage keys (create, delete, rotate, ...).
-    pub const KEY_VAULT_CRYPTO_OFFICER: Self =
-        Self(Uuid::from_u128(0x14b46e9e_c2b7_41b4_b07b_48a6ebf60603));
-    /// "Key Vault Administrator": every data-plane action.
-    pub const KEY_VAULT_ADMINISTRATOR: Self =
-        Self(Uuid::from_u128(0x00482a5a_887f_4fb3_b363_3b7fe8e74483));
-    /// "Key Vault Reader": read metadata, no key material.
-    pub const KEY_VAULT_READER: Self =
-        Self(Uuid::from_u128(0x21090545_7ca7_4776_b22c_e363652d74d2));
-
-    /// The role with this GUID.
-    pub fn new(guid: Uuid) -> Self {
-        Self(guid)
-    }
-
-    /// The GUID.
-    pub fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-
-    /// The full role definition id in `subscription`, as a role assignment's body takes it:
-    /// `/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}`.
-    pub fn resource_id_in(&self, subscription: &SubscriptionId) -> String {
-        format!(
-            "/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{}",
-            self.0.hyphenated()
-        )
-    }
-}
-
-impl fmt::Display for RoleDefinitionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0.hyphenated(), f)
-    }
-}
-
-/// Parses a bare GUID or any role definition id ending in one (compared by that GUID, since
-/// ARM drops the `/subscriptions/{sub}` prefix in responses).
-impl FromStr for RoleDefinitionId {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        let guid = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
-        Uuid::try_parse(guid).map(Self).map_err(|e| {
-            Error::InvalidArgument(format!(
-                "role definition id {s:?} does not end in a GUID: {e}"
-            ))
-        })
-    }
-}
 
 wire_enum! {
     /// The kind of principal a role is assigned to (`principalType`). Setting it avoids a
@@ -232,6 +160,27 @@ pub trait RoleAssignments: Send + Sync + Debug {
         options: Option<CallOptions<'_>>,
     ) -> Result<Vec<RoleAssignment>>;
 
+    /// Every assignment that applies at `scope` or below it, whoever holds it (`GET
+    /// {scope}/providers/Microsoft.Authorization/roleAssignments`, no filter, following
+    /// `nextLink`): those made at the scope, inherited from above it (resource group,
+    /// subscription, management groups) and made below it (a vault's keys). See
+    /// [`RoleAssignment::is_at_scope`].
+    async fn list_at_scope(
+        &self,
+        scope: &ResourceId,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<Vec<RoleAssignment>>;
+
+    /// Reads the definition of `role` as seen from the client's subscription (`GET
+    /// /subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}`): what
+    /// the role allows, in its actions and data actions. A role that does not exist is a
+    /// not-found error.
+    async fn get_role_definition(
+        &self,
+        role: RoleDefinitionId,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<RoleDefinition>;
+
     /// Deletes the assignment `name` at `scope` (`DELETE`: 200 or 204). Deleting a missing
     /// assignment succeeds.
     async fn delete(
@@ -359,6 +308,41 @@ impl RoleAssignments for RoleAssignmentsClient {
         Ok(self
             .pipeline
             .list_all(&ctx, "list role assignments", url)
+            .await?)
+    }
+
+    async fn list_at_scope(
+        &self,
+        scope: &ResourceId,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<Vec<RoleAssignment>> {
+        let ctx = CallOptions::context_of(options);
+        let url = self.pipeline.url(
+            &format!(
+                "{}/providers/Microsoft.Authorization/roleAssignments",
+                scope.as_str().trim_end_matches('/')
+            ),
+            Some(AUTHORIZATION_API_VERSION),
+        );
+        Ok(self
+            .pipeline
+            .list_all(&ctx, "list role assignments", url)
+            .await?)
+    }
+
+    async fn get_role_definition(
+        &self,
+        role: RoleDefinitionId,
+        options: Option<CallOptions<'_>>,
+    ) -> Result<RoleDefinition> {
+        let ctx = CallOptions::context_of(options);
+        let url = self.pipeline.url(
+            &role.resource_id_in(&self.subscription_id),
+            Some(AUTHORIZATION_API_VERSION),
+        );
+        Ok(self
+            .pipeline
+            .json::<(), _>(&ctx, Method::Get, url, None)
             .await?)
     }
 

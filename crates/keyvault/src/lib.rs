@@ -4,7 +4,7 @@
 //!
 //! - [`KeyVaultManagement`]: vaults over Azure Resource Manager (`Microsoft.KeyVault`,
 //!   api-version [`MANAGEMENT_API_VERSION`]): name check, create or update (waiting for
-//!   provisioning), get, patch, delete, deleted vaults (get, list, recover, purge), access
+//!   provisioning), get, list (the subscription's), patch, delete, deleted vaults (get, list, recover, purge), access
 //!   policies (add, replace, remove) and the firewall. Implemented by
 //!   [`KeyVaultManagementClient`] on `aci_cmk_core`'s pipeline.
 //! - [`KeyVaultKeys`]: keys over the data plane (api-version [`KEYS_API_VERSION`]): create

@@ -61,6 +61,11 @@ pub trait KeyVaultManagement: Send + Sync + Debug {
         options: Option<CallOptions<'_>>,
     ) -> Result<Vault>;
 
+    /// Lists the subscription's vaults, with their properties (`GET
+    /// /subscriptions/{sub}/providers/Microsoft.KeyVault/vaults`, following `nextLink`).
+    /// Soft-deleted vaults are not among them: see [`list_deleted`](Self::list_deleted).
+    async fn list(&self, options: Option<CallOptions<'_>>) -> Result<Vec<Vault>>;
+
     /// Changes some settings of an existing vault (`PATCH`); fields left `None` are not sent
     /// and keep their value.
     async fn update(
@@ -322,6 +327,18 @@ impl KeyVaultManagement for KeyVaultManagementClient {
             .pipeline
             .json::<(), _>(&ctx, Method::Get, url, None)
             .await?)
+    }
+
+    async fn list(&self, options: Option<CallOptions<'_>>) -> Result<Vec<Vault>> {
+        let ctx = CallOptions::context_of(options);
+        let url = self.pipeline.url(
+            &format!(
+                "/subscriptions/{}/providers/Microsoft.KeyVault/vaults",
+                self.subscription_id
+            ),
+            Some(MANAGEMENT_API_VERSION),
+        );
+        Ok(self.pipeline.list_all(&ctx, "list vaults", url).await?)
     }
 
     async fn update(

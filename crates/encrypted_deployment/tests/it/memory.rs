@@ -50,6 +50,7 @@ use aci_cmk_identity::{
     role_assignments::{
         PrincipalType, RoleAssignment, RoleAssignmentProperties, RoleDefinitionId, assignment_name,
     },
+    role_definitions::{RoleDefinition, RolePermission},
 };
 use aci_cmk_keyvault::{
     KeyVaultKeys, KeyVaultManagement,
@@ -217,6 +218,63 @@ fn role_grants(role: RoleDefinitionId, permission: &KeyPermission) -> bool {
         return matches!(permission, P::Get | P::List | P::GetRotationPolicy);
     }
     false
+}
+
+/// The definition of a built-in Key Vault role, with the data actions Azure publishes for it.
+fn builtin_role_definition(role: RoleDefinitionId) -> Option<RoleDefinition> {
+    let (name, data_actions): (&str, &[&str]) = if role == RoleDefinitionId::KEY_VAULT_ADMINISTRATOR
+    {
+        ("Key Vault Administrator", &["Microsoft.KeyVault/vaults/*"])
+    } else if role == RoleDefinitionId::KEY_VAULT_CRYPTO_OFFICER {
+        (
+            "Key Vault Crypto Officer",
+            &[
+                "Microsoft.KeyVault/vaults/keys/*",
+                "Microsoft.KeyVault/vaults/keyrotationpolicies/*",
+            ],
+        )
+    } else if role == RoleDefinitionId::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER {
+        (
+            "Key Vault Crypto Service Encryption User",
+            &[
+                "Microsoft.KeyVault/vaults/keys/read",
+                "Microsoft.KeyVault/vaults/keys/wrap/action",
+                "Microsoft.KeyVault/vaults/keys/unwrap/action",
+            ],
+        )
+    } else if role == RoleDefinitionId::KEY_VAULT_CRYPTO_USER {
+        (
+            "Key Vault Crypto User",
+            &[
+                "Microsoft.KeyVault/vaults/keys/read",
+                "Microsoft.KeyVault/vaults/keys/update/action",
+                "Microsoft.KeyVault/vaults/keys/backup/action",
+                "Microsoft.KeyVault/vaults/keys/encrypt/action",
+                "Microsoft.KeyVault/vaults/keys/decrypt/action",
+                "Microsoft.KeyVault/vaults/keys/wrap/action",
+                "Microsoft.KeyVault/vaults/keys/unwrap/action",
+                "Microsoft.KeyVault/vaults/keys/sign/action",
+                "Microsoft.KeyVault/vaults/keys/verify/action",
+            ],
+        )
+    } else if role == RoleDefinitionId::KEY_VAULT_READER {
+        (
+            "Key Vault Reader",
+            &[
+                "Microsoft.KeyVault/vaults/*/read",
+                "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+            ],
+        )
+    } else {
+        return None;
+    };
+    let mut definition = RoleDefinition::new(
+        role,
+        name,
+        vec![RolePermission::data_actions(data_actions.iter().copied())],
+    );
+    definition.properties.role_type = Some("BuiltInRole".into());
+    Some(definition)
 }
 
 fn ip_in(ip: Ipv4Addr, rule: &str) -> bool {
@@ -1354,6 +1412,17 @@ impl KeyVaultManagement for MemoryAzure {
         })?)
     }
 
+    async fn list(&self, options: Option<CallOptions<'_>>) -> aci_cmk_keyvault::Result<Vec<Vault>> {
+        Ok(self.call("vaults.list", options.as_ref(), |s| {
+            let subscription = s.subscription.clone();
+            Ok(s.vaults
+                .values()
+                .filter(|r| !r.deleted && r.vault.id.subscription_id() == &subscription)
+                .map(|r| r.vault.clone())
+                .collect())
+        })?)
+    }
+
     async fn list_deleted(
         &self,
         options: Option<CallOptions<'_>>,
@@ -1849,6 +1918,47 @@ impl RoleAssignments for MemoryAzure {
                     })
                     .map(|(a, _)| a.clone())
                     .collect())
+            },
+        )?)
+    }
+
+    async fn list_at_scope(
+        &self,
+        scope: &ResourceId,
+        options: Option<CallOptions<'_>>,
+    ) -> aci_cmk_identity::Result<Vec<RoleAssignment>> {
+        Ok(
+            self.call("role_assignments.list_at_scope", options.as_ref(), |s| {
+                let wanted = lower(scope.as_str());
+                Ok(s.assignments
+                    .iter()
+                    .filter(|(a, _)| {
+                        let own = lower(a.properties.scope.as_deref().unwrap_or_default());
+                        wanted == own
+                            || wanted.starts_with(&format!("{own}/"))
+                            || own.starts_with(&format!("{wanted}/"))
+                    })
+                    .map(|(a, _)| a.clone())
+                    .collect())
+            })?,
+        )
+    }
+
+    async fn get_role_definition(
+        &self,
+        role: RoleDefinitionId,
+        options: Option<CallOptions<'_>>,
+    ) -> aci_cmk_identity::Result<RoleDefinition> {
+        Ok(self.call(
+            "role_assignments.get_role_definition",
+            options.as_ref(),
+            |_| {
+                builtin_role_definition(role).ok_or_else(|| {
+                    not_found(
+                        "RoleDefinitionDoesNotExist",
+                        format!("The specified role definition with ID '{role}' does not exist."),
+                    )
+                })
             },
         )?)
     }

@@ -1,6 +1,7 @@
 //! The three identity clients end to end against the local emulator: ACI's service principal
 //! ensured through Graph, a user-assigned identity created, and a role assigned to it (including
-//! the `RoleAssignmentExists` path).
+//! the `RoleAssignmentExists` path); every assignment at a vault's scope listed, and role
+//! definitions read by what they allow.
 
 use aci_cmk_core::{
     CloudEndpoints, Connection, ServiceClientOptions, ServicePipeline, TokenCredential,
@@ -54,6 +55,20 @@ impl Setup {
             self.cloud.resource_manager_scope(),
             self.options.clone(),
         )
+    }
+
+    /// The tenant, from the ARM subscription.
+    async fn tenant_id(&self) -> String {
+        let arm = self.arm();
+        let url = arm.url(
+            &format!("/subscriptions/{}", self.subscription),
+            Some("2022-12-01"),
+        );
+        let sub: serde_json::Value = arm
+            .json::<(), _>(&Context::new(), Method::Get, url, None)
+            .await
+            .expect("subscription read");
+        sub["tenantId"].as_str().expect("tenant id").to_owned()
     }
 
     async fn resource_group(&self, name: &str) -> ResourceGroupName {
@@ -233,5 +248,107 @@ async fn identity_and_role_assignment_lifecycle() {
         .await
         .expect("deleting again succeeds");
     let err = identities.get(&rg, &name, None).await.expect_err("gone");
+    assert!(err.is_not_found(), "{err:?}");
+}
+
+#[tokio::test]
+async fn assignments_at_a_scope_and_role_definitions_are_read() {
+    let setup = start().await;
+    let rg = setup.resource_group("rg-rbac").await;
+    let identities = ManagedIdentitiesClient::new(
+        &setup.cloud,
+        setup.credential.clone(),
+        setup.subscription.clone(),
+        Some(setup.options.clone()),
+    );
+    let location = "westeurope".parse().expect("location");
+    let mut principals = Vec::new();
+    for name in ["id-a", "id-b"] {
+        let identity = identities
+            .create_or_update(
+                &rg,
+                &name.parse().expect("name"),
+                &location,
+                &BTreeMap::new(),
+                None,
+            )
+            .await
+            .expect("identity created");
+        principals.push(identity.principal_id);
+    }
+    let roles = RoleAssignmentsClient::new(
+        &setup.cloud,
+        setup.credential.clone(),
+        setup.subscription.clone(),
+        Some(setup.options.clone()),
+    );
+    let group_scope = ResourceId::resource_group(&setup.subscription, &rg);
+    let vault: ResourceId =
+        format!("{group_scope}/providers/Microsoft.KeyVault/vaults/kv-rbac-list")
+            .parse()
+            .expect("vault id");
+    let key: ResourceId = format!("{vault}/keys/k1").parse().expect("key id");
+    // An RBAC vault to assign on (this crate has no vault client: a plain ARM PUT).
+    let arm = setup.arm();
+    let tenant = setup.tenant_id().await;
+    arm.send(
+        &Context::new(),
+        Method::Put,
+        arm.url(vault.as_str(), Some("2024-11-01")),
+        Some(&json!({"location": "westeurope", "properties": {
+            "tenantId": tenant,
+            "sku": {"family": "A", "name": "standard"},
+            "enableRbacAuthorization": true
+        }})),
+    )
+    .await
+    .expect("vault created");
+    // One above the vault (inherited), one below it (on a key).
+    roles
+        .create(
+            &group_scope,
+            RoleDefinitionId::KEY_VAULT_READER,
+            &principals[0],
+            PrincipalType::ServicePrincipal,
+            None,
+        )
+        .await
+        .expect("assigned at the group");
+    roles
+        .create(
+            &key,
+            RoleDefinitionId::KEY_VAULT_CRYPTO_USER,
+            &principals[1],
+            PrincipalType::ServicePrincipal,
+            None,
+        )
+        .await
+        .expect("assigned on the key");
+    let listed = roles.list_at_scope(&vault, None).await.expect("listed");
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.iter().all(|a| !a.is_at_scope(&vault)));
+    for p in &principals {
+        assert!(
+            listed.iter().any(|a| &a.properties.principal_id == p),
+            "{p}"
+        );
+    }
+
+    let reader = roles
+        .get_role_definition(RoleDefinitionId::KEY_VAULT_READER, None)
+        .await
+        .expect("reader");
+    assert_eq!(reader.guid(), Some(RoleDefinitionId::KEY_VAULT_READER));
+    assert!(!reader.allows_data_action("Microsoft.KeyVault/vaults/keys/unwrap/action"));
+    let admin = roles
+        .get_role_definition(RoleDefinitionId::KEY_VAULT_ADMINISTRATOR, None)
+        .await
+        .expect("administrator");
+    assert!(admin.allows_data_action("Microsoft.KeyVault/vaults/keys/unwrap/action"));
+    assert!(admin.allows_data_action("Microsoft.KeyVault/vaults/keys/read"));
+    let err = roles
+        .get_role_definition(RoleDefinitionId::new(uuid::Uuid::nil()), None)
+        .await
+        .expect_err("no such role");
     assert!(err.is_not_found(), "{err:?}");
 }

@@ -457,3 +457,108 @@ async fn an_existing_assignment_is_confirmed_under_the_same_call_options() {
     );
     assert_eq!(recorder.responses().len(), 2, "the PUT and the list");
 }
+
+#[tokio::test]
+async fn list_at_scope_lists_every_principal_without_a_filter_across_pages() {
+    let server = MockServer::start().await;
+    let client = roles(&server);
+    let next = format!(
+        "{}{}?api-version={API}&$skiptoken=2",
+        server.uri(),
+        assignments_path()
+    );
+    Mock::given(method("GET"))
+        .and(path(assignments_path()))
+        .and(query_param("$skiptoken", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [
+            assignment(&format!("{}/keys/k1", vault()), "22222222-2222-3333-4444-555555555555", &ROLE.to_string()),
+        ]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(assignments_path()))
+        .and(query_param("api-version", API))
+        .and(header("authorization", arm_bearer(&server).as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [assignment(vault().as_str(), OTHER_NAME, &ROLE.to_string())],
+            "nextLink": next,
+        })))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    let listed = client.list_at_scope(&vault(), None).await.expect("listed");
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed[0].is_at_scope(&vault()));
+    assert!(!listed[1].is_at_scope(&vault()));
+    let requests = server.received_requests().await.unwrap_or_default();
+    assert!(
+        requests
+            .iter()
+            .all(|r| !r.url.query().unwrap_or_default().contains("filter")),
+        "no $filter: every principal"
+    );
+}
+
+#[tokio::test]
+async fn get_role_definition_reads_it_in_the_subscription() {
+    let server = MockServer::start().await;
+    let client = roles(&server);
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{ROLE}"
+        )))
+        .and(query_param("api-version", API))
+        .and(header("authorization", arm_bearer(&server).as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": format!("/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{ROLE}"),
+            "type": "Microsoft.Authorization/roleDefinitions",
+            "name": ROLE.to_string(),
+            "properties": {
+                "roleName": "Key Vault Crypto Service Encryption User",
+                "type": "BuiltInRole",
+                "permissions": [{
+                    "actions": ["Microsoft.EventGrid/eventSubscriptions/read"],
+                    "notActions": [],
+                    "dataActions": [
+                        "Microsoft.KeyVault/vaults/keys/read",
+                        "Microsoft.KeyVault/vaults/keys/wrap/action",
+                        "Microsoft.KeyVault/vaults/keys/unwrap/action"
+                    ],
+                    "notDataActions": []
+                }],
+                "assignableScopes": ["/"]
+            }
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let role = client.get_role_definition(ROLE, None).await.expect("read");
+    assert_eq!(role.guid(), Some(ROLE));
+    assert_eq!(
+        role.display_name(),
+        "Key Vault Crypto Service Encryption User"
+    );
+    assert!(role.allows_data_action("Microsoft.KeyVault/vaults/keys/unwrap/action"));
+    assert!(!role.allows_data_action("Microsoft.KeyVault/vaults/keys/delete"));
+}
+
+#[tokio::test]
+async fn a_missing_role_definition_is_not_found() {
+    let server = MockServer::start().await;
+    let client = roles(&server);
+    Mock::given(method("GET"))
+        .respond_with(arm_error(
+            404,
+            "RoleDefinitionDoesNotExist",
+            "The specified role definition with ID 'x' does not exist.",
+        ))
+        .mount(&server)
+        .await;
+    let err = client
+        .get_role_definition(RoleDefinitionId::new(Uuid::nil()), None)
+        .await
+        .expect_err("missing");
+    assert!(err.is_not_found(), "{err:?}");
+}

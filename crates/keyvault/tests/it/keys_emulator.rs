@@ -3,7 +3,8 @@
 //! created with this crate's own `KeyVaultManagementClient`, with an access policy for the
 //! deployer, then keys are created, read, listed, disabled, used to wrap and unwrap, and deleted;
 //! and the key lifecycle: rotation policies set and read, rotation (by the client and by the
-//! emulator's clock), the lifecycle permissions, and versions past `exp` or before `nbf`.
+//! emulator's clock), the lifecycle permissions, and versions past `exp` or before `nbf`; and
+//! the subscription's vaults listed by the management client (paging is the wiremock tests').
 
 use aci_cmk_core::{
     CloudEndpoints, Connection, ServiceClientOptions, ServicePipeline, TokenCredential,
@@ -757,4 +758,32 @@ async fn an_expired_or_not_yet_valid_version_refuses_crypto() {
     )
     .await
     .expect("unwrapped after the expiry moved");
+}
+
+#[tokio::test]
+async fn the_subscriptions_vaults_are_listed() {
+    let setup = start().await;
+    for name in ["kv-list-a", "kv-list-b", "kv-list-c"] {
+        setup.vault(name, vec![KeyPermission::Get]).await;
+    }
+    let vaults = KeyVaultManagementClient::new(
+        &setup.cloud,
+        setup.credential.clone(),
+        setup.subscription.clone(),
+        Some(setup.options.clone()),
+    );
+    setup.emulator.admin().clear_requests();
+    let listed = vaults.list(None).await.expect("listed");
+    let mut names: Vec<&str> = listed.iter().map(|v| v.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["kv-list-a", "kv-list-b", "kv-list-c"]);
+    assert!(listed.iter().all(|v| v.properties.vault_uri.is_some()));
+    let lists = setup
+        .emulator
+        .admin()
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/providers/Microsoft.KeyVault/vaults"))
+        .count();
+    assert_eq!(lists, 1, "one request for the whole list");
 }

@@ -672,6 +672,44 @@ async fn list_deleted_follows_next_link() {
 }
 
 #[tokio::test]
+async fn list_reads_the_subscriptions_vaults_across_pages() {
+    let server = MockServer::start().await;
+    let (client, bearer) = management(&server);
+    let list_path = format!("/subscriptions/{SUB}/providers/Microsoft.KeyVault/vaults");
+    let next = format!(
+        "{}{list_path}?api-version={API}&$skiptoken=page2",
+        server.uri()
+    );
+    let mut second = vault_body("Succeeded");
+    second["id"] = json!(vault_path().replace("contoso-cmk", "contoso-two"));
+    second["name"] = json!("contoso-two");
+    Mock::given(method("GET"))
+        .and(path(list_path.as_str()))
+        .and(query_param("$skiptoken", "page2"))
+        .and(header("authorization", bearer.as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [second]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(list_path.as_str()))
+        .and(query_param("api-version", API))
+        .and(header("authorization", bearer.as_str()))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"value": [vault_body("Succeeded")], "nextLink": next})),
+        )
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    let vaults = client.list(None).await.expect("listed");
+    let names: Vec<&str> = vaults.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["contoso-cmk", "contoso-two"]);
+    assert_eq!(vaults[0].properties.enable_purge_protection, Some(true));
+}
+
+#[tokio::test]
 async fn list_deleted_refuses_a_next_link_to_another_host() {
     let server = MockServer::start().await;
     let (client, _) = management(&server);
