@@ -58,7 +58,7 @@ impl AuditScope {
         version: &KeyVersion,
     ) -> bool {
         self.specs.iter().any(|spec| {
-            let KeySpec::Existing { id } = &spec.key else {
+            let KeySpec::Existing { id, .. } = &spec.key else {
                 return false;
             };
             let names_group = match &spec.workload {
