@@ -31,6 +31,7 @@ pub const ACYCLIC_CRATES: &[&str] = &[
     "crates/encrypted_deployment",
     "crates/emulator",
     "crates/arm_template",
+    "crates/cli",
     "bench",
     "xtask",
 ];
