@@ -22,11 +22,14 @@ mod output;
 mod progress_view;
 mod spec_errors;
 
-use clap::Parser;
+use clap::{Parser, error::ErrorKind};
 use std::time::Duration;
 
 fn main() -> std::process::ExitCode {
-    let cli = args::Cli::parse();
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     logging::init(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -43,4 +46,50 @@ fn main() -> std::process::ExitCode {
     // hold the exit up.
     runtime.shutdown_timeout(Duration::from_millis(500));
     exit.into()
+}
+
+/// `--help` and `--version` print and exit 0; any other command-line error exits 1, not
+/// clap's 2, which `plan --detailed-exitcode` means "changes". With `--output json` (or
+/// `--stream`) asked for, the error is the one JSON document on stdout.
+fn usage_error(error: &clap::Error) -> std::process::ExitCode {
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        let _ = error.print();
+        return exit::Exit::Ok.into();
+    }
+    if wants_json(
+        std::env::args().skip(1),
+        std::env::var("ACI_CMK_OUTPUT").ok(),
+    ) {
+        let message = error.render().to_string();
+        let document = serde_json::json!({
+            "command": null,
+            "ok": false,
+            "exit_code": exit::Exit::Error.code(),
+            "error": {"kind": "usage", "message": message.trim()},
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&document).unwrap_or_default()
+        );
+    } else {
+        let _ = error.print();
+    }
+    exit::Exit::Error.into()
+}
+
+/// Whether the command line (or `ACI_CMK_OUTPUT`) asks for JSON, read without clap.
+fn wants_json(args: impl Iterator<Item = String>, env: Option<String>) -> bool {
+    let mut json = env.is_some_and(|v| v.eq_ignore_ascii_case("json"));
+    let mut previous = String::new();
+    for arg in args {
+        if arg == "--stream" || arg == "--output=json" || (previous == "--output" && arg == "json")
+        {
+            json = true;
+        }
+        previous = arg;
+    }
+    json
 }
