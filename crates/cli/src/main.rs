@@ -93,3 +93,32 @@ fn wants_json(args: impl Iterator<Item = String>, env: Option<String>) -> bool {
     }
     json
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn json_is_read_from_the_command_line_or_the_environment() {
+        let args = |a: &[&str]| {
+            a.iter()
+                .map(|s| (*s).to_owned())
+                .collect::<Vec<_>>()
+                .into_iter()
+        };
+        let cases: &[(&[&str], Option<&str>, bool)] = &[
+            (&["plan", "--output", "json"], None, true),
+            (&["plan", "--output=json"], None, true),
+            (&["plan", "--stream"], None, true),
+            (&["plan", "--output", "text"], None, false),
+            (&["plan"], Some("JSON"), true),
+            (&["plan", "json"], None, false),
+            (&["plan"], Some("text"), false),
+        ];
+        for (line, env, json) in cases {
+            assert_eq!(
+                super::wants_json(args(line), env.map(str::to_owned)),
+                *json,
+                "{line:?} {env:?}"
+            );
+        }
+    }
+}
