@@ -1,5 +1,5 @@
 //! `plan`: the ordered steps `apply` would take from the current state, with no writes. The
-//! plan is the steps' decisions ([`crate::decisions`]), which `apply` then carries out.
+//! plan is the steps' decisions (the private `decisions` module), which `apply` then carries out.
 
 use crate::progress::{StepAction, StepId};
 use serde::Serialize;
