@@ -7,6 +7,8 @@
 //! - `cargo xtask deps` ([`deps`]): the dependency checks alone.
 //! - `cargo xtask emulator [ARGS]` ([`emulator`]): runs the local Azure emulator (`--port 0`,
 //!   `--state-dir DIR`).
+//! - `cargo xtask deploy <command> [ARGS]` ([`deploy`]): runs the `aci-cmk` command line
+//!   (`plan`, `apply`, `rotate`, `destroy`, `status`, …) and exits with its exit code.
 //! - `cargo xtask tidy` ([`tidy`]): every module documented, nothing forbidden, no import cycle
 //!   in the crates [`tidy::ACYCLIC_CRATES`] names.
 //! - `cargo xtask bench [ARGS]` ([`bench`](mod@bench)): builds the emulator and the benchmarks with
@@ -22,6 +24,7 @@ mod bench;
 mod cargo;
 mod chaos;
 mod ci;
+mod deploy;
 mod deps;
 mod emulator;
 mod licenses;
@@ -34,6 +37,10 @@ fn main() -> ExitCode {
     let mut args = env::args().skip(1);
     let task = args.next();
     let rest: Vec<String> = args.collect();
+    if task.as_deref() == Some("deploy") {
+        // The CLI's exit code is the task's: 2 means "changes" to `plan --detailed-exitcode`.
+        return deploy::run(&rest);
+    }
     let result = match task.as_deref() {
         Some("ci") => ci::run(),
         Some("deps") => deps::run(),
@@ -64,7 +71,9 @@ fn print_help() {
          deps               one TLS stack and crypto provider; licenses on the allow-list\n  \
          tidy               every module documented; no disabled TLS checks, todo! or dbg!; no import cycles\n  \
          emulator [ARGS]    run the local Azure emulator (e.g. --port 0 --state-dir DIR)\n  \
+         deploy CMD [ARGS]  run the aci-cmk command line: {} (its exit code)\n  \
          bench [ARGS]       release-build and run the benchmarks (target/bench/results.json + a table)\n  \
-         chaos [ARGS]       --runs N --seed S --timing instant|fast|azure: random faults and kills; every run must converge"
+         chaos [ARGS]       --runs N --seed S --timing instant|fast|azure: random faults and kills; every run must converge",
+        deploy::COMMANDS
     );
 }

@@ -32,6 +32,7 @@ pub const ACYCLIC_CRATES: &[&str] = &[
     "crates/posture",
     "crates/emulator",
     "crates/arm_template",
+    "crates/cli",
     "bench",
     "xtask",
 ];
