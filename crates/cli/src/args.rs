@@ -12,7 +12,8 @@ pub const AFTER_HELP: &str = "\
 Exit codes:
   0    success (plan --detailed-exitcode: no changes)
   1    error (the spec, preflight, a step, connecting)
-  2    plan --detailed-exitcode: apply would change something
+  2    plan --detailed-exitcode: apply would change something; audit: findings at or above
+       --fail-on
   130  interrupted (Ctrl-C or SIGTERM): in-flight calls are abandoned, finished steps stay;
        running the same command again converges
 
@@ -93,6 +94,11 @@ pub enum Command {
     /// version, identity, and each container group's state and encryption.
     #[command(after_long_help = AFTER_HELP)]
     Status(SpecCommandArgs),
+    /// Audit the CMK posture of a subscription's container groups and the vaults, keys,
+    /// identities and roles they name (reads only): a table, JSON or SARIF 2.1.0. Exits 2 when
+    /// a finding is at or above --fail-on.
+    #[command(after_long_help = AFTER_HELP)]
+    Audit(AuditArgs),
     /// Run the local Azure emulator in the foreground and print the shell exports that point
     /// other clients (Azure CLI, Python, Node, curl, aci-cmk) at it. Ctrl-C stops it (exit 0).
     #[command(after_long_help = AFTER_HELP)]
@@ -112,10 +118,71 @@ impl Command {
             Command::Rotate(_) => "rotate",
             Command::Destroy(_) => "destroy",
             Command::Status(_) => "status",
+            Command::Audit(_) => "audit",
             Command::Emulator(_) => "emulator",
             Command::Completions(_) => "completions",
         }
     }
+}
+
+/// `aci-cmk audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Audit only these resource groups (repeat, or separate with commas); default: the
+    /// whole subscription.
+    #[arg(
+        long = "resource-group",
+        value_name = "G",
+        value_delimiter = ',',
+        env = "ACI_CMK_RESOURCE_GROUPS"
+    )]
+    pub resource_groups: Vec<aci_cmk_core::names::ResourceGroupName>,
+    /// Deployment specs whose groups pin a key version by choice (a stale version is then
+    /// info, not a warning); repeat, or separate with commas.
+    #[arg(
+        long = "spec",
+        value_name = "FILE",
+        value_delimiter = ',',
+        env = "ACI_CMK_AUDIT_SPECS"
+    )]
+    pub specs: Vec<PathBuf>,
+    /// What to write: a table, the report as JSON, or SARIF 2.1.0 for code-scanning tools.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Table, env = "ACI_CMK_AUDIT_FORMAT")]
+    pub format: AuditFormat,
+    /// Write the --format output to this file (stdout then shows the table).
+    #[arg(long, value_name = "FILE", env = "ACI_CMK_AUDIT_OUT")]
+    pub out: Option<PathBuf>,
+    /// The lowest severity that fails the audit (exit 2): info, low, medium, high or
+    /// critical.
+    #[arg(
+        long,
+        value_name = "SEVERITY",
+        default_value = "high",
+        env = "ACI_CMK_FAIL_ON"
+    )]
+    pub fail_on: aci_cmk_posture::Severity,
+    /// Days before a key version's expiry that count as "expires soon".
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value_t = 30,
+        env = "ACI_CMK_EXPIRY_WARNING_DAYS"
+    )]
+    pub expiry_warning_days: u32,
+    /// Where Azure is.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// What `audit` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// A table for people.
+    Table,
+    /// The report as JSON.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
 }
 
 /// The spec file a command works on.
@@ -162,6 +229,13 @@ pub struct RotateArgs {
     /// required when the spec names an existing key.
     #[arg(long, value_name = "V", env = "ACI_CMK_KEY_VERSION")]
     pub version: Option<KeyVersion>,
+    /// Instead of creating a version, move the container groups onto the newest usable one
+    /// (or `--version`): each group on an older version is re-created, a disabled, expired or
+    /// not-yet-valid version is never used, and with the lifecycle's `retire_previous` the
+    /// versions left are disabled. Exits 1 when a group failed to move or is stranded on a
+    /// retired version.
+    #[arg(long, env = "ACI_CMK_FOLLOW_LATEST")]
+    pub follow_latest: bool,
     /// Where Azure is.
     #[command(flatten)]
     pub connect: ConnectArgs,

@@ -54,6 +54,10 @@ pub enum CliError {
         /// The service's error.
         message: String,
     },
+    /// The posture audit could not be taken (its groups or vaults could not be listed) or
+    /// written.
+    #[error(transparent)]
+    Audit(#[from] aci_cmk_posture::Error),
     /// Ctrl-C or SIGTERM.
     #[error("{0}")]
     Interrupted(Interruption),
@@ -106,6 +110,7 @@ impl CliError {
             CliError::Io { .. } => json!({"kind": "io", "message": message}),
             CliError::Usage(_) => json!({"kind": "usage", "message": message}),
             CliError::Read { .. } => json!({"kind": "read", "message": message}),
+            CliError::Audit(_) => json!({"kind": "audit", "message": message}),
             CliError::Interrupted(i) => json!({
                 "kind": "interrupted",
                 "message": message,

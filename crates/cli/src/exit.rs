@@ -1,4 +1,5 @@
-//! The exit codes: 0 ok, 1 error, 2 changes (`plan --detailed-exitcode`), 130 interrupted.
+//! The exit codes: 0 ok, 1 error, 2 changes (`plan --detailed-exitcode`) or findings at or
+//! above the threshold (`audit`), 130 interrupted.
 
 /// How the process ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -9,6 +10,8 @@ pub enum Exit {
     Error,
     /// `plan --detailed-exitcode`: `apply` would change something.
     Changes,
+    /// `audit`: a finding at or above `--fail-on`.
+    Findings,
     /// Ctrl-C or SIGTERM: in-flight calls were abandoned; running again converges.
     Interrupted,
 }
@@ -19,7 +22,7 @@ impl Exit {
         match self {
             Exit::Ok => 0,
             Exit::Error => 1,
-            Exit::Changes => 2,
+            Exit::Changes | Exit::Findings => 2,
             Exit::Interrupted => 130,
         }
     }

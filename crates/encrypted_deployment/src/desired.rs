@@ -29,18 +29,21 @@ use time::OffsetDateTime;
 /// can tell "as asked" from "changed" although Azure never returns secure values.
 pub const SPEC_DIGEST_TAG: &str = "aci-cmk-spec-sha256";
 
-/// What the deployer needs on the vault to create and read the key.
-pub const DEPLOYER_KEY_PERMISSIONS: [KeyPermission; 2] =
-    [KeyPermission::Get, KeyPermission::Create];
-
-/// What the deployer needs on the vault to keep the key's lifecycle too: list the versions
-/// (which version is newest), rotate, read and set the rotation policy, and update a version
-/// (its expiry; disabling a retired one).
-pub const DEPLOYER_LIFECYCLE_PERMISSIONS: [KeyPermission; 5] = [
+/// What the deployer needs on the vault to create the key and read it: the key, its versions
+/// (which one is newest: `follow_latest` reads them for any spec) and its rotation policy (an
+/// audit reads it).
+pub const DEPLOYER_KEY_PERMISSIONS: [KeyPermission; 4] = [
+    KeyPermission::Get,
+    KeyPermission::Create,
     KeyPermission::List,
+    KeyPermission::GetRotationPolicy,
+];
+
+/// What the deployer needs on the vault to keep the key's lifecycle too: rotate, set the
+/// rotation policy, and update a version (its expiry; disabling a retired one).
+pub const DEPLOYER_LIFECYCLE_PERMISSIONS: [KeyPermission; 3] = [
     KeyPermission::Update,
     KeyPermission::Rotate,
-    KeyPermission::GetRotationPolicy,
     KeyPermission::SetRotationPolicy,
 ];
 

@@ -2,6 +2,7 @@
 //! an interruption report, and prints its outcome or error.
 
 pub mod apply;
+pub mod audit;
 pub mod completions;
 pub mod destroy;
 pub mod emulator;
@@ -57,6 +58,7 @@ async fn dispatch(
         Command::Rotate(args) => rotate::run(args, view).await,
         Command::Destroy(args) => destroy::run(args, view).await,
         Command::Status(args) => status::run(args, view).await,
+        Command::Audit(args) => audit::run(args, view).await,
         Command::Completions(args) => completions::run(args, output),
         Command::Emulator(args) => emulator::run(args, output).await,
     }

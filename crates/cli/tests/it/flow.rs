@@ -1,6 +1,6 @@
 //! The operator's whole day against the embedded emulator, whose state in `.aci-cmk/` of the
 //! working directory carries over from one command to the next: init → plan (changes) →
-//! apply → plan (none) → status → rotate → destroy, in text and JSON, and nothing secret in
+//! apply → plan (none) → status → audit → rotate → rotate --follow-latest → destroy, in text and JSON, and nothing secret in
 //! any output.
 
 use crate::support::{Run, WorkDir, assert_no_secret};
@@ -122,6 +122,43 @@ fn init_plan_apply_plan_status_rotate_destroy_against_the_embedded_emulator() {
     );
     runs.extend([status, status_text]);
 
+    // Audit: SARIF to a file; an info finding (the vault's access-policy mode) fails only a
+    // --fail-on info gate, with exit 2.
+    let audit = dir
+        .run(&[
+            "audit",
+            "--emulator",
+            "--format",
+            "sarif",
+            "--out",
+            "out/audit.sarif",
+        ])
+        .exits(0);
+    let sarif: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path("out/audit.sarif")).expect("the SARIF file"),
+    )
+    .expect("SARIF is JSON");
+    assert_eq!(sarif["version"], "2.1.0", "{audit}");
+    assert!(
+        sarif["$schema"]
+            .as_str()
+            .is_some_and(|s| s.contains("sarif")),
+        "{sarif}"
+    );
+    runs.push(audit);
+    let gate = dir
+        .run(&[
+            "audit",
+            "--emulator",
+            "--fail-on",
+            "info",
+            "--output",
+            "json",
+        ])
+        .exits(2);
+    assert_eq!(gate.document()["result"]["passes"], false, "{gate}");
+    runs.push(gate);
+
     // Rotate: a new version, the group re-created on it.
     let rotate = emulated(&["rotate", "--output", "json"]).exits(0);
     let result = &rotate.document()["result"];
@@ -143,6 +180,26 @@ fn init_plan_apply_plan_status_rotate_destroy_against_the_embedded_emulator() {
         rotated.as_str()
     );
     runs.push(status);
+
+    // Follow: already on the newest usable version, nothing moves.
+    let follow = emulated(&["rotate", "--follow-latest", "--output", "json"]).exits(0);
+    let result = &follow.document()["result"];
+    assert!(
+        result["target"]
+            .as_str()
+            .is_some_and(|k| k.ends_with(&rotated)),
+        "{follow}"
+    );
+    assert_eq!(
+        result["groups"][0]["outcome"], "already_current",
+        "{follow}"
+    );
+    runs.push(follow);
+    // Back onto the first version: the spec pins its key (no `follow = "latest"`), so the
+    // group is not re-created and the command says why, exiting 1.
+    let pinned = emulated(&["rotate", "--follow-latest", "--version", &version]).exits(1);
+    assert!(pinned.stdout.contains("follow = \"latest\""), "{pinned}");
+    runs.push(pinned);
 
     // Destroy: the group and identity go, the vault stays soft-deleted (purge protection).
     let destroy = emulated(&["destroy", "--purge", "--output", "json"]).exits(0);
