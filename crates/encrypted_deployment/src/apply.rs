@@ -573,7 +573,11 @@ impl<'a> Exec<'a> {
         let (deployed, action) = match (&spec.workload, &self.decisions.workload.what) {
             (
                 Workload::ContainerGroup(group_spec),
-                WorkloadDecision::Group { action, key_known },
+                WorkloadDecision::Group {
+                    action,
+                    key_known,
+                    pinned,
+                },
             ) => {
                 // A key the survey could not read is known now: decide again, as the plan said.
                 let action = if *key_known {
@@ -588,6 +592,9 @@ impl<'a> Exec<'a> {
                     )
                     .action
                 };
+                // A pinned group keeps its version; otherwise the key step's.
+                let version = pinned.as_ref().unwrap_or(&key.version);
+                let encryption = desired::encryption(&url, spec, version, identity.as_ref());
                 let want = desired::group(spec, group_spec, &encryption, identity.as_ref());
                 let group = converge_group(
                     tracker,
@@ -596,7 +603,7 @@ impl<'a> Exec<'a> {
                     self.survey.group.as_ref(),
                     &want,
                     action,
-                    spec.allow.recreate_container_group,
+                    desired::may_recreate(spec),
                 )
                 .await?;
                 (Deployed::group(&group), action)

@@ -145,7 +145,13 @@ pub(crate) enum FirewallDecision {
 pub(crate) enum WorkloadDecision {
     /// A container group: `action` from [`desired::group_step`]. When the key version was not
     /// known, the step decides again with [`decide_group`] once the key step has read it.
-    Group { action: StepAction, key_known: bool },
+    /// `pinned`: the version the group stays on ([`desired::pinned_version`]) instead of the
+    /// key step's.
+    Group {
+        action: StepAction,
+        key_known: bool,
+        pinned: Option<KeyVersion>,
+    },
     /// The template's deployment with the current key exists.
     TemplateDeployed(Box<Deployment>),
     /// Deploy the template with encryption injected.
@@ -176,7 +182,8 @@ pub(crate) struct Decisions {
     pub encryption_access: Decided<AccessDecision>,
     pub firewall: Decided<FirewallDecision>,
     pub workload: Decided<WorkloadDecision>,
-    /// What preflight warns of; nothing that stops the run.
+    /// What preflight warns of (set by the orchestrator from `preflight::warnings`); nothing
+    /// that stops the run.
     pub warnings: Vec<String>,
 }
 
@@ -205,7 +212,7 @@ impl Decisions {
             encryption_access: decide_encryption_access(spec, survey),
             firewall: decide_firewall(spec, survey),
             key_lifecycle: decide_key_lifecycle(spec, survey, now),
-            warnings: crate::preflight::warnings(spec, survey, now),
+            warnings: Vec::new(),
             key,
             workload,
         }
@@ -630,13 +637,18 @@ fn decide_workload(
     key: KeyVersionKnown<'_>,
 ) -> Decided<WorkloadDecision> {
     match &spec.workload {
-        Workload::ContainerGroup(group_spec) => decide_group(
-            spec,
-            group_spec,
-            survey.group.as_ref(),
-            &vault_url_of(spec, survey),
-            key,
-        ),
+        Workload::ContainerGroup(group_spec) => {
+            let vault = vault_url_of(spec, survey);
+            let pinned = vault
+                .as_ref()
+                .and_then(|v| desired::pinned_version(spec, survey.group.as_ref(), v));
+            let key = pinned.as_ref().map_or(key, KeyVersionKnown::Version);
+            let mut decided = decide_group(spec, group_spec, survey.group.as_ref(), &vault, key);
+            if let WorkloadDecision::Group { pinned: p, .. } = &mut decided.what {
+                p.clone_from(&pinned);
+            }
+            decided
+        }
         Workload::Template(_) => match &survey.deployment {
             Some(d) => Decided::new(
                 WorkloadDecision::TemplateDeployed(Box::new(d.clone())),
@@ -671,7 +683,11 @@ pub(crate) fn decide_group(
 ) -> Decided<WorkloadDecision> {
     let group = |action, key_known, detail: String| {
         Decided::new(
-            WorkloadDecision::Group { action, key_known },
+            WorkloadDecision::Group {
+                action,
+                key_known,
+                pinned: None,
+            },
             action,
             detail,
         )

@@ -4,7 +4,9 @@
 
 use crate::{
     progress::StepAction,
-    spec::{ContainerGroupSpec, DeploymentSpec, Flow, KeySpec, VaultAuthorization, VaultSku},
+    spec::{
+        ContainerGroupSpec, DeploymentSpec, Flow, Follow, KeySpec, VaultAuthorization, VaultSku,
+    },
     template::{TemplateEncryption, TemplateError, inject_encryption},
 };
 use aci_cmk_aci::{
@@ -262,10 +264,48 @@ pub fn group_step(existing: Option<&ContainerGroup>, want: &ContainerGroup) -> S
     }
 }
 
+/// Whether the spec lets an existing container group be deleted and re-created (its encryption
+/// cannot change in place): `allow.recreate_container_group`, or a key whose groups follow its
+/// newest version (`follow = "latest"`). The one answer of preflight, apply, the fleet,
+/// `follow_latest` and the watch.
+pub fn may_recreate(spec: &DeploymentSpec) -> bool {
+    spec.allow.recreate_container_group || spec.key.lifecycle().follow == Follow::Latest
+}
+
+/// The key version `existing` is pinned to: when the spec keeps its groups where they are
+/// (`follow = "pinned"`, the default), names no version of its own, and `existing` is
+/// encrypted with the spec's key in `vault`, the version it uses — `apply` then leaves the
+/// group on it (a rotation by Key Vault's policy moves nothing; `rotate` and `follow_latest`
+/// do).
+pub fn pinned_version(
+    spec: &DeploymentSpec,
+    existing: Option<&ContainerGroup>,
+    vault: &VaultUrl,
+) -> Option<KeyVersion> {
+    if spec.key.lifecycle().follow != Follow::Pinned {
+        return None;
+    }
+    if let KeySpec::Existing { id, .. } = &spec.key
+        && id.version().is_some()
+    {
+        return None;
+    }
+    let e = existing?.properties.encryption_properties.as_ref()?;
+    let same_vault = e
+        .vault_base_url
+        .trim_end_matches('/')
+        .eq_ignore_ascii_case(vault.as_str());
+    let same_key = e.key_name.eq_ignore_ascii_case(spec.key.name().as_str());
+    if !(same_vault && same_key) {
+        return None;
+    }
+    e.key_version.parse().ok()
+}
+
 /// The refusal of a `Recreate` the spec does not allow.
 pub fn recreate_refused(name: &impl std::fmt::Display) -> String {
     format!(
-        "container group {name} exists with other encryption properties; set allow.recreate_container_group = true to re-create it"
+        "container group {name} exists with other encryption properties; set allow.recreate_container_group = true (or the key's follow = \"latest\") to re-create it"
     )
 }
 

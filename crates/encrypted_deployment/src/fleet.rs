@@ -190,15 +190,18 @@ impl Orchestrator {
             Err(e) if e.is_not_found() => None,
             Err(e) => return Err(e.into()),
         };
+        // A pinned group keeps its version, as the spec's own group does in `apply`.
+        let pinned = desired::pinned_version(shared, existing.as_ref(), on.vault);
+        let version = pinned.as_ref().unwrap_or(on.version);
         let action = decide_group(
             shared,
             group,
             existing.as_ref(),
             &Some(on.vault.clone()),
-            KeyVersionKnown::Version(on.version),
+            KeyVersionKnown::Version(version),
         )
         .action;
-        let encryption = desired::encryption(on.vault, shared, on.version, on.identity);
+        let encryption = desired::encryption(on.vault, shared, version, on.identity);
         let want = desired::group(shared, group, &encryption, on.identity);
         converge_group(
             tracker,
@@ -207,7 +210,7 @@ impl Orchestrator {
             existing.as_ref(),
             &want,
             action,
-            shared.allow.recreate_container_group,
+            desired::may_recreate(shared),
         )
         .await?;
         Ok(action)

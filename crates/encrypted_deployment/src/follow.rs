@@ -13,7 +13,7 @@ use crate::{
     key_versions::{PassedOver, newest_usable, usability},
     progress::{StepAction, StepId},
     run_id::RunId,
-    spec::{ContainerGroupSpec, DeploymentSpec, Follow, Workload},
+    spec::{ContainerGroupSpec, DeploymentSpec, Workload},
     survey::{Survey, VaultFound},
     tracker::Tracker,
 };
@@ -283,8 +283,7 @@ impl Orchestrator {
     ) -> Result<FollowReport> {
         let run = RunId::new();
         let followed = self.followed(spec, &options, &run).await?;
-        let allowed =
-            spec.key.lifecycle().follow == Follow::Latest || spec.allow.recreate_container_group;
+        let allowed = desired::may_recreate(spec);
         let encryption = desired::encryption(
             &followed.vault,
             spec,

@@ -194,14 +194,15 @@ pub(crate) fn check(
                 decisions.workload.what,
                 WorkloadDecision::Group {
                     action: StepAction::Recreate,
-                    key_known: true
+                    key_known: true,
+                    ..
                 }
-            ) && !spec.allow.recreate_container_group
+            ) && !desired::may_recreate(spec)
             {
                 issue(
                     PreflightRule::EncryptionChangeNeedsRecreate,
                     format!(
-                        "container group {} exists with other encryption properties, which cannot change on an existing group: set allow.recreate_container_group = true to delete and re-create it",
+                        "container group {} exists with other encryption properties, which cannot change on an existing group: set allow.recreate_container_group = true (or the key's follow = \"latest\") to delete and re-create it",
                         group_spec.name
                     ),
                 );

@@ -7,7 +7,7 @@ use crate::{
     Error, Orchestrator, Result,
     follow::{FollowOptions, FollowReport},
     progress::StepId,
-    spec::{DeploymentSpec, Follow},
+    spec::DeploymentSpec,
 };
 use futures::{Stream, StreamExt, stream::BoxStream};
 use std::time::Duration;
@@ -74,7 +74,7 @@ async fn look(
     spec: &DeploymentSpec,
     follow: &FollowOptions,
 ) -> Option<Result<FollowReport>> {
-    if spec.key.lifecycle().follow != Follow::Latest && !spec.allow.recreate_container_group {
+    if !crate::desired::may_recreate(spec) {
         return Some(Err(Error::blocked(
             StepId::ContainerGroup,
             "the watch re-creates groups on new key versions: set the key's lifecycle follow = \"latest\"",

@@ -230,14 +230,15 @@ async fn a_disabled_key_is_refused() {
 }
 
 #[tokio::test]
-async fn a_group_encrypted_otherwise_is_recreated_only_when_allowed() {
+async fn a_new_version_moves_a_group_only_when_it_follows_and_another_key_only_when_allowed() {
     let azure = azure();
     let spec = spec(Shape::Standard, false);
     let first = orchestrator(&azure)
         .apply(&spec)
         .await
         .expect("first apply");
-    // A new latest version: the spec now asks for a group on it, which cannot be changed in place.
+    let old = first.encryption.clone().expect("encrypted").key_version;
+    // A new latest version (as Key Vault's rotation policy makes one).
     let url = first.vault_uri.clone().expect("uri");
     let newer = KeyVaultKeys::create_key(
         &azure,
@@ -249,21 +250,15 @@ async fn a_group_encrypted_otherwise_is_recreated_only_when_allowed() {
     .await
     .expect("new version");
 
-    let issue = refused(&azure, &spec, PreflightRule::EncryptionChangeNeedsRecreate).await;
-    assert!(
-        issue.message.contains("allow.recreate_container_group"),
-        "{issue}"
+    // Pinned (the default): the group stays on its version; nothing is written.
+    azure.clear_writes();
+    let pinned = orchestrator(&azure).apply(&spec).await.expect("pinned");
+    assert_eq!(done(&pinned, StepId::ContainerGroup), StepAction::InPlace);
+    assert_eq!(
+        pinned.encryption.as_ref().map(|e| e.key_version.as_str()),
+        Some(old.as_str())
     );
-    let group = ContainerGroups::get(&azure, &rg(), &GROUP.parse().expect("name"), None)
-        .await
-        .expect("group");
-    assert_ne!(
-        group
-            .properties
-            .encryption_properties
-            .map(|e| e.key_version),
-        Some(newer.version.to_string())
-    );
+    assert_eq!(azure.writes(), Vec::<String>::new());
 
     // Azure itself refuses to change encryption in place, naming the rule.
     let mut body = azure.stored_group(RG, GROUP).expect("stored");
@@ -285,14 +280,12 @@ async fn a_group_encrypted_otherwise_is_recreated_only_when_allowed() {
     );
     assert!(err.to_string().contains("cannot be updated"), "{err}");
 
+    // Following the latest version: apply re-creates the group on it, touching nothing else.
     azure.clear_writes();
-    let allowed = spec_from(&spec_json(
-        Shape::Standard,
-        false,
-        json!({"allow": {"recreate_container_group": true}}),
-    ));
+    let mut following = spec_json(Shape::Standard, false, json!({}));
+    following["key"]["create"]["lifecycle"] = json!({"follow": "latest"});
     let report = orchestrator(&azure)
-        .apply(&allowed)
+        .apply(&spec_from(&following))
         .await
         .expect("re-created");
     assert_eq!(done(&report, StepId::ContainerGroup), StepAction::Recreate);
@@ -300,14 +293,41 @@ async fn a_group_encrypted_otherwise_is_recreated_only_when_allowed() {
     assert_eq!(
         azure.writes(),
         [
+            // The deployer gains what keeping a lifecycle needs.
+            "vaults.update_access_policy.add",
             "container_groups.delete",
             "container_groups.create_or_update"
         ],
-        "only the group is touched"
+        "the key is not touched"
     );
     assert_eq!(
         report.encryption.as_ref().map(|e| e.key_version.as_str()),
         Some(newer.version.as_str())
     );
     assert_eq!(azure.group_count(), 1);
+
+    // Another key: the encryption must change, which only allow.recreate_container_group lets
+    // apply do.
+    let mut other = spec_json(Shape::Standard, false, json!({}));
+    other["key"] = json!({"create": {"name": "other-key"}});
+    let issue = refused(
+        &azure,
+        &spec_from(&other),
+        PreflightRule::EncryptionChangeNeedsRecreate,
+    )
+    .await;
+    assert!(
+        issue.message.contains("allow.recreate_container_group"),
+        "{issue}"
+    );
+    other["allow"] = json!({"recreate_container_group": true});
+    let moved = orchestrator(&azure)
+        .apply(&spec_from(&other))
+        .await
+        .expect("re-created on the other key");
+    assert_eq!(done(&moved, StepId::ContainerGroup), StepAction::Recreate);
+    assert_eq!(
+        moved.encryption.as_ref().map(|e| e.key_name.as_str()),
+        Some("other-key")
+    );
 }
