@@ -54,7 +54,17 @@
 //! writes ([`report::StepOutcome::write_ids`]), for Azure support. Dropping the future of
 //! `apply` abandons the requests in flight; applying again converges.
 //!
-//! - [`spec`]: the declarative description, from JSON or TOML.
+//! `plan` shows exactly what `apply` does: both come from one decision per step, and the step
+//! graph both follow is stated once.
+//!
+//! - [`spec`]: the declarative description, from JSON or TOML, with the key's lifecycle
+//!   ([`spec::KeyLifecycle`]: rotation, expiry, `follow`, `retire_previous`).
+//! - [`plan`] and [`report`]: what a run would do, and what it did.
+//! - [`fleet`]: `apply_many`, one shared spec and many groups.
+//! - [`lifecycle`]: `rotate` and `destroy`; [`follow`]: `follow_latest`, groups that follow
+//!   their key's newest usable version ([`key_versions`] judges which are usable), and the
+//!   retirement of the versions left; [`watch`]: the reconciler that keeps doing it.
+//! - [`clock`]: the orchestrator's "now" (the emulator's, in tests).
 //! - [`template`]: adds encryption to the container groups of an existing ARM template.
 //! - [`progress`]: the steps and the events a run reports.
 
