@@ -19,6 +19,7 @@ mod chain;
 mod child;
 mod critical;
 mod fleet;
+mod fresh;
 mod load;
 mod report;
 mod specs;
@@ -64,7 +65,7 @@ struct Args {
     /// Measured seconds of each emulator load.
     #[arg(long, default_value_t = 3.0)]
     load_secs: f64,
-    /// Run only these benchmarks (comma-separated: critical, baseline, fleet, emulator).
+    /// Run only these benchmarks (comma-separated: critical, baseline, fleet, fresh, emulator).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -111,6 +112,10 @@ async fn run(args: &Args) -> Result<()> {
              2/4/8 workers lost 1/17/73 groups to exhausted retries; with Retry-After alone (whole seconds) 8 workers made 0.22 R",
             args.fleet_concurrency
         ));
+        show(b, &mut benches);
+    }
+    if args.runs("fresh") {
+        let b = fresh::fresh_apply(&args.emulator_bin).await?;
         show(b, &mut benches);
     }
     if args.runs("emulator") {
