@@ -127,7 +127,7 @@ async fn start_once(bin: &Path, dir: Option<&Path>) -> Result<(f64, u64)> {
 }
 
 /// A bearer token for `audience` from the emulator's token endpoint (client credentials).
-async fn token(child: &ChildEmulator, audience: &str) -> Result<String> {
+pub(crate) async fn token(child: &ChildEmulator, audience: &str) -> Result<String> {
     let p = &child.profile;
     let body = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("grant_type", "client_credentials")
@@ -158,12 +158,12 @@ async fn token(child: &ChildEmulator, audience: &str) -> Result<String> {
 }
 
 /// One load: what the clients measured.
-struct Load {
-    requests: usize,
-    errors: usize,
+pub(crate) struct Load {
+    pub(crate) requests: usize,
+    pub(crate) errors: usize,
     secs: f64,
-    p50_ms: f64,
-    p99_ms: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
     server_cpu_secs: f64,
     client_cpu_secs: f64,
     /// CPU seconds the whole machine was busy (every process).
@@ -178,7 +178,12 @@ impl Load {
 
 /// `clients` tasks, each with its own HTTP client (its own connection: HTTP/2 over TLS), each
 /// sending `make` requests one after another for `secs` after a short warm-up.
-async fn load<F>(child: &ChildEmulator, s: LoadSettings, ca: &str, make: F) -> Result<Load>
+pub(crate) async fn load<F>(
+    child: &ChildEmulator,
+    s: LoadSettings,
+    ca: &str,
+    make: F,
+) -> Result<Load>
 where
     F: Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync + 'static,
 {

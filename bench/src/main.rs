@@ -22,6 +22,7 @@ mod fleet;
 mod fresh;
 mod load;
 mod report;
+mod scale;
 mod specs;
 
 use clap::Parser;
@@ -65,7 +66,13 @@ struct Args {
     /// Measured seconds of each emulator load.
     #[arg(long, default_value_t = 3.0)]
     load_secs: f64,
-    /// Run only these benchmarks (comma-separated: critical, baseline, fleet, fresh, emulator).
+    /// Container groups the scale benchmark seeds.
+    #[arg(long, default_value_t = 10_000)]
+    scale_groups: usize,
+    /// Vaults the scale benchmark seeds.
+    #[arg(long, default_value_t = 1_000)]
+    scale_vaults: usize,
+    /// Run only these benchmarks (comma-separated: critical, baseline, fleet, fresh, emulator, scale).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -112,6 +119,18 @@ async fn run(args: &Args) -> Result<()> {
              2/4/8 workers lost 1/17/73 groups to exhausted retries; with Retry-After alone (whole seconds) 8 workers made 0.22 R",
             args.fleet_concurrency
         ));
+        show(b, &mut benches);
+    }
+    if args.runs("scale") {
+        let settings = scale::ScaleSettings {
+            groups: args.scale_groups,
+            vaults: args.scale_vaults,
+            load: load::LoadSettings {
+                clients: args.clients,
+                secs: args.load_secs,
+            },
+        };
+        let b = scale::scale(&args.emulator_bin, settings).await?;
         show(b, &mut benches);
     }
     if args.runs("fresh") {

@@ -14,7 +14,7 @@ use super::render::render_full;
 use super::sealing::{DataKey, b64};
 use crate::arm;
 use crate::arm::error::{ArmError, ArmResult};
-use crate::arm::paging::list_reply;
+use crate::arm::paging::{self, PageRequest};
 use crate::arm::request::check_api_version;
 use crate::context::Ctx;
 use crate::reply;
@@ -77,23 +77,23 @@ pub async fn handle(
 }
 
 /// `GET …/providers/Microsoft.ContainerInstance/containerGroups` at subscription or
-/// resource-group scope, paged by `$top` in id order.
+/// resource-group scope, paged by `$top` in id order. The table's keys are the lower-cased ids,
+/// so a page is read from the skiptoken on: it costs its own rows, however many groups exist.
 pub fn list(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult {
-    let groups: Vec<ContainerGroupRecord> = ctx.shared.store.read(|st| {
-        st.table::<ContainerGroupRecord>()
-            .values()
-            .filter(|g| g.subscription.eq_ignore_ascii_case(sub))
-            .filter(|g| rg.is_none_or(|r| g.resource_group.eq_ignore_ascii_case(r)))
-            .cloned()
-            .collect()
+    let req = PageRequest::from_ctx(ctx)?;
+    let page = ctx.shared.store.read(|st| {
+        let rows = st
+            .table::<ContainerGroupRecord>()
+            .after(req.after.as_deref())
+            .filter(|(_, g)| g.subscription.eq_ignore_ascii_case(sub))
+            .filter(|(_, g)| rg.is_none_or(|r| g.resource_group.eq_ignore_ascii_case(r)));
+        paging::cut_ordered(&req, rows)
     });
     // Lists carry no environment values: nothing to unwrap.
-    list_reply(
-        ctx,
-        groups,
-        |g| group_key(&g.id),
-        |g| render_full(ctx, g, None),
-    )
+    Ok(reply::json_value(
+        StatusCode::OK,
+        serde_json::Value::Object(paging::body(ctx, page, |g| render_full(ctx, g, None))),
+    ))
 }
 
 pub fn find(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> Result<ContainerGroupRecord, ArmError> {

@@ -99,6 +99,32 @@ pub fn cut<T>(req: &PageRequest, items: Vec<T>, key: impl Fn(&T) -> String) -> P
     }
 }
 
+/// The page `req` asks for of `rows` that are already in the list's key order and start after
+/// the request's skiptoken (a table scanned with [`crate::store::Table::after`], when the
+/// table's keys are the list's): only the page's rows are cloned, so a page costs its own size,
+/// not the whole list's.
+pub fn cut_ordered<'a, T: Clone + 'a>(
+    req: &PageRequest,
+    rows: impl Iterator<Item = (&'a String, &'a T)>,
+) -> Page<T> {
+    let top = req.top.unwrap_or(usize::MAX);
+    let mut items = Vec::new();
+    let mut last_key: Option<&String> = None;
+    let mut more = false;
+    for (key, row) in rows {
+        if items.len() == top {
+            more = true;
+            break;
+        }
+        items.push(row.clone());
+        last_key = Some(key);
+    }
+    Page {
+        items,
+        more_after: more.then(|| last_key.cloned()).flatten(),
+    }
+}
+
 /// The `nextLink` after `key`: this request's URL on the ARM base, its query kept (api-version,
 /// `$top`, `$filter`, …) with the `$skiptoken` replaced.
 pub fn next_link(ctx: &Ctx, key: &str) -> String {
@@ -165,6 +191,35 @@ mod tests {
             top,
             after: after.map(str::to_owned),
         }
+    }
+
+    #[test]
+    fn ordered_rows_page_like_a_sorted_list_and_clone_only_the_page() {
+        let rows: std::collections::BTreeMap<String, u32> =
+            (0..7u32).map(|i| (format!("k{i}"), i)).collect();
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let range = rows
+                .range::<String, _>((
+                    after
+                        .clone()
+                        .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded),
+                    std::ops::Bound::Unbounded,
+                ))
+                .filter(|(_, v)| **v != 3);
+            let p = cut_ordered(&req(Some(2), None), range);
+            assert!(p.items.len() <= 2);
+            seen.extend(p.items);
+            match p.more_after {
+                Some(k) => after = Some(k),
+                None => break,
+            }
+        }
+        assert_eq!(seen, [0, 1, 2, 4, 5, 6]);
+        let whole = cut_ordered(&req(None, None), rows.iter());
+        assert_eq!(whole.items.len(), 7);
+        assert_eq!(whole.more_after, None);
     }
 
     #[test]

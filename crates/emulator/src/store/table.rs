@@ -92,6 +92,14 @@ impl<T: Record> Table<T> {
         self.rows.values()
     }
 
+    /// Iterates over `(key, row)` in key order from the first key after `after` (all rows for
+    /// `None`), without visiting the rows before it.
+    pub fn after(&self, after: Option<&str>) -> impl Iterator<Item = (&String, &T)> {
+        use std::ops::Bound;
+        let from = after.map_or(Bound::Unbounded, |k| Bound::Excluded(k.to_owned()));
+        self.rows.range((from, Bound::Unbounded))
+    }
+
     /// Keeps only the rows for which `keep` returns true.
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &T) -> bool) {
         let gone: Vec<String> = self
