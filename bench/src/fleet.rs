@@ -3,7 +3,7 @@
 
 use crate::{
     Result,
-    child::{ChildEmulator, proc_status_kb},
+    child::{ChildEmulator, cpu_seconds, proc_status_kb},
     report::{Bench, Cmp, ms, r3},
     specs,
 };
@@ -63,6 +63,7 @@ pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
         OrchestratorOptions::default(),
     );
     emulator.clear_requests().await?;
+    let cpu_before = cpu_seconds("self");
     let report = orchestrator
         .apply_many(
             first,
@@ -71,6 +72,13 @@ pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
         )
         .await?;
     let hwm = proc_status_kb("self", "VmHWM").unwrap_or(0);
+    // The client's CPU per group (the emulator is another process).
+    if let (Some(a), Some(b)) = (cpu_before, cpu_seconds("self")) {
+        bench.metric(
+            "client_cpu_ms_per_group",
+            r3((b - a) * 1000.0 / s.n.max(1) as f64),
+        );
+    }
 
     let created = report.written();
     let failed = report.failed();

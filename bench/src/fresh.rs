@@ -5,7 +5,7 @@
 
 use crate::{
     Result,
-    child::ChildEmulator,
+    child::{ChildEmulator, cpu_seconds},
     report::{Bench, Cmp, ms, r3},
     specs,
 };
@@ -28,9 +28,14 @@ pub async fn fresh_apply(bin: &Path) -> Result<Bench> {
             Backends::connect(&connection).await?,
             OrchestratorOptions::default(),
         );
+        let cpu_before = cpu_seconds("self");
         let started = Instant::now();
         let report = orchestrator.apply(&spec).await;
         let wall = ms(started.elapsed());
+        // The emulator is another process: this is the client's CPU alone (10 ms ticks).
+        if let (Some(a), Some(b)) = (cpu_before, cpu_seconds("self")) {
+            bench.metric(&format!("{flow}_client_cpu_ms"), r3((b - a) * 1000.0));
+        }
         emulator.stop().await;
         let report = report?;
         let steps: serde_json::Map<String, serde_json::Value> = report
