@@ -57,6 +57,8 @@ pub mod options;
 pub mod report;
 pub mod sarif;
 pub mod scope;
+#[cfg(feature = "seed")]
+pub mod seed;
 
 pub use auditor::Auditor;
 pub use error::{Error, Result};

@@ -1,10 +1,9 @@
 //! The audit against the embedded emulator: a messy subscription built with the SDK's own
-//! clients ([`messy`]), every finding kind found on it and none on its clean resources
-//! ([`subscription`]), the boundaries ([`boundaries`]), one read per distinct vault and key
-//! however many groups ([`requests`]), and the SARIF log's shape ([`sarif`]).
+//! clients (`aci_cmk_posture::seed`), every finding kind found on it and none on its clean
+//! resources ([`subscription`]), the boundaries ([`boundaries`]), one read per distinct vault
+//! and key however many groups ([`requests`]), and the SARIF log's shape ([`sarif`]).
 
 mod boundaries;
-mod messy;
 mod requests;
 mod sarif;
 mod subscription;
@@ -16,7 +15,7 @@ use aci_cmk_core::{
 };
 use aci_cmk_emulator::{Emulator, EmulatorOptions, RunningEmulator, TimingProfile};
 use aci_cmk_encrypted_deployment::{Backends, Connection};
-use aci_cmk_posture::{AuditOptions, Clock};
+use aci_cmk_posture::{AuditOptions, Clock, seed::Builder};
 use std::time::Duration;
 
 /// An emulator (instant timing) and the SDK's backends connected to it.
@@ -53,6 +52,11 @@ impl Env {
             emulator,
             backends,
         }
+    }
+
+    /// A seed builder over the SDK's clients, at the emulator's time.
+    pub fn builder(&self) -> Builder<'_> {
+        Builder::new(&self.backends, self.emulator.admin().now()).expect("a builder")
     }
 
     /// Audit options reading the emulator's clock, the deployer allowed to unwrap (it holds
