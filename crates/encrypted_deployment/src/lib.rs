@@ -89,7 +89,7 @@ pub mod watch;
 pub use aci_cmk_core::Connection;
 pub use backends::{Backends, Deployer};
 pub use container_group::RecreatedGroup;
-pub use desired::{ENCRYPTION_KEY_PERMISSIONS, vault_protection_patch};
+pub use desired::{ENCRYPTION_KEY_PERMISSIONS, rotation_policy_matches, vault_protection_patch};
 pub use error::{Error, Result};
 pub use fleet::{FleetOptions, FleetReport};
 pub use follow::{FollowOptions, FollowPlan, FollowReport};

@@ -54,6 +54,7 @@ pub mod error;
 pub mod findings;
 mod inventory;
 pub mod options;
+pub mod remediation;
 pub mod report;
 pub mod sarif;
 pub mod scope;
@@ -69,5 +70,9 @@ pub use findings::{
     kind::{FindingKind, PolicyDefinition, Severity},
 };
 pub use options::{AuditOptions, Clock};
+pub use remediation::{
+    RemediateOptions, RemediationOptions, RemediationPlan, RemediationReport, Remediator,
+    remediation_plan,
+};
 pub use report::AuditReport;
 pub use scope::AuditScope;

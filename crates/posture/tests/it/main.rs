@@ -1,9 +1,15 @@
-//! The audit against the embedded emulator: a messy subscription built with the SDK's own
-//! clients (`aci_cmk_posture::seed`), every finding kind found on it and none on its clean
-//! resources ([`subscription`]), the boundaries ([`boundaries`]), one read per distinct vault
-//! and key however many groups ([`requests`]), and the SARIF log's shape ([`sarif`]).
+//! The audit and the remediation against the embedded emulator: a messy subscription built with
+//! the SDK's own clients (`aci_cmk_posture::seed`), every finding kind found on it and none on
+//! its clean resources ([`subscription`]), the boundaries ([`boundaries`]), one read per
+//! distinct vault and key however many groups ([`requests`]), the SARIF log's shape
+//! ([`sarif`]); each remediation kind from finding to no finding ([`remediation`]), the dry run
+//! and the disruptive steps' gate ([`remediation_gates`]), and what a remediation never does
+//! ([`never_weakens`]).
 
 mod boundaries;
+mod never_weakens;
+mod remediation;
+mod remediation_gates;
 mod requests;
 mod sarif;
 mod subscription;
