@@ -565,6 +565,42 @@ pub fn url(vault: &Vault) -> Result<VaultUrl, SeedError> {
         })
 }
 
+/// The spec of a target for the seeded groups without a customer-managed key, in
+/// `subscription`: what the orchestrator makes of it is a network-protected RBAC vault
+/// `kv-target` (the loopback address let through, so the SDK can read its key) in `rg-target`,
+/// a 3072-bit key that rotates every 60 days and lives a year, identity `id-target` and a group
+/// `g-target` — every check passes on it but the trusted-services caveat.
+pub fn target_spec(subscription: &str) -> Result<DeploymentSpec, SeedError> {
+    DeploymentSpec::from_toml_str(&format!(
+        r#"
+        subscription_id = "{subscription}"
+        resource_group = "rg-target"
+        location = "westeurope"
+        [flow.network_protected]
+        identity_name = "id-target"
+        [vault]
+        name = "kv-target"
+        authorization = "rbac"
+        ip_rules = ["{LOOPBACK}"]
+        [key.create]
+        name = "cmk"
+        size = 3072
+        [key.create.lifecycle]
+        rotate_after = "P60D"
+        expires_after = "P1Y"
+        [container_group]
+        name = "g-target"
+        [[container_group.containers]]
+        name = "app"
+        image = "{IMAGE}"
+        "#
+    ))
+    .map_err(|e| SeedError::Invalid {
+        what: "the target spec".into(),
+        message: e.to_string(),
+    })
+}
+
 /// The resource the audit names the ACI first-party service principal by.
 pub fn aci_principal_resource() -> String {
     format!("/servicePrincipals(appId='{ACI_FIRST_PARTY_APP_ID}')").to_ascii_lowercase()

@@ -7,41 +7,14 @@ use crate::Env;
 use aci_cmk_core::{key_id::KeyId, resource_id::ResourceId};
 use aci_cmk_posture::{
     AuditReport, AuditScope, Auditor, FindingKind, RemediateOptions, RemediationOptions,
-    Remediator, remediation::CmkTarget, remediation::Outcome, remediation::Unfixed,
-    remediation_plan, seed::Messy,
+    Remediator,
+    remediation::CmkTarget,
+    remediation::Outcome,
+    remediation::Unfixed,
+    remediation_plan,
+    seed::{Messy, target_spec},
 };
 use std::collections::{BTreeMap, BTreeSet};
-
-/// The spec of the target the groups without a customer-managed key move to: a
-/// network-protected RBAC vault (the loopback address let through, so the audit can read its
-/// key), a 3072-bit key that rotates every 60 days and lives a year.
-pub fn target_spec(subscription: &str) -> aci_cmk_encrypted_deployment::spec::DeploymentSpec {
-    aci_cmk_encrypted_deployment::spec::DeploymentSpec::from_toml_str(&format!(
-        r#"
-        subscription_id = "{subscription}"
-        resource_group = "rg-target"
-        location = "westeurope"
-        [flow.network_protected]
-        identity_name = "id-target"
-        [vault]
-        name = "kv-target"
-        authorization = "rbac"
-        ip_rules = ["127.0.0.1"]
-        [key.create]
-        name = "cmk"
-        size = 3072
-        [key.create.lifecycle]
-        rotate_after = "P60D"
-        expires_after = "P1Y"
-        [container_group]
-        name = "g-target"
-        [[container_group.containers]]
-        name = "app"
-        image = "mcr.microsoft.com/azuredocs/aci-helloworld"
-        "#
-    ))
-    .expect("the target spec")
-}
 
 pub async fn audit(env: &Env, messy: Option<&Messy>) -> AuditReport {
     let specs = messy.map(|m| m.specs.clone()).unwrap_or_default();
@@ -77,8 +50,9 @@ async fn the_messy_subscription_is_fixed_in_place_then_by_re_creating_groups() {
     assert_eq!(kinds.len(), FindingKind::ALL.len(), "{before}");
 
     let sub = messy.group_specs[0].0.subscription_id().to_string();
-    let mut options = RemediationOptions::default()
-        .with_cmk_target(CmkTarget::Deploy(Box::new(target_spec(&sub))));
+    let mut options = RemediationOptions::default().with_cmk_target(CmkTarget::Deploy(Box::new(
+        target_spec(&sub).expect("target spec"),
+    )));
     for (id, spec) in &messy.group_specs {
         options = options.with_group_spec(id, spec.clone());
     }

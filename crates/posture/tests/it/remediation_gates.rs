@@ -3,16 +3,13 @@
 //! are skipped without `allow_disruptive`; a group whose secure values Azure does not return
 //! is not re-created without its spec.
 
-use crate::{
-    Env,
-    remediation::{audit, target_spec},
-};
+use crate::{Env, remediation::audit};
 use aci_cmk_emulator::LogEntry;
 use aci_cmk_posture::{
     FindingKind, RemediateOptions, RemediationOptions, Remediator,
     remediation::{CmkTarget, Disruption, Outcome, SkipReason},
     remediation_plan,
-    seed::{Messy, SECURE_CANARY, VaultSetup},
+    seed::{Messy, SECURE_CANARY, VaultSetup, target_spec},
 };
 
 /// The requests that could change state (the token endpoint's POSTs and a vault name's
@@ -33,8 +30,9 @@ async fn a_dry_run_writes_nothing_and_says_what_it_would_write() {
     messy.remove_aci_principal(admin).expect("removed");
     let before = audit(&env, Some(&messy)).await;
     let sub = messy.group_specs[0].0.subscription_id().to_string();
-    let mut options = RemediationOptions::default()
-        .with_cmk_target(CmkTarget::Deploy(Box::new(target_spec(&sub))));
+    let mut options = RemediationOptions::default().with_cmk_target(CmkTarget::Deploy(Box::new(
+        target_spec(&sub).expect("target spec"),
+    )));
     for (id, spec) in &messy.group_specs {
         options = options.with_group_spec(id, spec.clone());
     }
