@@ -137,6 +137,37 @@ async fn reads_grow_with_distinct_vaults_and_keys_not_with_groups() {
         thirty_log
     );
 
+    // A fresh connection's key clients meet each vault's authentication challenge once: the
+    // current version is read first, the versions and the rotation policy after it.
+    let profile =
+        aci_cmk_core::cloud::EmulatorProfile::from_ready_line(&env.emulator.info().to_ready_line())
+            .expect("ready line");
+    let fresh = aci_cmk_encrypted_deployment::Backends::connect(
+        &aci_cmk_encrypted_deployment::Connection::emulator(&profile).expect("connects"),
+    )
+    .await
+    .expect("backends");
+    let admin = env.emulator.admin();
+    admin.clear_requests();
+    Auditor::new(fresh, env.options())
+        .audit(&AuditScope::subscription())
+        .await
+        .expect("audited");
+    let log = admin.requests();
+    for vault in ["kv-req-open", "kv-req-rbac"] {
+        let statuses: Vec<u16> = log
+            .iter()
+            .filter(|r| r.service == "keyvault" && r.host.starts_with(vault))
+            .map(|r| r.status)
+            .collect();
+        assert_eq!(statuses.len(), 4, "{vault}: {statuses:?}");
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 401).count(),
+            1,
+            "{vault}: {statuses:?}"
+        );
+    }
+
     // A secret-looking variable the list shows without a value: that group is read on its
     // own (once), and its secure value is not a finding.
     m.group(
