@@ -11,10 +11,14 @@
 //! 3. `apply_many` of N groups under an ARM write token bucket: throughput over the bucket's
 //!    rate, failures, duplicates, the client's peak memory;
 //! 4. the emulator binary: requests/s and latency of a container-group GET and of `unwrapkey`,
-//!    `unwrapkey`/s over raw RSA-2048 private-key operations/s, start-up time and idle RSS.
+//!    `unwrapkey`/s over raw RSA-2048 private-key operations/s, start-up time and idle RSS;
+//! 5. the posture audit of N groups over V vaults against the emulator binary adding L to every
+//!    request: its requests over its list pages and distinct vaults and keys, its wall time
+//!    over its longest chain × L, the client's peak memory.
 //!
 //! Writes `results.json` (one object per benchmark) and prints a table.
 
+mod audit;
 mod chain;
 mod child;
 mod critical;
@@ -64,7 +68,14 @@ struct Args {
     /// Measured seconds of each emulator load.
     #[arg(long, default_value_t = 3.0)]
     load_secs: f64,
-    /// Run only these benchmarks (comma-separated: critical, baseline, fleet, emulator).
+    /// Container groups of the audit benchmark.
+    #[arg(long, default_value_t = 1000)]
+    audit_groups: usize,
+    /// Vaults of the audit benchmark (one key each).
+    #[arg(long, default_value_t = 50)]
+    audit_vaults: usize,
+    /// Run only these benchmarks (comma-separated: critical, baseline, fleet, emulator,
+    /// audit).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -111,6 +122,16 @@ async fn run(args: &Args) -> Result<()> {
              2/4/8 workers lost 1/17/73 groups to exhausted retries; with Retry-After alone (whole seconds) 8 workers made 0.22 R",
             args.fleet_concurrency
         ));
+        show(b, &mut benches);
+    }
+    if args.runs("audit") {
+        let settings = audit::AuditSettings {
+            groups: args.audit_groups,
+            vaults: args.audit_vaults,
+            latency_ms: args.latency_ms,
+            seed_concurrency: 32,
+        };
+        let b = audit::audit(&args.emulator_bin, settings).await?;
         show(b, &mut benches);
     }
     if args.runs("emulator") {
