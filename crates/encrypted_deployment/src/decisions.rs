@@ -176,7 +176,8 @@ pub(crate) struct Decisions {
     pub encryption_access: Decided<AccessDecision>,
     pub firewall: Decided<FirewallDecision>,
     pub workload: Decided<WorkloadDecision>,
-    /// What preflight warns of; nothing that stops the run.
+    /// What preflight warns of (set by the orchestrator from `preflight::warnings`); nothing
+    /// that stops the run.
     pub warnings: Vec<String>,
 }
 
@@ -205,7 +206,7 @@ impl Decisions {
             encryption_access: decide_encryption_access(spec, survey),
             firewall: decide_firewall(spec, survey),
             key_lifecycle: decide_key_lifecycle(spec, survey, now),
-            warnings: crate::preflight::warnings(spec, survey, now),
+            warnings: Vec::new(),
             key,
             workload,
         }

@@ -109,13 +109,10 @@ impl Orchestrator {
     /// Every step's decision, once preflight has found no rule broken.
     fn decide(&self, spec: &DeploymentSpec, survey: &Survey) -> Result<Decisions> {
         let deployer = &self.backends.deployer;
-        let decisions = Decisions::take(
-            spec,
-            survey,
-            &deployer.object_id,
-            &deployer.tenant_id,
-            self.now(),
-        );
+        let now = self.now();
+        let mut decisions =
+            Decisions::take(spec, survey, &deployer.object_id, &deployer.tenant_id, now);
+        decisions.warnings = preflight::warnings(spec, survey, now);
         let issues = preflight::check(spec, survey, &decisions);
         if !issues.is_empty() {
             return Err(Error::Preflight(issues));
