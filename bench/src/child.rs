@@ -131,6 +131,22 @@ impl ChildEmulator {
         Ok(entries)
     }
 
+    /// Its whole request log through the admin API, as the emulator's own entries.
+    pub async fn log(&self) -> Result<Vec<aci_cmk_emulator::LogEntry>> {
+        let value: serde_json::Value = self
+            .http
+            .get(format!("{}/requests", self.profile.admin_endpoint))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let entries = match value {
+            serde_json::Value::Object(mut o) => o.remove("value").unwrap_or_default(),
+            other => other,
+        };
+        Ok(serde_json::from_value(entries)?)
+    }
+
     /// Stops it: SIGTERM by its pid (a graceful shutdown that removes its temporary CA), then
     /// SIGKILL if it has not exited within two seconds.
     pub async fn stop(mut self) {
@@ -160,6 +176,11 @@ impl Drop for ChildEmulator {
             let _ = self.child.wait();
         }
     }
+}
+
+/// Resets this process's peak RSS (VmHWM) to its current RSS (Linux ≥ 4.0); whether it worked.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
 /// A field of `/proc/{pid}/status` in kB (`VmRSS`, `VmHWM`).

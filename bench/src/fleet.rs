@@ -3,7 +3,7 @@
 
 use crate::{
     Result,
-    child::{ChildEmulator, cpu_seconds, proc_status_kb},
+    child::{ChildEmulator, cpu_seconds, proc_status_kb, reset_peak_rss},
     report::{Bench, Cmp, ms, r3},
     specs,
 };
@@ -25,11 +25,6 @@ pub struct FleetSettings {
     pub rate: f64,
     /// Bucket capacity (C).
     pub capacity: u32,
-}
-
-/// Resets this process's peak RSS (VmHWM) to its current RSS (Linux ≥ 4.0); whether it worked.
-fn reset_peak_rss() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
 /// Runs the fleet benchmark.

@@ -11,10 +11,14 @@
 //! 3. `apply_many` of N groups under an ARM write token bucket: throughput over the bucket's
 //!    rate, failures, duplicates, the client's peak memory;
 //! 4. the emulator binary: requests/s and latency of a container-group GET and of `unwrapkey`,
-//!    `unwrapkey`/s over raw RSA-2048 private-key operations/s, start-up time and idle RSS.
+//!    `unwrapkey`/s over raw RSA-2048 private-key operations/s, start-up time and idle RSS;
+//! 5. the posture audit of N groups over V vaults against the emulator binary adding L to every
+//!    request: its requests over its list pages and distinct vaults and keys, its wall time
+//!    over its longest chain × L, the client's peak memory.
 //!
 //! Writes `results.json` (one object per benchmark) and prints a table.
 
+mod audit;
 mod chain;
 mod child;
 mod critical;
@@ -72,7 +76,14 @@ struct Args {
     /// Vaults the scale benchmark seeds.
     #[arg(long, default_value_t = 1_000)]
     scale_vaults: usize,
-    /// Run only these benchmarks (comma-separated: critical, baseline, fleet, fresh, emulator, scale).
+    /// Container groups of the audit benchmark.
+    #[arg(long, default_value_t = 1000)]
+    audit_groups: usize,
+    /// Vaults of the audit benchmark (one key each).
+    #[arg(long, default_value_t = 50)]
+    audit_vaults: usize,
+    /// Run only these benchmarks (comma-separated: critical, baseline, fleet, fresh, emulator,
+    /// scale, audit).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -135,6 +146,16 @@ async fn run(args: &Args) -> Result<()> {
     }
     if args.runs("fresh") {
         let b = fresh::fresh_apply(&args.emulator_bin).await?;
+        show(b, &mut benches);
+    }
+    if args.runs("audit") {
+        let settings = audit::AuditSettings {
+            groups: args.audit_groups,
+            vaults: args.audit_vaults,
+            latency_ms: args.latency_ms,
+            seed_concurrency: 32,
+        };
+        let b = audit::audit(&args.emulator_bin, settings).await?;
         show(b, &mut benches);
     }
     if args.runs("emulator") {

@@ -88,6 +88,11 @@ pub struct ContainerGroupProperties {
     /// The instance view: state and events (response only).
     #[serde(default, skip_serializing)]
     pub instance_view: Option<InstanceView>,
+    /// The properties of a response this model has no field for (`volumes`, `subnetIds`,
+    /// `imageRegistryCredentials`, …), by name, as read; never sent. A body rebuilt from a
+    /// response lacks them: check this before putting one back.
+    #[serde(default, flatten, skip_serializing)]
+    pub unmodelled: BTreeMap<String, serde_json::Value>,
 }
 
 /// One container of a group.
@@ -175,6 +180,10 @@ pub struct ContainerProperties {
     /// The container's instance view (response only).
     #[serde(default, skip_serializing)]
     pub instance_view: Option<serde_json::Value>,
+    /// The properties of a response this model has no field for (`volumeMounts`,
+    /// `livenessProbe`, …), by name, as read; never sent.
+    #[serde(default, flatten, skip_serializing)]
+    pub unmodelled: BTreeMap<String, serde_json::Value>,
 }
 
 /// CPU and memory requests, and optional limits.
@@ -518,4 +527,43 @@ pub struct Logs {
     /// The log text.
     #[serde(default)]
     pub content: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn properties_the_model_lacks_are_kept_by_name_and_never_sent() {
+        let group: ContainerGroup = serde_json::from_value(serde_json::json!({
+            "location": "westeurope",
+            "properties": {
+                "osType": "Linux",
+                "provisioningState": "Succeeded",
+                "volumes": [{"name": "v", "emptyDir": {}}],
+                "containers": [{"name": "app", "properties": {
+                    "image": "nginx",
+                    "resources": {"requests": {"cpu": 1.0, "memoryInGB": 1.5}},
+                    "volumeMounts": [{"name": "v", "mountPath": "/data"}]
+                }}]
+            }
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let names: Vec<&str> = group
+            .properties
+            .unmodelled
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(names, ["volumes"]);
+        let container = &group.properties.containers[0].properties;
+        assert!(container.unmodelled.contains_key("volumeMounts"));
+        let sent = serde_json::to_value(&group).unwrap_or_default();
+        assert!(sent["properties"].get("volumes").is_none(), "{sent}");
+        assert!(
+            sent["properties"]["containers"][0]["properties"]
+                .get("volumeMounts")
+                .is_none()
+        );
+    }
 }

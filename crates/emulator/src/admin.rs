@@ -236,6 +236,46 @@ impl Admin {
         })
     }
 
+    /// Removes the tenant's service principal of application `app_id` (as an administrator
+    /// deleting it would), keeping the application: creating the principal again gives it a
+    /// new object id, which no access policy or role assignment names. Whether there was one.
+    pub fn remove_service_principal(&self, app_id: &str) -> Result<bool, AdminError> {
+        let removed = self.frontend.shared.store.write(|st| {
+            let object_id = crate::graph::directory::principal_by_app_id(st, app_id)
+                .map(|p| p.object_id.clone());
+            object_id.is_some_and(|id| {
+                st.table_mut::<crate::graph::directory::Principal>()
+                    .remove(&id)
+                    .is_some()
+            })
+        })?;
+        Ok(removed)
+    }
+
+    /// Turns soft delete off on the live vault `name`, as a vault made before Key Vault made
+    /// soft delete mandatory may still have it (no request can turn it off). A `PATCH` with
+    /// `enableSoftDelete: true` turns it back on; deleted meanwhile, the vault is gone at once.
+    pub fn disable_soft_delete(&self, name: &str) -> Result<(), AdminError> {
+        let key = name.to_ascii_lowercase();
+        let found = self.frontend.shared.store.write(|st| {
+            match st
+                .table_mut::<crate::keyvault_management::records::Vault>()
+                .get_mut(&key)
+            {
+                Some(v) if v.deleted.is_none() => {
+                    v.props.soft_delete_disabled = true;
+                    true
+                }
+                _ => false,
+            }
+        })?;
+        if found {
+            Ok(())
+        } else {
+            Err(AdminError::invalid("name", format!("no live vault {name}")))
+        }
+    }
+
     /// Adds a subscription to the tenant and answers its id (lower-cased).
     pub fn add_subscription(
         &self,

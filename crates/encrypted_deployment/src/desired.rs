@@ -92,13 +92,20 @@ pub fn vault_create_parameters(spec: &DeploymentSpec, tenant: &TenantId) -> Vaul
 /// The `PATCH` that turns on what an existing vault lacks (soft delete, purge protection when
 /// the spec wants it), or `None` when it has everything.
 pub fn vault_patch(spec: &DeploymentSpec, vault: &Vault) -> Option<VaultPatch> {
+    vault_protection_patch(vault, spec.vault.purge_protection)
+}
+
+/// The `PATCH` that turns on soft delete where it is off and, when `purge_protection`, purge
+/// protection where it is not on — both irreversible, never turned off — or `None` when the
+/// vault has them. The one decision of the vault step and of a posture remediation.
+pub fn vault_protection_patch(vault: &Vault, purge_protection: bool) -> Option<VaultPatch> {
     let mut props = VaultPatchProperties::default();
     let mut needed = false;
     if vault.properties.enable_soft_delete == Some(false) {
         props.enable_soft_delete = Some(true);
         needed = true;
     }
-    if spec.vault.purge_protection && vault.properties.enable_purge_protection != Some(true) {
+    if purge_protection && vault.properties.enable_purge_protection != Some(true) {
         props.enable_purge_protection = Some(true);
         needed = true;
     }
@@ -354,8 +361,8 @@ pub fn create_key_options(spec: &DeploymentSpec, now: OffsetDateTime) -> Option<
         return None;
     };
     let options = CreateKeyOptions::new(*kty, *size);
-    Some(match &spec.key.lifecycle().expires_after {
-        Some(lifetime) => options.with_expires(now + lifetime.to_duration()),
+    Some(match spec.key.lifecycle().new_version_expires(now) {
+        Some(expires) => options.with_expires(expires),
         None => options,
     })
 }
@@ -369,14 +376,7 @@ pub fn version_expiry(
     key: &KeyProperties,
     now: OffsetDateTime,
 ) -> Option<OffsetDateTime> {
-    let lifecycle = spec.key.lifecycle();
-    let lifetime = lifecycle.expires_after.as_ref()?;
-    if key.expires.is_some() {
-        return None;
-    }
-    let from_creation = key.created.unwrap_or(now) + lifetime.to_duration();
-    let earliest = now + lifecycle.notify_before_expiry().to_duration();
-    Some(from_creation.max(earliest))
+    spec.key.lifecycle().version_expiry(key, now)
 }
 
 /// Whether the vault's rotation policy is already `desired`: the same actions (as a set, with

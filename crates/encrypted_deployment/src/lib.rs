@@ -98,6 +98,8 @@ pub mod watch;
 /// builds the real clients over one.
 pub use aci_cmk_core::Connection;
 pub use backends::{Backends, Deployer};
+pub use container_group::RecreatedGroup;
+pub use desired::{ENCRYPTION_KEY_PERMISSIONS, rotation_policy_matches, vault_protection_patch};
 pub use error::{Error, Result};
 pub use fleet::{FleetOptions, FleetReport};
 pub use follow::{FollowOptions, FollowPlan, FollowReport};

@@ -20,6 +20,16 @@ impl RunId {
         Self(hex[..12].to_owned())
     }
 
+    /// The run `id` names, when it is 12 lowercase hex digits (another run's id, such as a
+    /// posture remediation's, whose requests this run's carry).
+    pub(crate) fn named(id: &str) -> Option<Self> {
+        (id.len() == 12
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+        .then(|| Self(id.to_owned()))
+    }
+
     /// The client request id of `part` of this run: `aci-cmk/{run}/{part}`.
     pub(crate) fn client_request_id(&self, part: &str) -> String {
         format!("{PREFIX}/{}/{part}", self.0)

@@ -54,6 +54,7 @@ use aci_cmk_keyvault::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::{collections::BTreeMap, path::Path};
+use time::OffsetDateTime;
 
 /// Everything an encrypted deployment consists of.
 ///
@@ -370,6 +371,30 @@ impl KeyLifecycle {
                 .with_notify_before_expiry(self.notify_before_expiry());
         }
         Some(policy)
+    }
+
+    /// When a version created at `now` expires: `now` plus [`expires_after`](Self::expires_after)
+    /// (`None` without one).
+    pub fn new_version_expires(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        Some(now + self.expires_after.as_ref()?.to_duration())
+    }
+
+    /// The expiry an existing version without one should get: its creation plus
+    /// [`expires_after`](Self::expires_after), but never sooner than the notice period from
+    /// `now` (a version must not expire under the groups using it the moment the policy is
+    /// set). `None` when the version already expires or no lifetime is set.
+    pub fn version_expiry(
+        &self,
+        key: &aci_cmk_keyvault::keys::KeyProperties,
+        now: OffsetDateTime,
+    ) -> Option<OffsetDateTime> {
+        let lifetime = self.expires_after.as_ref()?;
+        if key.expires.is_some() {
+            return None;
+        }
+        let from_creation = key.created.unwrap_or(now) + lifetime.to_duration();
+        let earliest = now + self.notify_before_expiry().to_duration();
+        Some(from_creation.max(earliest))
     }
 
     /// Checks that the parts fit together and that the policy they make is one Key Vault

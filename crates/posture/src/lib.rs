@@ -2,7 +2,8 @@
 //!
 //! Audits the customer-managed-key (CMK) posture of a subscription: every container group in
 //! scope, and each distinct vault, key, identity and role the groups name, read once however
-//! many groups use it. Reads only; never writes.
+//! many groups use it. The audit reads only; [`remediation`] then plans the fixes of what it
+//! found and carries them out (a dry run by default, disruptive steps only when allowed).
 //!
 //! An [`Auditor`] over the orchestrator's [`Backends`](aci_cmk_encrypted_deployment::Backends)
 //! (the client traits: real Azure, the emulator, or your own) reads an [`AuditScope`] and
@@ -15,6 +16,9 @@
 //!
 //! Time ("expires within 30 days", "expired", "not yet valid") comes from the options' [`Clock`]
 //! (the system's by default; the emulator's in tests).
+//!
+//! With the feature `seed`, the module `seed` builds a messy subscription on the embedded emulator for
+//! tests and demos (`cargo run --example posture`).
 //!
 //! ```
 //! use aci_cmk_aci::models::{Container, ContainerGroup};
@@ -54,9 +58,12 @@ pub mod error;
 pub mod findings;
 mod inventory;
 pub mod options;
+pub mod remediation;
 pub mod report;
 pub mod sarif;
 pub mod scope;
+#[cfg(feature = "seed")]
+pub mod seed;
 
 pub use auditor::Auditor;
 pub use error::{Error, Result};
@@ -67,5 +74,9 @@ pub use findings::{
     kind::{FindingKind, PolicyDefinition, Severity},
 };
 pub use options::{AuditOptions, Clock};
+pub use remediation::{
+    RemediateOptions, RemediationOptions, RemediationPlan, RemediationReport, Remediator,
+    remediation_plan,
+};
 pub use report::AuditReport;
 pub use scope::AuditScope;

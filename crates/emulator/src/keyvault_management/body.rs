@@ -281,12 +281,16 @@ pub fn apply_props(
         Some(a) => parse_policies(a)?,
         None => base.map(|b| b.access_policies.clone()).unwrap_or_default(),
     };
-    if opt_bool(props, "enableSoftDelete", "properties.enableSoftDelete")? == Some(false) {
+    let soft_delete = opt_bool(props, "enableSoftDelete", "properties.enableSoftDelete")?;
+    if soft_delete == Some(false) {
         return Err(ArmError::bad(
             "BadRequest",
             "The property \"enableSoftDelete\" cannot be set to false. Soft delete is always enabled for new vaults.",
         ));
     }
+    // A legacy vault keeps soft delete off until a request turns it on.
+    let soft_delete_disabled =
+        soft_delete.is_none() && base.is_some_and(|b| b.soft_delete_disabled);
     let retention = match opt_i64(
         props,
         "softDeleteRetentionInDays",
@@ -369,5 +373,6 @@ pub fn apply_props(
         enable_purge_protection: purge,
         public_network_access: pna,
         network_acls,
+        soft_delete_disabled,
     })
 }

@@ -161,6 +161,12 @@ pub struct VaultProps {
     /// Network rules.
     #[serde(default)]
     pub network_acls: Option<NetworkAcls>,
+    /// Soft delete is off: a legacy vault made before Key Vault made soft delete mandatory.
+    /// No request can turn it off; only [`Admin::disable_soft_delete`](crate::Admin) makes
+    /// one, and a `PATCH` with `enableSoftDelete: true` turns it back on. Such a vault is gone
+    /// at once when deleted.
+    #[serde(default)]
+    pub soft_delete_disabled: bool,
 }
 
 impl VaultProps {

@@ -47,7 +47,7 @@ pub fn vault_json(cfg: &Config, v: &Vault, now_ms: i64) -> Value {
         "enabledForDeployment": p.enabled_for_deployment,
         "enabledForDiskEncryption": p.enabled_for_disk_encryption,
         "enabledForTemplateDeployment": p.enabled_for_template_deployment,
-        "enableSoftDelete": true,
+        "enableSoftDelete": !p.soft_delete_disabled,
         "softDeleteRetentionInDays": p.soft_delete_retention_days,
         "enableRbacAuthorization": p.enable_rbac_authorization,
         "vaultUri": uri,

@@ -29,12 +29,19 @@ pub fn purge_vault(st: &mut Tables, key: &str) {
         .retain(|k, _| !k.starts_with(&prefix));
 }
 
+/// Deletes the live vault `key`: soft-deleted until its retention ends, or purged at once when
+/// its soft delete is off. Whether there was a live vault to delete.
 pub fn soft_delete(st: &mut Tables, key: &str, now: i64) -> bool {
     let Some(v) = st.table_mut::<Vault>().get_mut(key) else {
         return false;
     };
     if v.deleted.is_some() {
         return false;
+    }
+    // Without soft delete a deleted vault is gone at once, its keys with it.
+    if v.props.soft_delete_disabled {
+        purge_vault(st, key);
+        return true;
     }
     v.deleted = Some(DeletedInfo {
         deletion_date: now,

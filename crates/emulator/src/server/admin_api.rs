@@ -14,6 +14,10 @@
 //!   application with a secret and its service principal; answers its ids and secret.
 //! - `POST /_admin/subscriptions` `{"subscription_id"?, "display_name"?}`: adds a subscription
 //!   to the tenant.
+//! - `DELETE /_admin/service-principals/{appId}`: removes the tenant's service principal of an
+//!   application (created again, it has a new object id).
+//! - `POST /_admin/vaults/{name}/disable-soft-delete`: turns soft delete off on a live vault, as
+//!   a legacy vault may have it.
 //! - `POST /_admin/tokens` `{"aud", "oid"?, "appid"?, "tid"?, "iss"?, "ttl_secs"?, "nbf_offset_secs"?}`:
 //!   mints a signed token with arbitrary claims (for tests of expired or foreign tokens).
 //!
@@ -212,6 +216,23 @@ pub fn handle(admin: &Admin, ctx: &Ctx) -> Reply {
             };
             match admin.add_subscription(req.subscription_id, req.display_name) {
                 Ok(id) => reply::json(StatusCode::CREATED, &json!({"subscription_id": id})),
+                Err(e) => answer(e),
+            }
+        }
+        (&Method::DELETE, ["service-principals", app_id]) => {
+            match admin.remove_service_principal(app_id) {
+                Ok(true) => reply::empty(StatusCode::NO_CONTENT),
+                Ok(false) => reply::arm_error(
+                    StatusCode::NOT_FOUND,
+                    "BadRequest",
+                    format!("the tenant has no service principal of application {app_id}"),
+                ),
+                Err(e) => answer(e),
+            }
+        }
+        (&Method::POST, ["vaults", name, "disable-soft-delete"]) => {
+            match admin.disable_soft_delete(name) {
+                Ok(()) => reply::empty(StatusCode::NO_CONTENT),
                 Err(e) => answer(e),
             }
         }

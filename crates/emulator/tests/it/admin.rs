@@ -662,3 +662,116 @@ async fn watch_in_flight_holds_a_request_until_it_is_logged_or_dropped_by_its_cl
         "{logged:?}"
     );
 }
+
+#[tokio::test]
+async fn a_removed_service_principal_comes_back_with_a_new_object_id() {
+    const ACI: &str = "6bb8e274-af5d-4df2-98a3-4fd78b4cafd9";
+    let env = Env::start().await;
+    let admin = env.emu.admin();
+    assert!(!admin.remove_service_principal(ACI).expect("removed"));
+    let t = env.graph_token().await;
+    let g = env.info.graph_endpoint.trim_end_matches('/').to_owned();
+    let create = || async {
+        env.send(
+            Method::POST,
+            &format!("{g}/v1.0/servicePrincipals"),
+            Some(&t),
+            Some(&json!({"appId": ACI})),
+        )
+        .await
+    };
+    let first = create().await;
+    first.expect(201);
+    let first_id = first.body["id"].as_str().expect("id").to_owned();
+    // Over the admin API (then none is left to remove).
+    env.admin(Method::DELETE, &format!("/service-principals/{ACI}"), None)
+        .await
+        .expect(204);
+    env.admin(Method::DELETE, &format!("/service-principals/{ACI}"), None)
+        .await
+        .expect(404);
+    env.send(
+        Method::GET,
+        &format!("{g}/v1.0/servicePrincipals(appId='{ACI}')"),
+        Some(&t),
+        None,
+    )
+    .await
+    .expect(404);
+    let again = create().await;
+    again.expect(201);
+    assert_ne!(again.body["id"], first_id.as_str());
+}
+
+#[tokio::test]
+async fn a_legacy_vault_without_soft_delete_is_patched_back_and_gone_at_once_when_deleted() {
+    let env = Env::start().await;
+    env.create_rg("rg").await;
+    for name in ["legacy1", "legacy2"] {
+        env.create_vault("rg", name, json!({})).await.expect(200);
+        if name == "legacy1" {
+            env.emu
+                .admin()
+                .disable_soft_delete(name)
+                .expect("soft delete off");
+        } else {
+            env.admin(
+                Method::POST,
+                &format!("/vaults/{name}/disable-soft-delete"),
+                None,
+            )
+            .await
+            .expect(204);
+        }
+        let r = env
+            .arm(Method::GET, &env.vault_path("rg", name), KV_API, None)
+            .await;
+        assert_eq!(r.body["properties"]["enableSoftDelete"], false);
+    }
+    assert!(env.emu.admin().disable_soft_delete("nosuchvault").is_err());
+
+    // A PATCH turns it back on; turning it off stays refused.
+    let patch = |on: bool| json!({"properties": {"enableSoftDelete": on}});
+    let r = env
+        .arm(
+            Method::PATCH,
+            &env.vault_path("rg", "legacy1"),
+            KV_API,
+            Some(&patch(true)),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.body["properties"]["enableSoftDelete"], true);
+    env.arm(
+        Method::PATCH,
+        &env.vault_path("rg", "legacy1"),
+        KV_API,
+        Some(&patch(false)),
+    )
+    .await
+    .expect(400);
+
+    // Deleted, the vault still without soft delete is not among the deleted vaults.
+    for name in ["legacy1", "legacy2"] {
+        env.arm(Method::DELETE, &env.vault_path("rg", name), KV_API, None)
+            .await
+            .expect(200);
+    }
+    let deleted = env
+        .arm(
+            Method::GET,
+            &format!(
+                "/subscriptions/{}/providers/Microsoft.KeyVault/deletedVaults",
+                env.sub()
+            ),
+            KV_API,
+            None,
+        )
+        .await;
+    deleted.expect(200);
+    let names: Vec<&str> = deleted.body["value"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["legacy1"], "{}", deleted.body);
+}

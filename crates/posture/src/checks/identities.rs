@@ -6,7 +6,7 @@ use crate::{
     FindingKind, Severity,
     findings::{
         Finding,
-        evidence::{Evidence, IdentityProblem},
+        evidence::{Evidence, IdentityProblem, KeyRef},
     },
     inventory::IdentityState,
 };
@@ -16,11 +16,19 @@ use aci_cmk_identity::ACI_FIRST_PARTY_APP_ID;
 pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     if let Some(None) = &ctx.inventory.aci_principal {
         let kind = FindingKind::AciServicePrincipalMissing;
-        let groups: Vec<_> = ctx
+        let standard: Vec<_> = ctx
             .cmk_groups()
             .filter(|(_, k)| k.identity.is_none())
-            .map(|(g, _)| g.group.id.clone())
             .collect();
+        let groups: Vec<_> = standard.iter().map(|(g, _)| g.group.id.clone()).collect();
+        let mut keys: Vec<KeyRef> = Vec::new();
+        for (_, k) in &standard {
+            let mut key = ctx.key_ref(k);
+            key.version = None;
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
         let (severity, consequence) = if groups.is_empty() {
             (
                 kind.default_severity(),
@@ -48,6 +56,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             Evidence::AciServicePrincipalMissing {
                 app_id: ACI_FIRST_PARTY_APP_ID.to_owned(),
                 groups,
+                keys,
             },
         ));
     }

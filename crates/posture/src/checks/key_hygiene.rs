@@ -6,7 +6,7 @@ use crate::{
     FindingKind,
     findings::{
         Finding,
-        evidence::{Evidence, KeyRef},
+        evidence::{Evidence, GroupRef, KeyRef},
     },
     inventory::{KeyState, VaultState},
 };
@@ -73,7 +73,12 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             gk.key.clone(),
             current.map(|c| c.version.clone()),
         );
-        hygiene(ctx, key, current, key_ref, out);
+        let groups: Vec<GroupRef> = ctx
+            .cmk_groups()
+            .filter(|(_, k)| k.key_pair() == pair)
+            .map(|(g, _)| g.group.clone())
+            .collect();
+        hygiene(ctx, key, current, key_ref, groups, out);
     }
 }
 
@@ -82,6 +87,7 @@ fn hygiene(
     key: &KeyState,
     current: Option<&KeyProperties>,
     key_ref: KeyRef,
+    groups: Vec<GroupRef>,
     out: &mut Vec<Finding>,
 ) {
     let resource = key_ref.resource();
@@ -125,6 +131,7 @@ fn hygiene(
                     key: key_ref.clone(),
                     bits,
                     minimum_bits: ctx.options.min_rsa_key_bits,
+                    groups,
                 },
             ));
         }

@@ -51,10 +51,21 @@ fn age(key: &KeyState, v: &KeyProperties) -> (Option<OffsetDateTime>, bool) {
 
 /// The newest version of `key` usable at `now`.
 pub(crate) fn newest_usable(key: &KeyState, now: OffsetDateTime) -> Option<&KeyProperties> {
+    newest_usable_until(key, now, None)
+}
+
+/// The newest version of `key` usable at `now` and, with `horizon`, still at `horizon` (it
+/// does not expire before): what a group moved onto it can restart with.
+pub(crate) fn newest_usable_until(
+    key: &KeyState,
+    now: OffsetDateTime,
+    horizon: Option<OffsetDateTime>,
+) -> Option<&KeyProperties> {
     let all = key.versions.as_ref()?;
     all.iter()
         .map(|v| key.version(v.version.as_str()).unwrap_or(v))
         .filter(|v| unusable(v, now).is_empty())
+        .filter(|v| horizon.is_none_or(|h| v.expires.is_none_or(|e| e > h)))
         .max_by_key(|v| age(key, v))
 }
 

@@ -348,6 +348,9 @@ pub enum Evidence {
         app_id: String,
         /// The groups that reach their key as it (standard flow).
         groups: Vec<ResourceId>,
+        /// The keys those groups use, each once (no version): where a created principal needs
+        /// `get` and `unwrapKey`.
+        keys: Vec<KeyRef>,
     },
     /// [`EncryptionIdentityBroken`](crate::FindingKind::EncryptionIdentityBroken).
     EncryptionIdentityBroken {
@@ -410,6 +413,9 @@ pub enum Evidence {
         bits: u32,
         /// The configured minimum.
         minimum_bits: u32,
+        /// The groups on the key (whatever their version): a larger version helps them only
+        /// once they are re-created on it.
+        groups: Vec<GroupRef>,
     },
     /// [`RotationPolicyMissingOrLate`](crate::FindingKind::RotationPolicyMissingOrLate).
     RotationPolicyMissingOrLate {

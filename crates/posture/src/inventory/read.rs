@@ -3,8 +3,9 @@
 //! every read behind one bound on how many run at once. Reads only.
 //!
 //! Requests grow with list pages and distinct vaults, keys, identities and roles, never with
-//! groups × checks: per distinct key, its current version, its version list and its rotation
-//! policy, and each pinned version that is not the current one; per distinct encryption
+//! groups × checks: per distinct key, its current version, then (the vault's authentication
+//! challenge settled by that first answer) its version list and its rotation policy, and each
+//! pinned version that is not the current one; per distinct encryption
 //! identity one read; per RBAC vault one list of its role assignments; per distinct role one
 //! definition; the deleted vaults listed once if a vault is missing. A group is read on its own
 //! only when a list entry names a secret-looking environment variable without a value (lists
@@ -386,8 +387,9 @@ impl<'a> Reader<'a> {
         (vaults, BTreeSet::new())
     }
 
-    /// A key: its current version, its versions, its rotation policy, then each pinned version
-    /// that is not the current one; and whether the vault's data plane answered at all.
+    /// A key: its current version, then its versions and its rotation policy (not when the
+    /// key or its vault is missing), then each pinned version that is not the current one;
+    /// and whether the vault's data plane answered at all.
     async fn key(
         &self,
         vault: &VaultUrl,
@@ -397,34 +399,52 @@ impl<'a> Reader<'a> {
         let keys = &self.backends.keys;
         let part = format!("key/{}/{name}", vault.vault_name());
         let resource = vault.key_id(name, None).to_string();
-        let (latest, versions, policy) = futures::join!(
-            self.gated(
+        // The current version first: the vault's first answer settles Key Vault's
+        // authentication challenge for the reads after it (three at once would each be
+        // challenged), and a missing key or vault needs no more reads.
+        let latest = self
+            .gated(
                 "keys.get_key",
-                keys.get_key(vault, name, None, self.call(&part))
-            ),
-            self.gated(
-                "keys.list_key_versions",
-                keys.list_key_versions(vault, name, self.call(&part))
-            ),
-            self.gated(
-                "keys.get_rotation_policy",
-                keys.get_rotation_policy(vault, name, self.call(&part))
-            ),
-        );
+                keys.get_key(vault, name, None, self.call(&part)),
+            )
+            .await;
+        let settled = match &latest {
+            Err(e) => e.code() == Some("KeyNotFound") || !vault_answered(e),
+            Ok(_) => false,
+        };
+        let (versions, policy) = if settled {
+            (None, None)
+        } else {
+            let (versions, policy) = futures::join!(
+                self.gated(
+                    "keys.list_key_versions",
+                    keys.list_key_versions(vault, name, self.call(&part))
+                ),
+                self.gated(
+                    "keys.get_rotation_policy",
+                    keys.get_rotation_policy(vault, name, self.call(&part))
+                ),
+            );
+            (Some(versions), Some(policy))
+        };
         let mut state = KeyState::default();
-        let mut answered = latest.is_ok() || versions.is_ok() || policy.is_ok();
+        let mut answered = latest.is_ok()
+            || versions.as_ref().is_some_and(Result::is_ok)
+            || policy.as_ref().is_some_and(Result::is_ok);
         let mut errors = Vec::new();
         match latest {
             Ok(k) => state.latest = Some(k),
             Err(e) => errors.push(("the key's current version", e)),
         }
         match versions {
-            Ok(v) => state.versions = Some(v),
-            Err(e) => errors.push(("the key's versions", e)),
+            Some(Ok(v)) => state.versions = Some(v),
+            Some(Err(e)) => errors.push(("the key's versions", e)),
+            None => {}
         }
         match policy {
-            Ok(p) => state.rotation_policy = Some(p),
-            Err(e) => errors.push(("the key's rotation policy", e)),
+            Some(Ok(p)) => state.rotation_policy = Some(p),
+            Some(Err(e)) => errors.push(("the key's rotation policy", e)),
+            None => {}
         }
         for (what, e) in errors {
             answered |= vault_answered(&e);

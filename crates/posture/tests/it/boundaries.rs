@@ -3,8 +3,9 @@
 //! not; moving the emulator's clock on brings the second in, and at `exp` the first is expired
 //! (ACI can no longer unwrap it).
 
-use crate::{Env, messy::Builder};
+use crate::Env;
 use aci_cmk_keyvault::keys::{CreateKeyOptions, KeySize, RsaKeyType};
+use aci_cmk_posture::seed::VaultSetup;
 use aci_cmk_posture::{AuditScope, Auditor, Clock, Evidence, FindingKind, evidence::Unusable};
 use std::collections::BTreeSet;
 use time::Duration;
@@ -19,21 +20,14 @@ fn groups_with(report: &aci_cmk_posture::AuditReport, kind: FindingKind) -> BTre
 #[tokio::test]
 async fn expiry_exactly_thirty_days_away_is_within_and_the_emulator_clock_moves_it() {
     let env = Env::start().await;
-    let m = Builder::new(&env);
-    let rg = m.rg("rg-expiry").await;
-    let aci = m.aci_principal().await;
+    let m = env.builder();
+    let rg = m.rg("rg-expiry").await.expect("seeded");
+    let aci = m.aci_principal().await.expect("seeded");
     let vault = m
-        .vault(
-            &rg,
-            "kv-expiry",
-            crate::messy::VaultSetup {
-                rbac: false,
-                purge_protection: true,
-                firewall: false,
-            },
-        )
-        .await;
-    m.grant(&vault, &aci).await;
+        .vault(&rg, "kv-expiry", VaultSetup::new(false, true, false))
+        .await
+        .expect("seeded");
+    m.grant(&vault, &aci).await.expect("seeded");
     // Key Vault keeps whole seconds.
     let now = env
         .emulator
@@ -44,16 +38,22 @@ async fn expiry_exactly_thirty_days_away_is_within_and_the_emulator_clock_moves_
     let rsa = || CreateKeyOptions::new(RsaKeyType::Rsa, KeySize::Rsa2048);
     let at = m
         .key(&vault, "k-at", rsa().with_expires(now + Duration::days(30)))
-        .await;
+        .await
+        .expect("seeded");
     let after = m
         .key(
             &vault,
             "k-after",
             rsa().with_expires(now + Duration::days(30) + Duration::seconds(1)),
         )
-        .await;
-    m.group(&rg, "g-at", Some(&at), None, &[]).await;
-    m.group(&rg, "g-after", Some(&after), None, &[]).await;
+        .await
+        .expect("seeded");
+    m.group(&rg, "g-at", Some(&at), None, &[])
+        .await
+        .expect("seeded");
+    m.group(&rg, "g-after", Some(&after), None, &[])
+        .await
+        .expect("seeded");
 
     let fixed = Auditor::new(
         env.backends.clone(),

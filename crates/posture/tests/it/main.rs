@@ -1,10 +1,15 @@
-//! The audit against the embedded emulator: a messy subscription built with the SDK's own
-//! clients ([`messy`]), every finding kind found on it and none on its clean resources
-//! ([`subscription`]), the boundaries ([`boundaries`]), one read per distinct vault and key
-//! however many groups ([`requests`]), and the SARIF log's shape ([`sarif`]).
+//! The audit and the remediation against the embedded emulator: a messy subscription built with
+//! the SDK's own clients (`aci_cmk_posture::seed`), every finding kind found on it and none on
+//! its clean resources ([`subscription`]), the boundaries ([`boundaries`]), one read per
+//! distinct vault and key however many groups ([`requests`]), the SARIF log's shape
+//! ([`sarif`]); each remediation kind from finding to no finding ([`remediation`]), the dry run
+//! and the disruptive steps' gate ([`remediation_gates`]), and what a remediation never does
+//! ([`never_weakens`]).
 
 mod boundaries;
-mod messy;
+mod never_weakens;
+mod remediation;
+mod remediation_gates;
 mod requests;
 mod sarif;
 mod subscription;
@@ -16,7 +21,7 @@ use aci_cmk_core::{
 };
 use aci_cmk_emulator::{Emulator, EmulatorOptions, RunningEmulator, TimingProfile};
 use aci_cmk_encrypted_deployment::{Backends, Connection};
-use aci_cmk_posture::{AuditOptions, Clock};
+use aci_cmk_posture::{AuditOptions, Clock, seed::Builder};
 use std::time::Duration;
 
 /// An emulator (instant timing) and the SDK's backends connected to it.
@@ -53,6 +58,11 @@ impl Env {
             emulator,
             backends,
         }
+    }
+
+    /// A seed builder over the SDK's clients, at the emulator's time.
+    pub fn builder(&self) -> Builder<'_> {
+        Builder::new(&self.backends, self.emulator.admin().now()).expect("a builder")
     }
 
     /// Audit options reading the emulator's clock, the deployer allowed to unwrap (it holds

@@ -3,13 +3,13 @@
 //! the same requests, counted both by the report and by the emulator's request log; a group is
 //! read on its own only for a secret-looking variable a list shows without a value.
 
-use crate::{
-    Env,
-    messy::{Builder, SECURE_CANARY, VaultSetup},
-};
+use crate::Env;
 use aci_cmk_identity::role_assignments::RoleDefinitionId;
 use aci_cmk_keyvault::keys::{CreateKeyOptions, KeySize, RsaKeyType};
-use aci_cmk_posture::{AuditReport, AuditScope, Auditor};
+use aci_cmk_posture::{
+    AuditReport, AuditScope, Auditor,
+    seed::{SECURE_CANARY, VaultSetup},
+};
 use std::collections::BTreeMap;
 
 /// The emulator's requests during `audit`, by service (`arm`, `keyvault`, `graph`, ...) and,
@@ -36,42 +36,29 @@ async fn audited(env: &Env, auditor: &Auditor) -> (AuditReport, BTreeMap<String,
 #[tokio::test]
 async fn reads_grow_with_distinct_vaults_and_keys_not_with_groups() {
     let env = Env::start().await;
-    let m = Builder::new(&env);
-    let rg = m.rg("rg-requests").await;
-    let aci = m.aci_principal().await;
+    let m = env.builder();
+    let rg = m.rg("rg-requests").await.expect("seeded");
+    let aci = m.aci_principal().await.expect("seeded");
     let open = m
-        .vault(
-            &rg,
-            "kv-req-open",
-            VaultSetup {
-                rbac: false,
-                purge_protection: true,
-                firewall: false,
-            },
-        )
-        .await;
-    m.grant(&open, &aci).await;
+        .vault(&rg, "kv-req-open", VaultSetup::new(false, true, false))
+        .await
+        .expect("seeded");
+    m.grant(&open, &aci).await.expect("seeded");
     let rbac = m
-        .vault(
-            &rg,
-            "kv-req-rbac",
-            VaultSetup {
-                rbac: true,
-                purge_protection: true,
-                firewall: true,
-            },
-        )
-        .await;
+        .vault(&rg, "kv-req-rbac", VaultSetup::new(true, true, true))
+        .await
+        .expect("seeded");
     let rsa = || CreateKeyOptions::new(RsaKeyType::Rsa, KeySize::Rsa2048);
-    let k_open = m.key(&open, "k", rsa()).await;
-    let k_rbac = m.key(&rbac, "k", rsa()).await;
-    let identity = m.identity(&rg, "id-req").await;
+    let k_open = m.key(&open, "k", rsa()).await.expect("seeded");
+    let k_rbac = m.key(&rbac, "k", rsa()).await.expect("seeded");
+    let identity = m.identity(&rg, "id-req").await.expect("seeded");
     m.role(
         &rbac.id,
         RoleDefinitionId::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
         &identity.principal_id,
     )
-    .await;
+    .await
+    .expect("seeded");
     let mut made = 0;
     let mut more = |n: usize| {
         let range = made..made + n;
@@ -80,7 +67,8 @@ async fn reads_grow_with_distinct_vaults_and_keys_not_with_groups() {
     };
     for i in more(10) {
         m.group(&rg, &format!("g-open-{i}"), Some(&k_open), None, &[])
-            .await;
+            .await
+            .expect("seeded");
         m.group(
             &rg,
             &format!("g-rbac-{i}"),
@@ -88,7 +76,8 @@ async fn reads_grow_with_distinct_vaults_and_keys_not_with_groups() {
             Some(&identity),
             &[],
         )
-        .await;
+        .await
+        .expect("seeded");
     }
     let auditor = Auditor::new(env.backends.clone(), env.options());
     let (twenty, twenty_log) = audited(&env, &auditor).await;
@@ -116,7 +105,8 @@ async fn reads_grow_with_distinct_vaults_and_keys_not_with_groups() {
 
     for i in more(5) {
         m.group(&rg, &format!("g-open-{i}"), Some(&k_open), None, &[])
-            .await;
+            .await
+            .expect("seeded");
         m.group(
             &rg,
             &format!("g-rbac-{i}"),
@@ -124,7 +114,8 @@ async fn reads_grow_with_distinct_vaults_and_keys_not_with_groups() {
             Some(&identity),
             &[],
         )
-        .await;
+        .await
+        .expect("seeded");
     }
     let (thirty, thirty_log) = audited(&env, &auditor).await;
     assert_eq!(thirty.inventory.groups, 30);
@@ -146,6 +137,37 @@ async fn reads_grow_with_distinct_vaults_and_keys_not_with_groups() {
         thirty_log
     );
 
+    // A fresh connection's key clients meet each vault's authentication challenge once: the
+    // current version is read first, the versions and the rotation policy after it.
+    let profile =
+        aci_cmk_core::cloud::EmulatorProfile::from_ready_line(&env.emulator.info().to_ready_line())
+            .expect("ready line");
+    let fresh = aci_cmk_encrypted_deployment::Backends::connect(
+        &aci_cmk_encrypted_deployment::Connection::emulator(&profile).expect("connects"),
+    )
+    .await
+    .expect("backends");
+    let admin = env.emulator.admin();
+    admin.clear_requests();
+    Auditor::new(fresh, env.options())
+        .audit(&AuditScope::subscription())
+        .await
+        .expect("audited");
+    let log = admin.requests();
+    for vault in ["kv-req-open", "kv-req-rbac"] {
+        let statuses: Vec<u16> = log
+            .iter()
+            .filter(|r| r.service == "keyvault" && r.host.starts_with(vault))
+            .map(|r| r.status)
+            .collect();
+        assert_eq!(statuses.len(), 4, "{vault}: {statuses:?}");
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 401).count(),
+            1,
+            "{vault}: {statuses:?}"
+        );
+    }
+
     // A secret-looking variable the list shows without a value: that group is read on its
     // own (once), and its secure value is not a finding.
     m.group(
@@ -155,7 +177,8 @@ async fn reads_grow_with_distinct_vaults_and_keys_not_with_groups() {
         None,
         &[("DB_PASSWORD", SECURE_CANARY, true)],
     )
-    .await;
+    .await
+    .expect("seeded");
     let (with_secret, _) = audited(&env, &auditor).await;
     assert_eq!(with_secret.calls.get("container_groups.get"), Some(&1));
     assert_eq!(
@@ -169,11 +192,11 @@ async fn reads_grow_with_distinct_vaults_and_keys_not_with_groups() {
 #[tokio::test]
 async fn a_resource_group_scope_lists_only_its_groups() {
     let env = Env::start().await;
-    let m = Builder::new(&env);
-    let a = m.rg("rg-a").await;
-    let b = m.rg("rg-b").await;
-    m.group(&a, "g-a", None, None, &[]).await;
-    m.group(&b, "g-b", None, None, &[]).await;
+    let m = env.builder();
+    let a = m.rg("rg-a").await.expect("seeded");
+    let b = m.rg("rg-b").await.expect("seeded");
+    m.group(&a, "g-a", None, None, &[]).await.expect("seeded");
+    m.group(&b, "g-b", None, None, &[]).await.expect("seeded");
     let auditor = Auditor::new(env.backends.clone(), env.options());
     let report = auditor
         .audit(&AuditScope::subscription().with_resource_groups([a]))

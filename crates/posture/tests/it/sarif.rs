@@ -2,7 +2,8 @@
 //! and its Azure Policy id, result levels from severities, the resource as a logical location,
 //! and fingerprints identical across two runs.
 
-use crate::{Env, messy::Messy};
+use crate::Env;
+use aci_cmk_posture::seed::Messy;
 use aci_cmk_posture::{AuditScope, Auditor, FindingKind, Severity, sarif};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -10,7 +11,9 @@ use std::collections::BTreeSet;
 #[tokio::test]
 async fn the_sarif_log_has_rules_levels_locations_and_stable_fingerprints() {
     let env = Env::start().await;
-    let messy = Messy::build(&env).await;
+    let messy = Messy::build(&env.backends, env.emulator.admin())
+        .await
+        .expect("seeded");
     let auditor = Auditor::new(env.backends.clone(), env.options());
     let scope = AuditScope::subscription().with_specs(messy.specs);
     let first = auditor.audit(&scope).await.expect("audited");

@@ -3,17 +3,19 @@
 //! a stale version info, the report holds no secret, and a subscription without the ACI
 //! first-party service principal gets that finding (critical only once a group relies on it).
 
-use crate::{
-    Env,
-    messy::{Messy, PLAIN_CANARY, SECURE_CANARY},
+use crate::Env;
+use aci_cmk_posture::{
+    AuditScope, Auditor, Evidence, FindingKind, Severity, evidence,
+    seed::{Messy, PLAIN_CANARY, SECURE_CANARY},
 };
-use aci_cmk_posture::{AuditScope, Auditor, Evidence, FindingKind, Severity, evidence};
 use std::collections::BTreeSet;
 
 #[tokio::test]
 async fn every_seeded_kind_is_found_and_the_clean_resources_have_nothing_else() {
     let env = Env::start().await;
-    let messy = Messy::build(&env).await;
+    let messy = Messy::build(&env.backends, env.emulator.admin())
+        .await
+        .expect("seeded");
     let auditor = Auditor::new(
         env.backends.clone(),
         env.options().with_min_rsa_key_bits(3072),
@@ -44,14 +46,11 @@ async fn every_seeded_kind_is_found_and_the_clean_resources_have_nothing_else() 
             "unexpected on a clean resource: {f:#?}"
         );
     }
-    // Every kind the emulator lets the SDK seed is there.
+    // Every kind is there but the missing ACI principal, which the seed adds on request.
     let kinds: BTreeSet<FindingKind> = report.findings.iter().map(|f| f.kind).collect();
     for kind in FindingKind::ALL {
-        let seedable = !matches!(
-            kind,
-            FindingKind::AciServicePrincipalMissing | FindingKind::VaultWithoutSoftDelete
-        );
-        assert_eq!(kinds.contains(kind), seedable, "{kind:?}");
+        let seeded = *kind != FindingKind::AciServicePrincipalMissing;
+        assert_eq!(kinds.contains(kind), seeded, "{kind:?}");
     }
 
     // The pinned group's stale version is info, the other one's low.
@@ -178,7 +177,7 @@ async fn a_tenant_without_the_aci_principal_has_that_finding() {
     assert_eq!(found[0].severity, Severity::Low);
 
     // Once it exists, the finding is gone.
-    crate::messy::Builder::new(&env).aci_principal().await;
+    env.builder().aci_principal().await.expect("seeded");
     let report = auditor
         .audit(&AuditScope::subscription())
         .await
@@ -190,4 +189,51 @@ async fn a_tenant_without_the_aci_principal_has_that_finding() {
         0
     );
     assert!(report.passes(Severity::Info), "{report}");
+}
+
+#[tokio::test]
+async fn with_the_aci_principal_removed_every_kind_is_found() {
+    let env = Env::start().await;
+    let mut messy = Messy::build(&env.backends, env.emulator.admin())
+        .await
+        .expect("seeded");
+    messy
+        .remove_aci_principal(env.emulator.admin())
+        .expect("removed");
+    let report = Auditor::new(
+        env.backends.clone(),
+        env.options().with_min_rsa_key_bits(3072),
+    )
+    .audit(&AuditScope::subscription().with_specs(messy.specs.clone()))
+    .await
+    .expect("audited");
+    let found: BTreeSet<(FindingKind, String)> = report
+        .findings
+        .iter()
+        .map(|f| (f.kind, f.resource_id.to_ascii_lowercase()))
+        .collect();
+    for want in &messy.expected {
+        assert!(found.contains(want), "missing {want:?}\n{report}");
+    }
+    let kinds: BTreeSet<FindingKind> = report.findings.iter().map(|f| f.kind).collect();
+    for kind in FindingKind::ALL {
+        assert!(kinds.contains(kind), "{kind:?}");
+    }
+    let missing = report
+        .of_kind(FindingKind::AciServicePrincipalMissing)
+        .next()
+        .expect("the principal is missing");
+    // Standard-flow groups rely on it, and the evidence names the keys they use.
+    assert_eq!(missing.severity, Severity::Critical);
+    match &missing.evidence {
+        Evidence::AciServicePrincipalMissing { groups, keys, .. } => {
+            assert!(groups.iter().any(|g| g.name() == "g-revoked"), "{groups:?}");
+            assert!(
+                keys.iter()
+                    .any(|k| k.vault_name().as_str() == "kv-legacy" && k.version.is_none()),
+                "{keys:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }
