@@ -99,6 +99,12 @@ pub enum Command {
     /// a finding is at or above --fail-on.
     #[command(after_long_help = AFTER_HELP)]
     Audit(AuditArgs),
+    /// Audit, then fix what the audit found: a dry run by default (--apply carries it out);
+    /// re-creating groups only with --allow-disruptive. Nothing is weakened: no firewall
+    /// opened, no access beyond get + unwrapKey granted, nothing purged. Exits 1 when a step
+    /// failed.
+    #[command(after_long_help = AFTER_HELP)]
+    Remediate(RemediateArgs),
     /// Run the local Azure emulator in the foreground and print the shell exports that point
     /// other clients (Azure CLI, Python, Node, curl, aci-cmk) at it. Ctrl-C stops it (exit 0).
     #[command(after_long_help = AFTER_HELP)]
@@ -119,6 +125,7 @@ impl Command {
             Command::Destroy(_) => "destroy",
             Command::Status(_) => "status",
             Command::Audit(_) => "audit",
+            Command::Remediate(_) => "remediate",
             Command::Emulator(_) => "emulator",
             Command::Completions(_) => "completions",
         }
@@ -169,6 +176,54 @@ pub struct AuditArgs {
         env = "ACI_CMK_EXPIRY_WARNING_DAYS"
     )]
     pub expiry_warning_days: u32,
+    /// Where Azure is.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// `aci-cmk remediate`.
+#[derive(Debug, Args)]
+pub struct RemediateArgs {
+    /// Carry the plan out; without it, a dry run that writes nothing (the default).
+    #[arg(long, env = "ACI_CMK_APPLY", conflicts_with = "dry_run")]
+    pub apply: bool,
+    /// A dry run: report what would be done and write nothing (the default; for scripts that
+    /// say so).
+    #[arg(long, env = "ACI_CMK_DRY_RUN")]
+    pub dry_run: bool,
+    /// Also carry out the disruptive steps: re-creating container groups (they restart; their
+    /// IP address may change).
+    #[arg(long, env = "ACI_CMK_ALLOW_DISRUPTIVE")]
+    pub allow_disruptive: bool,
+    /// How many disruptive steps run at once.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 4,
+        env = "ACI_CMK_CONCURRENCY"
+    )]
+    pub concurrency: usize,
+    /// Remediate only these resource groups (repeat, or separate with commas).
+    #[arg(
+        long = "resource-group",
+        value_name = "G",
+        value_delimiter = ',',
+        env = "ACI_CMK_RESOURCE_GROUPS"
+    )]
+    pub resource_groups: Vec<aci_cmk_core::names::ResourceGroupName>,
+    /// Deployment specs of groups that may be re-created: they hold what Azure never returns
+    /// (secure values); repeat, or separate with commas.
+    #[arg(
+        long = "spec",
+        value_name = "FILE",
+        value_delimiter = ',',
+        env = "ACI_CMK_AUDIT_SPECS"
+    )]
+    pub specs: Vec<PathBuf>,
+    /// A spec whose vault and key groups without a customer-managed key move onto (applied
+    /// first; only with --allow-disruptive does a group move).
+    #[arg(long, value_name = "FILE", env = "ACI_CMK_TARGET_SPEC")]
+    pub target_spec: Option<PathBuf>,
     /// Where Azure is.
     #[command(flatten)]
     pub connect: ConnectArgs,

@@ -8,6 +8,7 @@ pub mod destroy;
 pub mod emulator;
 pub mod init;
 pub mod plan;
+pub mod remediate;
 pub mod rotate;
 pub mod session;
 pub mod status;
@@ -59,6 +60,7 @@ async fn dispatch(
         Command::Destroy(args) => destroy::run(args, view).await,
         Command::Status(args) => status::run(args, view).await,
         Command::Audit(args) => audit::run(args, view).await,
+        Command::Remediate(args) => remediate::run(args, view).await,
         Command::Completions(args) => completions::run(args, output),
         Command::Emulator(args) => emulator::run(args, output).await,
     }

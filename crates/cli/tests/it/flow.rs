@@ -1,6 +1,6 @@
 //! The operator's whole day against the embedded emulator, whose state in `.aci-cmk/` of the
 //! working directory carries over from one command to the next: init → plan (changes) →
-//! apply → plan (none) → status → audit → rotate → rotate --follow-latest → destroy, in text and JSON, and nothing secret in
+//! apply → plan (none) → status → audit → remediate → rotate → rotate --follow-latest → destroy, in text and JSON, and nothing secret in
 //! any output.
 
 use crate::support::{Run, WorkDir, assert_no_secret};
@@ -158,6 +158,44 @@ fn init_plan_apply_plan_status_rotate_destroy_against_the_embedded_emulator() {
         .exits(2);
     assert_eq!(gate.document()["result"]["passes"], false, "{gate}");
     runs.push(gate);
+    // Remediate: a dry run writes nothing; applied in place, nothing at or above low is left.
+    let dry = dir
+        .run(&["remediate", "--emulator", "--output", "json"])
+        .exits(0);
+    assert!(dry.stdout.contains("would"), "{dry}");
+    runs.push(dry);
+    let still = dir
+        .run(&[
+            "audit",
+            "--emulator",
+            "--fail-on",
+            "low",
+            "--output",
+            "json",
+        ])
+        .exits(2);
+    runs.push(still);
+    // Applied: the ACI principal is created; the key's expiry needs `keys update`, which a
+    // deployer of a spec without a lifecycle lacks, so that step fails, saying so (exit 1).
+    let fixed = dir.run(&["remediate", "--emulator", "--apply"]).exits(1);
+    assert!(fixed.stdout.contains("keys update permission"), "{fixed}");
+    runs.push(fixed);
+    let after = dir
+        .run(&["audit", "--emulator", "--output", "json"])
+        .exits(0);
+    let document = after.document();
+    let kinds: Vec<&str> = document["result"]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["kind"].as_str())
+        .collect();
+    assert!(
+        !kinds.contains(&"aci-service-principal-missing"),
+        "the principal was created: {kinds:?}"
+    );
+    assert!(kinds.contains(&"key-without-expiration"), "{kinds:?}");
+    runs.push(after);
 
     // Rotate: a new version, the group re-created on it.
     let rotate = emulated(&["rotate", "--output", "json"]).exits(0);
