@@ -40,9 +40,12 @@ impl Harness {
         Self::build(emulator_options, options, None).await
     }
 
-    /// An emulator under `timing` whose clock runs `speedup` times faster than real time (a
-    /// step every 10 ms), and an SDK that polls at least every 20 ms: the states and durations
-    /// of live Azure (`TimingProfile::Azure`) pass in a fraction of their time.
+    /// An emulator under `timing` whose clock moves with the SDK's requests, and an SDK that
+    /// polls every 20 ms: each time a request arrives at or leaves the emulator, its clock moves
+    /// 10 ms × `speedup` (so, poll by poll, emulator time runs about `speedup` times faster than
+    /// the SDK's own waits). The states and durations of live Azure (`TimingProfile::Azure`)
+    /// pass in a fraction of their time, and a slow machine makes no difference: the clock
+    /// moves by requests, never by the wall clock.
     pub async fn start_driven(
         timing: TimingProfile,
         speedup: u32,
@@ -63,11 +66,14 @@ impl Harness {
         )
         .await;
         let admin = h.emulator.admin().clone();
-        let step = Duration::from_millis(10);
+        let step = Duration::from_millis(10) * speedup;
+        let mut requests = admin.watch_in_flight();
         h.clock_driver = Some(tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(step).await;
-                if admin.advance(step * speedup).is_err() {
+            // Every change of the set of requests in flight (one arriving, one answered) is
+            // the emulator seeing the SDK act: move its clock. The sender lives as long as the
+            // emulator; the loop ends with it.
+            while requests.changed().await.is_ok() {
+                if admin.advance(step).is_err() {
                     return;
                 }
             }
