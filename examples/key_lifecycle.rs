@@ -12,9 +12,10 @@ use aci_cmk_aci::LogOptions;
 use aci_cmk_core::{cloud::EmulatorProfile, names::ContainerGroupName};
 use aci_cmk_emulator::{Emulator, EmulatorOptions};
 use aci_cmk_encrypted_deployment::{
-    Backends, Connection, FollowOptions, Orchestrator, OrchestratorOptions, spec::DeploymentSpec,
+    Backends, Connection, FollowOptions, Orchestrator, OrchestratorOptions, clock::Clock,
+    spec::DeploymentSpec,
 };
-use std::{error::Error, sync::Arc, time::Duration};
+use std::{error::Error, time::Duration};
 
 const SPEC: &str = r#"
 subscription_id = "{sub}"
@@ -64,7 +65,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let admin = emulator.admin().clone();
     let orchestrator = Orchestrator::new(
         Backends::connect(&connection).await?,
-        OrchestratorOptions::default().with_clock(Arc::new(move || admin.now())),
+        OrchestratorOptions::default().with_clock(Clock::from_fn(move || admin.now())),
     );
     let b = orchestrator.backends();
     let mut facts = Facts(Vec::new());

@@ -4,12 +4,12 @@
 use crate::flows::{PROTECTED, rbac};
 use aci_cmk_aci::LogOptions;
 use aci_cmk_encrypted_deployment::{
-    FollowOptions, Orchestrator, OrchestratorOptions, WatchOptions, follow::MoveOutcome,
-    spec::DeploymentSpec,
+    FollowOptions, Orchestrator, OrchestratorOptions, WatchOptions, clock::Clock,
+    follow::MoveOutcome, spec::DeploymentSpec,
 };
 use aci_cmk_integration_tests::Harness;
 use futures::StreamExt;
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 const LIFECYCLE: &str = r#"[key.create]
 name = "aci-cmk"
@@ -26,7 +26,7 @@ fn on_emulator_clock(h: &Harness) -> Orchestrator {
     let admin = h.emulator.admin().clone();
     Orchestrator::new(
         h.orchestrator.backends().clone(),
-        OrchestratorOptions::default().with_clock(Arc::new(move || admin.now())),
+        OrchestratorOptions::default().with_clock(Clock::from_fn(move || admin.now())),
     )
 }
 

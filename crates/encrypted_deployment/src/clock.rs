@@ -1,44 +1,54 @@
-//! The orchestrator's "now": when a key version is expired, not yet valid or about to expire,
-//! and when a new version should expire. Real time by default; a test against the emulator
-//! passes the emulator's clock, so moving that clock moves the orchestrator's too.
+//! [`Clock`]: where the SDK reads "now" — when a key version is expired, not yet valid or about
+//! to expire, and when a new version should expire. The system clock by default; a test
+//! against the emulator passes the emulator's, so moving that clock moves the orchestrator's
+//! (and the posture audit's, which takes the same type).
+//!
+//! ```
+//! use aci_cmk_encrypted_deployment::clock::Clock;
+//! use time::macros::datetime;
+//!
+//! let clock = Clock::fixed(datetime!(2030-01-01 0:00 UTC));
+//! assert_eq!(clock.now(), datetime!(2030-01-01 0:00 UTC));
+//! assert!(Clock::system().now() > datetime!(2020-01-01 0:00 UTC));
+//! ```
 
 use std::{fmt, sync::Arc};
 use time::OffsetDateTime;
 
-/// Where the orchestrator reads the time.
-pub trait Clock: Send + Sync {
-    /// Now.
-    fn now(&self) -> OffsetDateTime;
-}
-
-/// The system clock.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
-    }
-}
-
-impl<F: Fn() -> OffsetDateTime + Send + Sync> Clock for F {
-    fn now(&self) -> OffsetDateTime {
-        self()
-    }
-}
-
-/// A shared clock, printable.
+/// Where the time is read; cheap to clone.
 #[derive(Clone)]
-pub(crate) struct SharedClock(pub(crate) Arc<dyn Clock>);
+pub struct Clock(Arc<dyn Fn() -> OffsetDateTime + Send + Sync>);
 
-impl Default for SharedClock {
-    fn default() -> Self {
-        Self(Arc::new(SystemClock))
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Self(Arc::new(OffsetDateTime::now_utc))
+    }
+
+    /// Always `at`.
+    pub fn fixed(at: OffsetDateTime) -> Self {
+        Self(Arc::new(move || at))
+    }
+
+    /// Whatever `now` answers (for example an emulator's `Admin::now`).
+    pub fn from_fn(now: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
+        Self(Arc::new(now))
+    }
+
+    /// The time now.
+    pub fn now(&self) -> OffsetDateTime {
+        (self.0)()
     }
 }
 
-impl fmt::Debug for SharedClock {
+impl Default for Clock {
+    fn default() -> Self {
+        Self::system()
+    }
+}
+
+impl fmt::Debug for Clock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Clock({})", self.0.now())
+        write!(f, "Clock({})", self.now())
     }
 }

@@ -3,7 +3,7 @@
 use crate::{
     apply::Exec,
     backends::Backends,
-    clock::{Clock, SharedClock},
+    clock::Clock,
     decisions::Decisions,
     error::{Error, Result},
     plan::Plan,
@@ -26,7 +26,7 @@ pub struct OrchestratorOptions {
     /// Where progress events go.
     pub progress: Arc<dyn ProgressSink>,
     /// Where "now" comes from (key expiry, validity, the expiry of new versions).
-    clock: SharedClock,
+    clock: Clock,
 }
 
 impl Default for OrchestratorOptions {
@@ -34,7 +34,7 @@ impl Default for OrchestratorOptions {
         Self {
             propagation: PropagationRetry::default(),
             progress: progress::ignore(),
-            clock: SharedClock::default(),
+            clock: Clock::system(),
         }
     }
 }
@@ -57,8 +57,8 @@ impl OrchestratorOptions {
 
     /// Reads the time from `clock` instead of the system clock (a test against the emulator
     /// passes the emulator's).
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = SharedClock(clock);
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -89,7 +89,7 @@ impl Orchestrator {
 
     /// Now, by the options' clock.
     pub(crate) fn now(&self) -> time::OffsetDateTime {
-        self.options.clock.0.now()
+        self.options.clock.now()
     }
 
     pub(crate) fn emit(&self, event: ProgressEvent) {

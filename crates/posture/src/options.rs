@@ -2,56 +2,11 @@
 //! at once, and who else may unwrap.
 
 use aci_cmk_core::names::PrincipalId;
-use std::{fmt, sync::Arc};
-use time::OffsetDateTime;
 
 /// Where the audit reads the time ("expires within N days", "expired", "not yet valid"): the
-/// system clock by default; a test against the emulator passes the emulator's.
-///
-/// ```
-/// use aci_cmk_posture::options::Clock;
-/// use time::macros::datetime;
-///
-/// let clock = Clock::fixed(datetime!(2030-01-01 0:00 UTC));
-/// assert_eq!(clock.now(), datetime!(2030-01-01 0:00 UTC));
-/// assert!(Clock::system().now() > datetime!(2020-01-01 0:00 UTC));
-/// ```
-#[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> OffsetDateTime + Send + Sync>);
-
-impl Clock {
-    /// The system clock.
-    pub fn system() -> Self {
-        Self(Arc::new(OffsetDateTime::now_utc))
-    }
-
-    /// Always `at`.
-    pub fn fixed(at: OffsetDateTime) -> Self {
-        Self(Arc::new(move || at))
-    }
-
-    /// Whatever `now` answers (for example an emulator's `Admin::now`).
-    pub fn from_fn(now: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
-        Self(Arc::new(now))
-    }
-
-    /// The time now.
-    pub fn now(&self) -> OffsetDateTime {
-        (self.0)()
-    }
-}
-
-impl Default for Clock {
-    fn default() -> Self {
-        Self::system()
-    }
-}
-
-impl fmt::Debug for Clock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Clock")
-    }
-}
+/// orchestrator's clock type, so one clock serves both (the system's by default; a test
+/// against the emulator passes the emulator's).
+pub use aci_cmk_encrypted_deployment::clock::Clock;
 
 /// The name parts that make an environment variable look like a secret, by default.
 pub const DEFAULT_SECRET_MARKERS: &[&str] = &[

@@ -12,7 +12,7 @@ use crate::{
     spec_errors,
 };
 use aci_cmk_encrypted_deployment::Backends;
-use aci_cmk_posture::{AuditOptions, AuditReport, AuditScope, Auditor, Clock};
+use aci_cmk_posture::{AuditOptions, AuditReport, AuditScope, Auditor};
 use std::sync::Arc;
 
 /// Audits and reports.
@@ -34,7 +34,7 @@ pub async fn run(args: AuditArgs, view: &Arc<ProgressView>) -> Result<Outcome, C
     };
     let mut options = AuditOptions::default().with_expiry_warning_days(args.expiry_warning_days);
     if let Some(clock) = connected.clock.clone() {
-        options = options.with_clock(Clock::from_fn(move || clock.now()));
+        options = options.with_clock(clock);
     }
     let mut scope = AuditScope::subscription().with_specs(specs);
     if !args.resource_groups.is_empty() {

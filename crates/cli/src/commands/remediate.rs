@@ -15,7 +15,7 @@ use crate::{
 use aci_cmk_core::resource_id::ResourceId;
 use aci_cmk_encrypted_deployment::{Backends, Orchestrator, OrchestratorOptions, spec::Workload};
 use aci_cmk_posture::{
-    AuditOptions, AuditScope, Auditor, Clock,
+    AuditOptions, AuditScope, Auditor,
     remediation::{CmkTarget, RemediateOptions, RemediationOptions, Remediator, remediation_plan},
 };
 use std::sync::Arc;
@@ -46,10 +46,7 @@ pub async fn run(args: RemediateArgs, view: &Arc<ProgressView>) -> Result<Outcom
             return Err(error);
         }
     };
-    let clock = match connected.clock.clone() {
-        Some(c) => Clock::from_fn(move || c.now()),
-        None => Clock::system(),
-    };
+    let clock = connected.clock.clone().unwrap_or_default();
     let mut scope = AuditScope::subscription().with_specs(specs.clone());
     if !args.resource_groups.is_empty() {
         scope = scope.with_resource_groups(args.resource_groups.clone());
@@ -86,10 +83,9 @@ pub async fn run(args: RemediateArgs, view: &Arc<ProgressView>) -> Result<Outcom
         plan_options = plan_options.with_cmk_target(CmkTarget::Deploy(Box::new(target)));
     }
     let plan = remediation_plan(&audit, &plan_options);
-    let mut orchestrator_options = OrchestratorOptions::default().with_progress(view.clone());
-    if let Some(c) = connected.clock.clone() {
-        orchestrator_options = orchestrator_options.with_clock(c);
-    }
+    let orchestrator_options = OrchestratorOptions::default()
+        .with_progress(view.clone())
+        .with_clock(clock.clone());
     let remediator = Remediator::new(backends.clone())
         .with_orchestrator(Orchestrator::new(backends, orchestrator_options));
     let mut options = RemediateOptions::default()

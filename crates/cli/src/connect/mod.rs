@@ -18,7 +18,7 @@ use aci_cmk_core::{
 };
 use aci_cmk_emulator::RunningEmulator;
 use aci_cmk_encrypted_deployment::clock::Clock;
-use std::{io::BufRead, sync::Arc};
+use std::io::BufRead;
 
 /// A connection, and the emulator it runs on when that lives in this process.
 pub struct Connected {
@@ -27,7 +27,7 @@ pub struct Connected {
     /// The embedded emulator, kept running until [`close`](Self::close).
     pub emulator: Option<RunningEmulator>,
     /// Where "now" comes from: the embedded emulator's clock, else the system's.
-    pub clock: Option<Arc<dyn Clock>>,
+    pub clock: Option<Clock>,
     /// What was connected to, for messages.
     pub target: String,
 }
@@ -66,7 +66,7 @@ pub async fn connect(
             connection.subscription_id = subscription.clone();
         }
         let admin = emulator.admin().clone();
-        let clock: Arc<dyn Clock> = Arc::new(move || admin.now());
+        let clock = Clock::from_fn(move || admin.now());
         return Ok(Connected {
             connection,
             emulator: Some(emulator),
