@@ -223,6 +223,27 @@ struct Followed<'a> {
     retire: Vec<KeyVersion>,
 }
 
+impl Followed<'_> {
+    /// What following would do: the plan shown before, and the test of whether to act.
+    fn plan(&self) -> FollowPlan {
+        FollowPlan {
+            target: self.target.kid.clone(),
+            passed_over: self.passed_over.clone(),
+            groups: self
+                .members
+                .iter()
+                .map(|m| PlannedMove {
+                    name: m.spec.name.to_string(),
+                    from: m.from.clone(),
+                    action: m.action,
+                    detail: m.detail.clone(),
+                })
+                .collect(),
+            retire: self.retire.clone(),
+        }
+    }
+}
+
 /// The version `group` is encrypted with, when it is on `vault`'s key `key_name`.
 fn version_of(group: &ContainerGroup, vault: &VaultUrl, key_name: &str) -> Option<String> {
     let e = group.properties.encryption_properties.as_ref()?;
@@ -247,22 +268,25 @@ impl Orchestrator {
         options: &FollowOptions,
     ) -> Result<FollowPlan> {
         let run = RunId::new();
+        Ok(self.followed(spec, options, &run).await?.plan())
+    }
+
+    /// [`follow_latest`](Self::follow_latest) when its plan has something to do; `None`
+    /// (having only read) when every group is on the target and nothing is left to retire. The
+    /// watch's look: one read of the state, not one for the plan and another for the run.
+    pub(crate) async fn follow_latest_if_needed(
+        &self,
+        spec: &DeploymentSpec,
+        options: &FollowOptions,
+    ) -> Result<Option<FollowReport>> {
+        let run = RunId::new();
         let followed = self.followed(spec, options, &run).await?;
-        Ok(FollowPlan {
-            target: followed.target.kid.clone(),
-            passed_over: followed.passed_over.clone(),
-            groups: followed
-                .members
-                .iter()
-                .map(|m| PlannedMove {
-                    name: m.spec.name.to_string(),
-                    from: m.from.clone(),
-                    action: m.action,
-                    detail: m.detail.clone(),
-                })
-                .collect(),
-            retire: followed.retire.clone(),
-        })
+        if followed.plan().is_converged() {
+            return Ok(None);
+        }
+        self.carry_out_follow(spec, options, &followed, &run)
+            .await
+            .map(Some)
     }
 
     /// Moves the spec's container group (and `options.groups`) onto the newest usable version
@@ -283,6 +307,17 @@ impl Orchestrator {
     ) -> Result<FollowReport> {
         let run = RunId::new();
         let followed = self.followed(spec, &options, &run).await?;
+        self.carry_out_follow(spec, &options, &followed, &run).await
+    }
+
+    /// Moves the followed groups, then retires what they left.
+    async fn carry_out_follow(
+        &self,
+        spec: &DeploymentSpec,
+        options: &FollowOptions,
+        followed: &Followed<'_>,
+        run: &RunId,
+    ) -> Result<FollowReport> {
         let allowed = desired::may_recreate(spec);
         let encryption = desired::encryption(
             &followed.vault,
@@ -294,7 +329,7 @@ impl Orchestrator {
             followed
                 .members
                 .iter()
-                .map(|member| self.move_member(spec, &followed, member, &encryption, allowed, &run))
+                .map(|member| self.move_member(spec, followed, member, &encryption, allowed, run))
                 .collect::<Vec<_>>(),
         )
         .buffer_unordered(options.concurrency.max(1))
@@ -311,7 +346,7 @@ impl Orchestrator {
             stranded: Vec::new(),
             notes: Vec::new(),
         };
-        self.retire(spec, &followed, &run, &mut report).await?;
+        self.retire(spec, followed, run, &mut report).await?;
         Ok(report)
     }
 

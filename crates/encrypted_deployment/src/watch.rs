@@ -80,14 +80,10 @@ async fn look(
             "the watch re-creates groups on new key versions: set the key's lifecycle follow = \"latest\"",
         )));
     }
-    let plan = match orchestrator.plan_follow_latest(spec, follow).await {
-        Ok(plan) => plan,
-        Err(e) => return Some(Err(e)),
-    };
-    if plan.is_converged() {
-        return None;
-    }
-    Some(orchestrator.follow_latest(spec, follow.clone()).await)
+    orchestrator
+        .follow_latest_if_needed(spec, follow)
+        .await
+        .transpose()
 }
 
 impl Orchestrator {
