@@ -1,8 +1,9 @@
-//! Which versions of a key can be used: enabled, and inside their not-before and expiry times.
-//! The one judgement of `follow_latest`, its plan, preflight's warnings and retirement.
+//! Which versions of a key can be used: enabled, inside their not-before and expiry times, and
+//! permitting `unwrapKey`. The one judgement of `follow_latest`, its plan, retirement and the
+//! posture audit.
 
 use aci_cmk_core::names::KeyVersion;
-use aci_cmk_keyvault::keys::KeyProperties;
+use aci_cmk_keyvault::keys::{KeyOperation, KeyProperties};
 use serde::Serialize;
 use std::fmt;
 use time::OffsetDateTime;
@@ -26,6 +27,11 @@ pub enum Unusable {
         #[serde(with = "time::serde::rfc3339")]
         from: OffsetDateTime,
     },
+    /// Its permitted operations leave out `unwrapKey`.
+    UnwrapNotPermitted {
+        /// The operations it permits.
+        key_ops: Vec<String>,
+    },
 }
 
 impl fmt::Display for Unusable {
@@ -34,26 +40,40 @@ impl fmt::Display for Unusable {
             Unusable::Disabled => f.write_str("disabled"),
             Unusable::Expired { at } => write!(f, "expired at {at}"),
             Unusable::NotYetValid { from } => write!(f, "not valid before {from}"),
+            Unusable::UnwrapNotPermitted { key_ops } => {
+                write!(f, "permitted only {} (no unwrapKey)", key_ops.join(", "))
+            }
         }
     }
 }
 
-/// Whether `key` can be used at `now`.
-pub(crate) fn usability(key: &KeyProperties, now: OffsetDateTime) -> Result<(), Unusable> {
+/// Every reason `key` cannot be used at `now` (empty: it can). Key Vault refuses a version
+/// once `exp <= now` and until `nbf <= now`.
+pub fn unusable_reasons(key: &KeyProperties, now: OffsetDateTime) -> Vec<Unusable> {
+    let mut reasons = Vec::new();
     if key.enabled == Some(false) {
-        return Err(Unusable::Disabled);
+        reasons.push(Unusable::Disabled);
     }
-    if let Some(at) = key.expires
-        && at <= now
-    {
-        return Err(Unusable::Expired { at });
+    if let Some(at) = key.expires.filter(|at| *at <= now) {
+        reasons.push(Unusable::Expired { at });
     }
-    if let Some(from) = key.not_before
-        && from > now
-    {
-        return Err(Unusable::NotYetValid { from });
+    if let Some(from) = key.not_before.filter(|from| *from > now) {
+        reasons.push(Unusable::NotYetValid { from });
     }
-    Ok(())
+    if !key.key_ops.is_empty() && !key.key_ops.contains(&KeyOperation::UnwrapKey) {
+        reasons.push(Unusable::UnwrapNotPermitted {
+            key_ops: key.key_ops.iter().map(|o| o.as_str().to_owned()).collect(),
+        });
+    }
+    reasons
+}
+
+/// Whether `key` can be used at `now`: the first reason it cannot, if any.
+pub(crate) fn usability(key: &KeyProperties, now: OffsetDateTime) -> Result<(), Unusable> {
+    match unusable_reasons(key, now).into_iter().next() {
+        Some(why) => Err(why),
+        None => Ok(()),
+    }
 }
 
 /// A version newer than the one chosen, passed over because it cannot be used.
@@ -140,6 +160,24 @@ mod tests {
             ]
         );
         assert_eq!(newest_usable(&[disabled], now).0, None);
+    }
+
+    #[test]
+    fn a_version_that_may_not_unwrap_is_passed_over() {
+        use aci_cmk_keyvault::keys::KeyOperation;
+        let now = OffsetDateTime::from_unix_timestamp(1_000_000).expect("time");
+        let old = version(1, 100);
+        let mut wrap_only = version(2, 200);
+        wrap_only.key_ops = vec![KeyOperation::WrapKey];
+        let all = [old.clone(), wrap_only];
+        let (chosen, passed) = newest_usable(&all, now);
+        assert_eq!(chosen.map(|k| &k.version), Some(&old.version));
+        assert_eq!(
+            passed[0].why,
+            Unusable::UnwrapNotPermitted {
+                key_ops: vec!["wrapKey".into()]
+            }
+        );
     }
 
     #[test]

@@ -11,32 +11,27 @@ use crate::{
     },
     inventory::KeyState,
 };
-use aci_cmk_keyvault::keys::{KeyOperation, KeyProperties};
+use aci_cmk_encrypted_deployment::key_versions::unusable_reasons;
+use aci_cmk_keyvault::keys::KeyProperties;
 use time::{Duration, OffsetDateTime};
 
-/// Why `version` cannot be used at `now` (empty: it can).
+/// Why `version` cannot be used at `now` (empty: it can): the orchestrator's judgement
+/// (`key_versions::unusable_reasons`, the one `follow_latest` moves groups by), as evidence.
 pub(crate) fn unusable(version: &KeyProperties, now: OffsetDateTime) -> Vec<Unusable> {
-    let mut reasons = Vec::new();
-    if version.enabled == Some(false) {
-        reasons.push(Unusable::Disabled);
-    }
-    // Key Vault refuses a version once `exp <= now`, and until `nbf <= now`.
-    if let Some(at) = version.expires.filter(|e| *e <= now) {
-        reasons.push(Unusable::Expired { at });
-    }
-    if let Some(from) = version.not_before.filter(|n| *n > now) {
-        reasons.push(Unusable::NotYetValid { from });
-    }
-    if !version.key_ops.is_empty() && !version.key_ops.contains(&KeyOperation::UnwrapKey) {
-        reasons.push(Unusable::UnwrapNotPermitted {
-            key_ops: version
-                .key_ops
-                .iter()
-                .map(|o| o.as_str().to_owned())
-                .collect(),
-        });
-    }
-    reasons
+    use aci_cmk_encrypted_deployment::key_versions::Unusable as Judged;
+    unusable_reasons(version, now)
+        .into_iter()
+        .filter_map(|why| match why {
+            Judged::Disabled => Some(Unusable::Disabled),
+            Judged::Expired { at } => Some(Unusable::Expired { at }),
+            Judged::NotYetValid { from } => Some(Unusable::NotYetValid { from }),
+            Judged::UnwrapNotPermitted { key_ops } => {
+                Some(Unusable::UnwrapNotPermitted { key_ops })
+            }
+            // A reason this crate has no evidence for yet (the enum is non-exhaustive).
+            _ => None,
+        })
+        .collect()
 }
 
 /// The order of versions: by creation time (Key Vault keeps seconds), the key's current
