@@ -25,17 +25,32 @@ pub struct FleetSettings {
     pub rate: f64,
     /// Bucket capacity (C).
     pub capacity: u32,
+    /// How the bucket tells a refused caller when to come back: `per_caller`
+    /// (`x-ms-retry-after-ms`, the emulator's default) or `whole_seconds` (ARM's `Retry-After`
+    /// alone).
+    pub pacing: &'static str,
+}
+
+impl FleetSettings {
+    /// The benchmark's name in the results.
+    fn name(&self) -> String {
+        match self.pacing {
+            "per_caller" => "fleet".to_owned(),
+            other => format!("fleet_{other}_c{}_r{}", self.capacity, self.rate),
+        }
+    }
 }
 
 /// Runs the fleet benchmark.
 pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
-    let mut bench = Bench::new("fleet");
+    let mut bench = Bench::new(&s.name());
     let emulator = ChildEmulator::spawn(bin, None).await?;
     emulator
         .set_faults(&json!({
             "aci_provisioning_ms": 0,
             "rules": [{"service": "arm", "writes_only": true, "action": {
-                "type": "token_bucket", "capacity": s.capacity, "refill_per_sec": s.rate, "retry_after_secs": 1}}]
+                "type": "token_bucket", "capacity": s.capacity, "refill_per_sec": s.rate, "retry_after_secs": 1,
+                "pacing": s.pacing}}]
         }))
         .await?;
     let profile = &emulator.profile;
@@ -80,6 +95,10 @@ pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
     let fleet_secs = (report.duration.saturating_sub(report.shared.duration)).as_secs_f64();
     let throughput = created as f64 / fleet_secs;
     let fraction = throughput / s.rate;
+    // What the bucket could grant over the fleet phase: its capacity at the start and its
+    // refill since (the shared steps' writes left it less than full, so this is an upper bound).
+    let offered = f64::from(s.capacity) + s.rate * fleet_secs;
+    let granted_over_offered = created as f64 / offered;
 
     // Duplicates: exactly N groups with N distinct names, and one key version.
     let b = orchestrator.backends();
@@ -136,6 +155,12 @@ pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
     bench.metric("n", s.n);
     bench.metric("bucket_refill_per_sec", s.rate);
     bench.metric("bucket_capacity", s.capacity);
+    bench.shown("pacing", s.pacing, s.pacing.replace('_', " "));
+    bench.shown(
+        "groups_over_tokens_offered",
+        r3(granted_over_offered),
+        format!("{granted_over_offered:.3} of C + R × fleet phase ({offered:.0} tokens)"),
+    );
     bench.shown(
         "concurrency",
         s.concurrency,
@@ -193,7 +218,21 @@ pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
     );
     bench.metric("client_rss_before_kb", rss_before);
     bench.metric("peak_reset_before_fleet", reset);
-    bench.target("throughput / R", r3(fraction), Cmp::AtLeast, 0.9);
+    if s.pacing == "per_caller" {
+        bench.target("throughput / R", r3(fraction), Cmp::AtLeast, 0.95);
+    } else {
+        bench.shown(
+            "throughput_over_r",
+            r3(fraction),
+            format!("{fraction:.3} R"),
+        );
+        bench.target(
+            "groups / tokens offered (C + R·t)",
+            r3(granted_over_offered),
+            Cmp::AtLeast,
+            0.95,
+        );
+    }
     bench.target("failed groups", failed as f64, Cmp::Equal, 0.0);
     bench.target("duplicate resources", duplicates as f64, Cmp::Equal, 0.0);
     if failed > 0

@@ -73,13 +73,25 @@ impl ServerDirectedRetry {
 
 impl ServerDirectedRetry {
     /// How long retry `retry_count` waits: the server's delay when it gave one (capped at
-    /// `max_delay`) plus up to a tenth of it (at most 250 ms) of jitter, so that callers told the
-    /// same whole second do not all return at the same instant; else the backoff.
+    /// `max_delay`) plus jitter, so that callers told the same time do not all return at the
+    /// same instant; else the backoff.
+    ///
+    /// The jitter is up to a tenth of a delay given in milliseconds (at most 250 ms), and up to
+    /// one more second on a delay in whole seconds (`Retry-After`, as ARM sends it): that delay is
+    /// the server's wait rounded up to the second, told alike to every caller refused in that
+    /// second. Were they all to come back at its end, a token bucket refilling faster than its
+    /// capacity per second would fill up meanwhile and lose the rest of its refill; spread over
+    /// the next second, their returns take the tokens as they come.
     pub fn wait_duration(&self, retry_count: u32, retry_after: Option<Duration>) -> Duration {
         match retry_after {
             Some(server) => {
                 let server = server.min(self.max_delay);
-                let spread = (server.whole_milliseconds() / 10).min(250);
+                let ms = server.whole_milliseconds();
+                let spread = if ms > 0 && ms % 1000 == 0 {
+                    1000
+                } else {
+                    (ms / 10).min(250)
+                };
                 let jitter = if spread > 0 {
                     i128::from(rand::random::<u32>()) % (spread + 1)
                 } else {
@@ -236,13 +248,27 @@ mod tests {
         );
         let capped = p.wait_duration(1, Some(Duration::hours(1)));
         assert!(
-            capped >= Duration::seconds(30) && capped <= Duration::milliseconds(30_250),
+            capped >= Duration::seconds(30) && capped <= Duration::seconds(31),
             "capped: {capped}"
         );
-        let second = p.wait_duration(1, Some(Duration::seconds(1)));
+        // A whole-second delay is spread over the next second, a finer one by a tenth of it.
+        let seconds: Vec<_> = (0..200)
+            .map(|_| p.wait_duration(1, Some(Duration::seconds(1))))
+            .collect();
         assert!(
-            second >= Duration::seconds(1) && second <= Duration::milliseconds(1100),
-            "{second}"
+            seconds
+                .iter()
+                .all(|s| *s >= Duration::seconds(1) && *s <= Duration::seconds(2)),
+            "{seconds:?}"
+        );
+        assert!(
+            seconds.iter().any(|s| *s > Duration::milliseconds(1500)),
+            "spread over the second: {seconds:?}"
+        );
+        let fine = p.wait_duration(1, Some(Duration::milliseconds(1001)));
+        assert!(
+            fine >= Duration::milliseconds(1001) && fine <= Duration::milliseconds(1101),
+            "{fine}"
         );
         let first = p.wait_duration(1, None);
         assert!(

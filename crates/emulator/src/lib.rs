@@ -87,7 +87,7 @@ pub use crate::emulator::{Emulator, EmulatorOptions, ReadyInfo, RunningEmulator}
 pub use crate::error::EmulatorError;
 pub use crate::events::WebhookUrl;
 pub use crate::router::Service;
-pub use crate::server::faults::{FaultAction, FaultConfig, FaultRule};
+pub use crate::server::faults::{BucketPacing, FaultAction, FaultConfig, FaultRule};
 pub use crate::server::in_flight::InFlightRequest;
 pub use crate::server::request_log::LogEntry;
 pub use crate::server::tls::ConnectionLimits;

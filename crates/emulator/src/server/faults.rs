@@ -50,9 +50,12 @@ pub enum FaultAction {
         capacity: u32,
         /// Tokens added per second.
         refill_per_sec: f64,
-        /// Seconds in `Retry-After`.
+        /// Seconds in `Retry-After` (with [`BucketPacing::WholeSeconds`], the least sent).
         #[serde(default = "one_u64")]
         retry_after_secs: u64,
+        /// How a refused caller is told when to come back.
+        #[serde(default)]
+        pacing: BucketPacing,
     },
     /// Answers with this 5xx status.
     Error {
@@ -61,6 +64,22 @@ pub enum FaultAction {
     },
     /// Closes the connection without a response.
     Drop,
+}
+
+/// How a token bucket tells a refused caller when to come back.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum BucketPacing {
+    /// `Retry-After: retry_after_secs` and `x-ms-retry-after-ms`: the milliseconds until the
+    /// bucket holds a token for this caller (callers refused earlier come back first, one refill
+    /// interval apart).
+    #[default]
+    PerCaller,
+    /// As Azure Resource Manager paces: `Retry-After` alone, the whole seconds until the bucket
+    /// holds a token again (rounded up, at least `retry_after_secs`), the same for every caller
+    /// refused at that moment.
+    WholeSeconds,
 }
 
 /// A fault rule, scoped by service and route.
@@ -178,6 +197,7 @@ impl FaultConfig {
                     capacity,
                     refill_per_sec,
                     retry_after_secs,
+                    ..
                 } => {
                     if *capacity == 0 {
                         return Err((field(i, "action.capacity"), "at least 1".to_owned()));
@@ -342,8 +362,10 @@ impl Faults {
             hits,
             buckets,
         } = &mut *g;
-        // Milliseconds until the bucket that refused the request holds a token again.
+        // When the bucket that refused the request holds a token again: milliseconds for this
+        // caller's slot, or whole seconds for everyone.
         let mut refill_ms: Option<u64> = None;
+        let mut refill_secs: Option<u64> = None;
         for (i, rule) in config.rules.iter().enumerate() {
             if let Some(s) = &rule.service
                 && !s.eq_ignore_ascii_case(service.as_str())
@@ -373,6 +395,7 @@ impl Faults {
                 FaultAction::TokenBucket {
                     capacity,
                     refill_per_sec,
+                    pacing,
                     ..
                 } => {
                     let key = (i, subscription.unwrap_or("-").to_owned());
@@ -388,6 +411,10 @@ impl Faults {
                     if b.tokens >= 1.0 {
                         b.tokens -= 1.0;
                         false
+                    } else if *pacing == BucketPacing::WholeSeconds {
+                        let wait = (1.0 - b.tokens) / refill_per_sec;
+                        refill_secs = Some(wait.ceil().max(1.0) as u64);
+                        true
                     } else {
                         if *refill_per_sec > 0.0 {
                             let interval = Duration::from_secs_f64(1.0 / refill_per_sec);
@@ -441,7 +468,9 @@ impl Faults {
                 } => {
                     if d.outcome.is_none() {
                         d.outcome = Some(Outcome::Throttle {
-                            retry_after_secs: (*retry_after_secs).max(1),
+                            retry_after_secs: (*retry_after_secs)
+                                .max(refill_secs.unwrap_or(1))
+                                .max(1),
                             retry_after_ms: refill_ms,
                         });
                     }

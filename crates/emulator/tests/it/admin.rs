@@ -194,6 +194,23 @@ async fn faults_are_scoped_seeded_and_replay_exactly() {
         .await
         .expect(200);
 
+    // Paced as Azure Resource Manager paces: whole seconds in `Retry-After`, nothing finer.
+    env.admin(Method::PUT, "/faults", Some(&json!({"rules": [{"service": "arm", "writes_only": true, "action": {"type": "token_bucket", "capacity": 1, "refill_per_sec": 0.25, "pacing": "whole_seconds"}}]}))).await;
+    env.arm(Method::PUT, &env.rg_path("b4"), RG_API, Some(&loc))
+        .await
+        .expect(201);
+    let r = env
+        .arm(Method::PUT, &env.rg_path("b5"), RG_API, Some(&loc))
+        .await;
+    r.expect(429);
+    // An empty bucket refilling at 0.25 a second holds a token again in 4 s at most.
+    let secs: u64 = r.header("retry-after").parse().expect("whole seconds");
+    assert!((3..=4).contains(&secs), "{secs}");
+    assert!(
+        r.headers.get("x-ms-retry-after-ms").is_none(),
+        "no finer pacing than ARM's"
+    );
+
     // Latency.
     env.admin(Method::PUT, "/faults", Some(&json!({"rules": [{"service": "arm", "action": {"type": "latency", "fixed_ms": 150, "jitter_ms": 20}}]}))).await;
     let started = Instant::now();
