@@ -414,6 +414,12 @@ pub async fn throughput(bin: &Path, s: LoadSettings) -> Result<(Bench, Bench)> {
         group.name,
         aci_cmk_aci::api_version::ApiVersion::DEFAULT
     );
+    let key_url = format!(
+        "{}/keys/{}/{}?api-version=7.4",
+        url.as_str().trim_end_matches('/'),
+        spec.key.name(),
+        version
+    );
     let unwrap_url = format!(
         "{}/keys/{}/{}/unwrapkey?api-version=7.4",
         url.as_str().trim_end_matches('/'),
@@ -428,6 +434,15 @@ pub async fn throughput(bin: &Path, s: LoadSettings) -> Result<(Bench, Bench)> {
 
     let get = {
         let (u, t) = (get_url.clone(), format!("Bearer {arm_token}"));
+        load(&child, s, &ca, move |c| {
+            c.get(&u).header("authorization", &t)
+        })
+        .await?
+    };
+    // The same vault, key version and token without the RSA operation: what the transport
+    // (TLS, HTTP/2), the token check, the access check and a JSON answer cost per request.
+    let key_get = {
+        let (u, t) = (key_url, format!("Bearer {kv_token}"));
         load(&child, s, &ca, move |c| {
             c.get(&u).header("authorization", &t)
         })
@@ -455,7 +470,8 @@ pub async fn throughput(bin: &Path, s: LoadSettings) -> Result<(Bench, Bench)> {
 
     let mut g = Bench::new("emulator_get_container_group");
     describe(&mut g, &get, s);
-    g.note("every GET of a CMK-encrypted group unwraps its data key through the vault (one RSA-2048 private-key operation, with its PKCS#8 parsing, per request), as ACI reads the group's plain values through the customer key");
+    g.note("a GET of a CMK-encrypted group decrypts its secure values with the group's data key, kept unwrapped in memory while nothing that could revoke it changed (any store write, a move of the clock, the key version's nbf/exp): the RSA unwrap through the vault is paid once, not per read");
+    g.target("GET p99 (ms)", r3(get.p99_ms), Cmp::AtMost, 2.0);
     g.shown(
         "get_over_raw_rsa",
         r3(get.rps() / raw),
@@ -494,7 +510,37 @@ pub async fn throughput(bin: &Path, s: LoadSettings) -> Result<(Bench, Bench)> {
             "{cpu_ratio:.3}: raw RSA CPU per op ÷ emulator CPU per unwrapKey (insensitive to other load)"
         ),
     );
-    let met = u.target("unwrapKey/s ÷ raw RSA ops/s", r3(ratio), Cmp::AtLeast, 0.7);
+    u.shown(
+        "unwrapkey_per_sec_over_raw",
+        r3(ratio),
+        format!("{ratio:.3} of raw RSA ops/s (wall: the load clients share the cores)"),
+    );
+    // CPU per request by phase: the transport, token and access check and a JSON answer (a
+    // key GET on the same connection setup and token), the RSA operation (raw), and the rest
+    // (the body's JSON and base64, the decryption context, the scheduling of a request that
+    // holds a worker for the RSA operation).
+    let ms_per = |l: &Load| l.server_cpu_secs / l.requests as f64 * 1000.0;
+    let transport = ms_per(&key_get);
+    let rest = server_per_req * 1000.0 - transport - raw_cpu * 1000.0;
+    u.shown(
+        "cpu_ms_by_phase",
+        json!({
+            "transport_token_access_json": r3(transport),
+            "rsa_private_key_operation": r3(raw_cpu * 1000.0),
+            "rest": r3(rest),
+        }),
+        format!(
+            "transport + token + access + JSON {transport:.3} ms (a key GET), RSA {:.3} ms, rest {rest:.3} ms",
+            raw_cpu * 1000.0
+        ),
+    );
+    u.metric("key_get_latency_p99_ms", r3(key_get.p99_ms));
+    let met = u.target(
+        "raw RSA CPU ÷ emulator CPU per unwrapKey",
+        r3(cpu_ratio),
+        Cmp::AtLeast,
+        0.8,
+    );
     if !met {
         let elapsed = unwrap.secs;
         let others = unwrap.machine_busy_secs - unwrap.server_cpu_secs - unwrap.client_cpu_secs;
