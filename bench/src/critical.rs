@@ -187,7 +187,7 @@ pub async fn critical_path(
     );
     bench.metric("breakdown", breakdown.clone());
     bench.metric("runs", all);
-    let met = bench.target("wall / (chain × L)", r3(*ratio), Cmp::AtMost, 1.10);
+    let met = bench.target("wall / (chain × L)", r3(*ratio), Cmp::AtMost, 1.05);
     bench.target(
         "token requests − audiences",
         run.tokens() as f64 - audiences.len() as f64,

@@ -69,12 +69,12 @@ impl Connection {
     }
 
     /// A connection to the local emulator described by its ready line: its endpoints, its CA
-    /// trusted, its deployer principal's client secret, its subscription. Long-running
+    /// trusted (and no other: every emulator host carries a certificate of its CA), its deployer principal's client secret, its subscription. Long-running
     /// operations are polled as fast as the emulator asks (it sends `x-ms-retry-after-ms`).
     pub fn emulator(profile: &EmulatorProfile) -> Result<Self, Error> {
         let cloud = profile.cloud_endpoints()?;
         let transport = HttpTransport::new(
-            TransportOptions::default().with_extra_root_ca_pem(profile.ca_cert_pem()?),
+            TransportOptions::default().with_only_root_ca_pem(profile.ca_cert_pem()?),
         )?;
         let credential = CredentialBuilder::new(cloud.clone(), transport.clone()).client_secret(
             &profile.tenant_id,

@@ -16,9 +16,14 @@ use std::{
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct TransportOptions {
-    /// Extra root CA certificates to trust (PEM, one or more), on top of the platform's.
-    /// The local emulator's CA goes here.
+    /// Extra root CA certificates to trust (PEM, one or more), on top of the platform's
+    /// unless `trust_platform_roots` is off. The local emulator's CA goes here.
     pub extra_root_ca_pem: Option<String>,
+    /// Trust the platform's root CAs (on by default). Off, only `extra_root_ca_pem` is
+    /// trusted: a connection to the local emulator, whose every host carries a certificate of
+    /// its own CA, then neither loads the platform's store (milliseconds when the client is
+    /// built) nor trusts a CA it never needs.
+    pub trust_platform_roots: bool,
     /// Resolve `localhost` and every `*.localhost` name to the loopback addresses, as RFC 6761
     /// reserves them (glibc does not do this for subdomains). On by default.
     pub resolve_localhost_to_loopback: bool,
@@ -32,6 +37,7 @@ impl Default for TransportOptions {
     fn default() -> Self {
         Self {
             extra_root_ca_pem: None,
+            trust_platform_roots: true,
             resolve_localhost_to_loopback: true,
             connect_timeout: Duration::from_secs(20),
             read_timeout: Duration::from_secs(60),
@@ -45,6 +51,13 @@ impl TransportOptions {
         self.extra_root_ca_pem = Some(pem.into());
         self
     }
+
+    /// Trusts this root CA (PEM) and no other: not the platform's roots.
+    pub fn with_only_root_ca_pem(mut self, pem: impl Into<String>) -> Self {
+        self.extra_root_ca_pem = Some(pem.into());
+        self.trust_platform_roots = false;
+        self
+    }
 }
 
 /// The shared HTTP transport. Cloning is cheap and shares the connection pool.
@@ -56,8 +69,14 @@ pub struct HttpTransport {
 impl HttpTransport {
     /// Builds the transport: rustls (aws-lc-rs), HTTP/2 where the server offers it, no redirects
     /// (a redirect could carry a bearer token to another host), the platform's roots plus any
-    /// extra CA.
+    /// extra CA (or that CA alone, with `trust_platform_roots` off).
     pub fn new(options: TransportOptions) -> Result<Self> {
+        if !options.trust_platform_roots && options.extra_root_ca_pem.is_none() {
+            return Err(Error::Configuration(
+                "no root CA to trust: the platform's roots are off and no extra root CA is given"
+                    .into(),
+            ));
+        }
         let mut builder = reqwest::Client::builder()
             .connect_timeout(options.connect_timeout)
             .read_timeout(options.read_timeout)
@@ -72,7 +91,11 @@ impl HttpTransport {
                     "the extra root CA PEM holds no certificate".into(),
                 ));
             }
-            builder = builder.tls_certs_merge(certs);
+            builder = if options.trust_platform_roots {
+                builder.tls_certs_merge(certs)
+            } else {
+                builder.tls_certs_only(certs)
+            };
         }
         if options.resolve_localhost_to_loopback {
             builder = builder.dns_resolver(Arc::new(LocalhostResolver));
@@ -159,6 +182,12 @@ mod tests {
     fn bad_ca_is_a_configuration_error() {
         let err = HttpTransport::new(TransportOptions::default().with_extra_root_ca_pem("nope"))
             .expect_err("not PEM");
+        assert!(matches!(err, Error::Configuration(_)));
+        let none = TransportOptions {
+            trust_platform_roots: false,
+            ..TransportOptions::default()
+        };
+        let err = HttpTransport::new(none).expect_err("nothing to trust");
         assert!(matches!(err, Error::Configuration(_)));
     }
 

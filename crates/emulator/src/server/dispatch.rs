@@ -17,6 +17,7 @@ use super::faults::Outcome;
 use super::frontend::Frontend;
 use super::headers::add_standard_headers;
 use super::in_flight::{InFlightGuard, InFlightRequest};
+use super::precise_delay::precise_delay;
 use super::request_log::LogEntry;
 use crate::admin::Admin;
 use crate::context::{Ctx, HttpParts, path_segments};
@@ -222,7 +223,7 @@ async fn inject_fault(
         .faults
         .decide(service, method, &t.path, sub.as_deref());
     if !decision.delay.is_zero() {
-        tokio::time::sleep(decision.delay).await;
+        precise_delay(decision.delay).await;
     }
     let outcome = decision.outcome?;
     let note = outcome.describe();

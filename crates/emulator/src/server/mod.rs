@@ -1,5 +1,5 @@
 //! The HTTPS server, the only part of the emulator that knows axum: TLS, connections, fault
-//! injection, the request log, the requests in flight, the admin API's HTTP routes, the optional CONNECT proxy, and
+//! injection (and its precise latency), the request log, the requests in flight, the admin API's HTTP routes, the optional CONNECT proxy, and
 //! the dispatch that turns HTTP into a [`crate::context::Ctx`] and a
 //! [`crate::reply::Reply`] back into HTTP.
 
@@ -9,6 +9,7 @@ pub mod faults;
 pub mod frontend;
 pub mod headers;
 pub mod in_flight;
+pub mod precise_delay;
 pub mod proxy;
 pub mod request_log;
 pub mod tls;
