@@ -7,6 +7,7 @@ use crate::{
     report::{Bench, Cmp, ms, r3},
     specs,
 };
+use aci_cmk_emulator::BucketPacing;
 use aci_cmk_encrypted_deployment::{
     Backends, Connection, FleetOptions, Orchestrator, OrchestratorOptions, spec::KeySpec,
 };
@@ -25,18 +26,35 @@ pub struct FleetSettings {
     pub rate: f64,
     /// Bucket capacity (C).
     pub capacity: u32,
-    /// How the bucket tells a refused caller when to come back: `per_caller`
-    /// (`x-ms-retry-after-ms`, the emulator's default) or `whole_seconds` (ARM's `Retry-After`
-    /// alone).
-    pub pacing: &'static str,
+    /// How the bucket tells a refused caller when to come back.
+    pub pacing: BucketPacing,
+}
+
+/// A pacing's name in the fault configuration (`per_caller`, `whole_seconds`).
+pub fn pacing_name(pacing: BucketPacing) -> String {
+    serde_json::to_value(pacing)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Parses a pacing by its name in the fault configuration.
+pub fn parse_pacing(name: &str) -> std::result::Result<BucketPacing, String> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned()))
+        .map_err(|_| format!("unknown pacing {name:?} (per_caller, whole_seconds)"))
 }
 
 impl FleetSettings {
     /// The benchmark's name in the results.
     fn name(&self) -> String {
         match self.pacing {
-            "per_caller" => "fleet".to_owned(),
-            other => format!("fleet_{other}_c{}_r{}", self.capacity, self.rate),
+            BucketPacing::PerCaller => "fleet".to_owned(),
+            other => format!(
+                "fleet_{}_c{}_r{}",
+                pacing_name(other),
+                self.capacity,
+                self.rate
+            ),
         }
     }
 }
@@ -155,7 +173,8 @@ pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
     bench.metric("n", s.n);
     bench.metric("bucket_refill_per_sec", s.rate);
     bench.metric("bucket_capacity", s.capacity);
-    bench.shown("pacing", s.pacing, s.pacing.replace('_', " "));
+    let pacing = pacing_name(s.pacing);
+    bench.shown("pacing", pacing.as_str(), pacing.replace('_', " "));
     bench.shown(
         "groups_over_tokens_offered",
         r3(granted_over_offered),
@@ -218,7 +237,7 @@ pub async fn fleet(bin: &Path, s: FleetSettings) -> Result<Bench> {
     );
     bench.metric("client_rss_before_kb", rss_before);
     bench.metric("peak_reset_before_fleet", reset);
-    if s.pacing == "per_caller" {
+    if s.pacing == BucketPacing::PerCaller {
         bench.target("throughput / R", r3(fraction), Cmp::AtLeast, 0.95);
     } else {
         bench.shown(

@@ -174,6 +174,11 @@ impl Load {
     fn rps(&self) -> f64 {
         self.requests as f64 / self.secs
     }
+
+    /// The emulator's CPU per request, in seconds.
+    fn server_cpu_per_request(&self) -> f64 {
+        self.server_cpu_secs / self.requests as f64
+    }
 }
 
 /// `clients` tasks, each with its own HTTP client (its own connection: HTTP/2 over TLS), each
@@ -414,18 +419,14 @@ pub async fn throughput(bin: &Path, s: LoadSettings) -> Result<(Bench, Bench)> {
         group.name,
         aci_cmk_aci::api_version::ApiVersion::DEFAULT
     );
-    let key_url = format!(
-        "{}/keys/{}/{}?api-version=7.4",
+    let key_version_url = format!(
+        "{}/keys/{}/{}",
         url.as_str().trim_end_matches('/'),
         spec.key.name(),
         version
     );
-    let unwrap_url = format!(
-        "{}/keys/{}/{}/unwrapkey?api-version=7.4",
-        url.as_str().trim_end_matches('/'),
-        spec.key.name(),
-        version
-    );
+    let key_url = format!("{key_version_url}?api-version=7.4");
+    let unwrap_url = format!("{key_version_url}/unwrapkey?api-version=7.4");
     let unwrap_body = json!({
         "alg": "RSA-OAEP-256",
         "value": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&wrapped.encrypted_key),
@@ -500,7 +501,7 @@ pub async fn throughput(bin: &Path, s: LoadSettings) -> Result<(Bench, Bench)> {
     u.metric("parse_and_decrypt_cpu_ms_per_op", r3(parsed_cpu * 1000.0));
     u.metric("threads", threads);
     let ratio = unwrap.rps() / raw;
-    let server_per_req = unwrap.server_cpu_secs / unwrap.requests as f64;
+    let server_per_req = unwrap.server_cpu_per_request();
     let client_per_req = unwrap.client_cpu_secs / unwrap.requests as f64;
     let cpu_ratio = raw_cpu / server_per_req;
     u.shown(
@@ -519,8 +520,7 @@ pub async fn throughput(bin: &Path, s: LoadSettings) -> Result<(Bench, Bench)> {
     // key GET on the same connection setup and token), the RSA operation (raw), and the rest
     // (the body's JSON and base64, the decryption context, the scheduling of a request that
     // holds a worker for the RSA operation).
-    let ms_per = |l: &Load| l.server_cpu_secs / l.requests as f64 * 1000.0;
-    let transport = ms_per(&key_get);
+    let transport = key_get.server_cpu_per_request() * 1000.0;
     let rest = server_per_req * 1000.0 - transport - raw_cpu * 1000.0;
     u.shown(
         "cpu_ms_by_phase",
@@ -590,10 +590,10 @@ fn describe(bench: &mut Bench, l: &Load, s: LoadSettings) {
     bench.metric("latency_p99_ms", r3(l.p99_ms));
     bench.shown(
         "emulator_cpu_ms_per_request",
-        r3(l.server_cpu_secs / l.requests as f64 * 1000.0),
+        r3(l.server_cpu_per_request() * 1000.0),
         format!(
             "{:.3} ms (client {:.3} ms)",
-            l.server_cpu_secs / l.requests as f64 * 1000.0,
+            l.server_cpu_per_request() * 1000.0,
             l.client_cpu_secs / l.requests as f64 * 1000.0
         ),
     );
