@@ -164,6 +164,59 @@ async fn network_protected_flow_on_an_access_policy_vault() {
     );
 }
 
+/// A subnet rule someone added to the vault survives the flow turning the firewall back on:
+/// the update sends the whole rule set, so the orchestrator sends the rule back.
+#[tokio::test]
+async fn network_protected_flow_keeps_the_vaults_subnet_rules() {
+    use aci_cmk_keyvault::models::{NetworkRuleAction, NetworkRuleSet, VirtualNetworkRule};
+    let h = Harness::start().await;
+    converges(&h, PROTECTED).await;
+    let b = h.orchestrator.backends();
+    let (rg, name) = (
+        "rg-e2e-np".parse().expect("rg"),
+        "e2e-np-vault".parse().expect("vault"),
+    );
+    let subnet = format!(
+        "/subscriptions/{}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/apps",
+        h.subscription()
+    );
+    // Someone opens the firewall and lets a subnet in.
+    let mut opened = b
+        .vaults
+        .get(&rg, &name, None)
+        .await
+        .expect("vault")
+        .properties
+        .network_acls
+        .expect("acls");
+    opened.default_action = Some(NetworkRuleAction::Allow);
+    opened.virtual_network_rules = vec![VirtualNetworkRule {
+        id: subnet.clone(),
+        ignore_missing_vnet_service_endpoint: Some(true),
+    }];
+    b.vaults
+        .update_network_rules(&rg, &name, &opened, None)
+        .await
+        .expect("open the firewall");
+
+    converges(&h, PROTECTED).await;
+    let acls: NetworkRuleSet = b
+        .vaults
+        .get(&rg, &name, None)
+        .await
+        .expect("vault")
+        .properties
+        .network_acls
+        .expect("acls");
+    assert_eq!(acls.default_action, Some(NetworkRuleAction::Deny));
+    let subnets: Vec<String> = acls
+        .virtual_network_rules
+        .iter()
+        .map(|r| r.id.to_ascii_lowercase())
+        .collect();
+    assert_eq!(subnets, [subnet.to_ascii_lowercase()], "{acls:?}");
+}
+
 #[tokio::test]
 async fn both_flows_on_rbac_vaults() {
     let h = Harness::start().await;

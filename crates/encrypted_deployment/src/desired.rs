@@ -141,10 +141,12 @@ pub fn policy_entry(
 
 /// The firewall of the network-protected flow: deny by default, trusted Azure services
 /// through, and the spec's addresses (a single address as `/32`, as Azure reports it) — added to
-/// the rules the vault already has, never replacing rules someone else added.
+/// the rules the vault already has, never replacing rules someone else added: its addresses
+/// and its virtual-network rules are kept (the update sends both lists whole, so a rule left
+/// out would be deleted).
 pub fn firewall(spec: &DeploymentSpec, vault: Option<&Vault>) -> NetworkRuleSet {
-    let mut rules: Vec<String> = vault
-        .and_then(|v| v.properties.network_acls.as_ref())
+    let current = vault.and_then(|v| v.properties.network_acls.as_ref());
+    let mut rules: Vec<String> = current
         .map(|acls| {
             acls.ip_rules
                 .iter()
@@ -158,7 +160,11 @@ pub fn firewall(spec: &DeploymentSpec, vault: Option<&Vault>) -> NetworkRuleSet 
             rules.push(rule);
         }
     }
-    NetworkRuleSet::deny_except_azure_services(rules.into_iter().map(IpRule::new))
+    let mut set = NetworkRuleSet::deny_except_azure_services(rules.into_iter().map(IpRule::new));
+    set.virtual_network_rules = current
+        .map(|acls| acls.virtual_network_rules.clone())
+        .unwrap_or_default();
+    set
 }
 
 fn normalize_ip_rule(rule: &str) -> String {
@@ -184,6 +190,16 @@ pub fn firewall_matches(vault: &Vault, desired: &NetworkRuleSet) -> bool {
         r.sort();
         r
     };
+    // Azure lowercases the subnet ids it returns.
+    let subnets = |set: &NetworkRuleSet| {
+        let mut s: Vec<String> = set
+            .virtual_network_rules
+            .iter()
+            .map(|v| v.id.to_ascii_lowercase())
+            .collect();
+        s.sort();
+        s
+    };
     current.default_action == desired.default_action
         && current
             .bypass
@@ -194,6 +210,7 @@ pub fn firewall_matches(vault: &Vault, desired: &NetworkRuleSet) -> bool {
                 .clone()
                 .unwrap_or(NetworkRuleBypass::AzureServices)
         && rules(current) == rules(desired)
+        && subnets(current) == subnets(desired)
 }
 
 /// Whether a vault's firewall shuts out public networks.
@@ -451,5 +468,45 @@ mod tests {
         assert_eq!(rules, ["198.51.100.0/24", "203.0.113.7/32"]);
         assert_eq!(want.default_action, Some(NetworkRuleAction::Deny));
         assert!(!firewall_matches(&vault, &want));
+    }
+
+    #[test]
+    fn the_firewall_keeps_virtual_network_rules() {
+        let spec = crate::spec::DeploymentSpec::from_json_str(
+            r#"{"subscription_id":"00000000-0000-0000-0000-000000000001","resource_group":"rg","location":"eastus",
+                "vault":{"name":"kv-1"},"key":{"create":{"name":"k"}},
+                "flow":{"network_protected":{"identity_name":"id-1"}},
+                "container_group":{"name":"cg","containers":[{"name":"c","image":"i"}]}}"#,
+        )
+        .expect("spec");
+        let subnet = "/subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/net/providers/microsoft.network/virtualnetworks/vnet/subnets/apps";
+        let vault = |default_action: &str| -> Vault {
+            serde_json::from_value(serde_json::json!({
+                "id": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-1",
+                "name": "kv-1", "location": "eastus",
+                "properties": {"tenantId": "00000000-0000-0000-0000-000000000002", "sku": {"family": "A", "name": "standard"},
+                    "networkAcls": {"defaultAction": default_action, "bypass": "AzureServices", "ipRules": [],
+                        "virtualNetworkRules": [{"id": subnet, "ignoreMissingVnetServiceEndpoint": false}]}}
+            }))
+            .expect("vault")
+        };
+        let open = vault("Allow");
+        let want = firewall(&spec, Some(&open));
+        assert_eq!(want.default_action, Some(NetworkRuleAction::Deny));
+        let kept: Vec<&str> = want
+            .virtual_network_rules
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect();
+        assert_eq!(kept, [subnet]);
+        assert!(!firewall_matches(&open, &want));
+        // Once denied with the subnet still there, nothing is left to change.
+        assert!(firewall_matches(&vault("Deny"), &want));
+        // A firewall that lost the subnet does not match what keeps it.
+        let mut lost = vault("Deny");
+        if let Some(acls) = lost.properties.network_acls.as_mut() {
+            acls.virtual_network_rules.clear();
+        }
+        assert!(!firewall_matches(&lost, &want));
     }
 }
