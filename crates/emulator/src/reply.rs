@@ -17,12 +17,7 @@ pub struct Reply {
 }
 
 /// A JSON reply.
-pub fn json(status: StatusCode, v: &Value) -> Reply {
-    json_value(status, v.clone())
-}
-
-/// A JSON reply that takes its value.
-pub fn json_value(status: StatusCode, v: Value) -> Reply {
+pub fn json(status: StatusCode, v: Value) -> Reply {
     Reply {
         status,
         headers: HeaderMap::new(),
@@ -50,7 +45,7 @@ pub fn set_header(r: &mut Reply, name: &'static str, value: &str) {
 pub fn arm_error(status: StatusCode, code: &str, message: impl Into<String>) -> Reply {
     let mut r = json(
         status,
-        &json!({"error": {"code": code, "message": message.into()}}),
+        json!({"error": {"code": code, "message": message.into()}}),
     );
     set_header(&mut r, "x-ms-error-code", code);
     r
@@ -66,7 +61,7 @@ pub fn graph_error(
 ) -> Reply {
     json(
         status,
-        &json!({"error": {"code": code, "message": message.into(), "innerError": {
+        json!({"error": {"code": code, "message": message.into(), "innerError": {
             "date": now,
             "request-id": request_id,
             "client-request-id": request_id,
@@ -85,7 +80,7 @@ pub fn kv_error(
     if let Some(i) = inner {
         err["innererror"] = json!({"code": i});
     }
-    json(status, &json!({ "error": err }))
+    json(status, json!({ "error": err }))
 }
 
 /// Entra ID (AADSTS) error.
@@ -99,7 +94,7 @@ pub fn entra_error(
 ) -> Reply {
     json(
         status,
-        &json!({
+        json!({
             "error": error,
             "error_description": format!("AADSTS{aadsts}: {description} Trace ID: {request_id} Correlation ID: {request_id} Timestamp: {ts}"),
             "error_codes": [aadsts],

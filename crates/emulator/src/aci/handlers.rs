@@ -90,7 +90,7 @@ pub fn list(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult {
         paging::cut_ordered(&req, rows)
     });
     // Lists carry no environment values: nothing to unwrap.
-    Ok(reply::json_value(
+    Ok(reply::json(
         StatusCode::OK,
         serde_json::Value::Object(paging::body(ctx, page, |g| render_full(ctx, g, None))),
     ))
@@ -283,7 +283,7 @@ pub fn put(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, api: &str) -> ArmResul
         StatusCode::CREATED
     };
     // The answer echoes what was sent (plain values included), as Azure's does.
-    let mut response = reply::json(status, &render_full(ctx, &record, key.as_ref()));
+    let mut response = reply::json(status, render_full(ctx, &record, key.as_ref()));
     // When the operation is already over, the response is its terminal state: nothing to poll.
     // Otherwise ACI's own status URL, and ARM's `Location` for clients that follow that.
     if provisioning_ms > 0 {
@@ -330,7 +330,7 @@ pub fn get(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
             v
         }
     };
-    Ok(reply::json(StatusCode::OK, &body))
+    Ok(reply::json(StatusCode::OK, body))
 }
 
 /// `PATCH` a group: its tags. The body may carry the group's own `location` (the .NET SDK
@@ -378,7 +378,7 @@ pub fn patch(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
         Some(g.clone())
     })?;
     let g = updated.ok_or_else(|| not_found(rg, name))?;
-    Ok(reply::json(StatusCode::OK, &render_full(ctx, &g, None)))
+    Ok(reply::json(StatusCode::OK, render_full(ctx, &g, None)))
 }
 
 pub fn delete(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
@@ -388,7 +388,7 @@ pub fn delete(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
         .store
         .write(|st| st.table_mut::<ContainerGroupRecord>().remove(&key))?;
     match gone {
-        Some(g) => Ok(reply::json(StatusCode::OK, &render_full(ctx, &g, None))),
+        Some(g) => Ok(reply::json(StatusCode::OK, render_full(ctx, &g, None))),
         None => Ok(reply::empty(StatusCode::NO_CONTENT)),
     }
 }
@@ -511,5 +511,5 @@ pub fn logs(ctx: &Ctx, sub: &str, rg: &str, name: &str, container: &str) -> ArmR
     if !content.is_empty() {
         content.push('\n');
     }
-    Ok(reply::json(StatusCode::OK, &json!({ "content": content })))
+    Ok(reply::json(StatusCode::OK, json!({ "content": content })))
 }

@@ -133,7 +133,7 @@ pub fn handle(ctx: &Ctx, sub: &str, id: &str, versions: &[&str]) -> ArmResult {
         "properties": {"events": []},
     });
     if !op.is_done(now_ms) {
-        let mut r = reply::json_value(StatusCode::OK, body);
+        let mut r = reply::json(StatusCode::OK, body);
         lro::set_poll_delay(&mut r, &op, now_ms);
         return Ok(r);
     }
@@ -142,5 +142,5 @@ pub fn handle(ctx: &Ctx, sub: &str, id: &str, versions: &[&str]) -> ArmResult {
             || json!({"code": "OperationFailed", "message": "The operation failed."}),
         );
     }
-    Ok(reply::json_value(StatusCode::OK, body))
+    Ok(reply::json(StatusCode::OK, body))
 }

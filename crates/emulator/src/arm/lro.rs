@@ -280,7 +280,7 @@ pub fn handle(ctx: &Ctx, kind: &str, id: &str) -> ArmResult {
                 body["error"] = e.clone();
             }
         }
-        let mut r = reply::json(StatusCode::OK, &body);
+        let mut r = reply::json(StatusCode::OK, body);
         if !done {
             set_poll_delay(&mut r, &op, now_ms);
         }
@@ -288,7 +288,7 @@ pub fn handle(ctx: &Ctx, kind: &str, id: &str) -> ArmResult {
     }
     if !done {
         let mut r = match &op.running_status {
-            Some(s) => reply::json(StatusCode::ACCEPTED, &json!({"status": s})),
+            Some(s) => reply::json(StatusCode::ACCEPTED, json!({"status": s})),
             None => reply::empty(StatusCode::ACCEPTED),
         };
         reply::set_header(&mut r, "location", &result_url(&ctx.shared.config, &op));
@@ -298,7 +298,7 @@ pub fn handle(ctx: &Ctx, kind: &str, id: &str) -> ArmResult {
     match status.as_str() {
         "Succeeded" => Ok(match &op.result {
             Some(Value::Null) => reply::empty(StatusCode::OK),
-            Some(result) => reply::json(StatusCode::OK, result),
+            Some(result) => reply::json(StatusCode::OK, result.clone()),
             None => reply::empty(StatusCode::NO_CONTENT),
         }),
         _ => {
@@ -306,7 +306,7 @@ pub fn handle(ctx: &Ctx, kind: &str, id: &str) -> ArmResult {
                 || json!({"code": "OperationFailed", "message": "The operation failed."}),
             );
             let code = e["code"].as_str().unwrap_or("OperationFailed").to_owned();
-            let mut r = reply::json(StatusCode::BAD_REQUEST, &json!({ "error": e }));
+            let mut r = reply::json(StatusCode::BAD_REQUEST, json!({ "error": e }));
             reply::set_header(&mut r, "x-ms-error-code", &code);
             Ok(r)
         }

@@ -169,7 +169,7 @@ pub fn list_reply<T>(
 ) -> ArmResult {
     let req = PageRequest::from_ctx(ctx)?;
     let page = cut(&req, items, key);
-    Ok(reply::json_value(
+    Ok(reply::json(
         StatusCode::OK,
         Value::Object(body(ctx, page, render)),
     ))

@@ -136,7 +136,7 @@ pub fn group(ctx: &Ctx, sub: &str, rg: &str, cascade: GroupCascade) -> ArmResult
                 .store
                 .read(|st| st.table::<ResourceGroup>().get(&key).cloned());
             let g = g.ok_or_else(|| rg_not_found(rg))?;
-            Ok(reply::json(StatusCode::OK, &rg_json(&g)))
+            Ok(reply::json(StatusCode::OK, rg_json(&g)))
         }
         Method::HEAD => {
             let exists = ctx
@@ -204,7 +204,7 @@ pub fn group(ctx: &Ctx, sub: &str, rg: &str, cascade: GroupCascade) -> ArmResult
                 } else {
                     StatusCode::OK
                 },
-                &rg_json(&g),
+                rg_json(&g),
             ))
         }
         Method::PATCH => {
@@ -218,7 +218,7 @@ pub fn group(ctx: &Ctx, sub: &str, rg: &str, cascade: GroupCascade) -> ArmResult
                 Some(g.clone())
             })?;
             let g = g.ok_or_else(|| rg_not_found(rg))?;
-            Ok(reply::json(StatusCode::OK, &rg_json(&g)))
+            Ok(reply::json(StatusCode::OK, rg_json(&g)))
         }
         Method::DELETE => {
             let now = ctx.shared.clock.now_secs();
@@ -313,7 +313,7 @@ pub fn list_subscriptions(ctx: &Ctx) -> ArmResult {
     let page = paging::cut(&req, items, |s| s.id.clone());
     let mut body = paging::body(ctx, page, |s| subscription_json(ctx, s));
     body.insert("count".to_owned(), json!({"type": "Total", "value": n}));
-    Ok(reply::json_value(StatusCode::OK, Value::Object(body)))
+    Ok(reply::json(StatusCode::OK, Value::Object(body)))
 }
 
 /// `GET /subscriptions/{sub}`.
@@ -330,7 +330,7 @@ pub fn get_subscription(ctx: &Ctx, sub: &str) -> ArmResult {
                 format!("The subscription '{sub}' could not be found."),
             )
         })?;
-    Ok(reply::json(StatusCode::OK, &subscription_json(ctx, &s)))
+    Ok(reply::json(StatusCode::OK, subscription_json(ctx, &s)))
 }
 
 /// `GET /tenants`.
@@ -398,7 +398,7 @@ pub fn provider_info(ctx: &Ctx, sub: &str, ns: &str) -> ArmResult {
         "Microsoft.Resources/providers",
         api_versions::PROVIDERS,
     )?;
-    Ok(reply::json(StatusCode::OK, &provider_json(sub, ns)))
+    Ok(reply::json(StatusCode::OK, provider_json(sub, ns)))
 }
 
 /// `GET /metadata/endpoints?api-version=…` (no authentication, as in Azure).
@@ -437,7 +437,7 @@ pub fn metadata_endpoints(ctx: &Ctx) -> ArmResult {
     } else {
         json!([cloud])
     };
-    Ok(reply::json(StatusCode::OK, &body))
+    Ok(reply::json(StatusCode::OK, body))
 }
 
 /// Registers this service's tables.

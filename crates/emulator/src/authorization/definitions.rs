@@ -127,7 +127,7 @@ pub fn handle(ctx: &Ctx, sub: Option<&str>, guid: Option<&str>) -> ArmResult {
                     format!("The specified role definition with ID '{guid}' does not exist."),
                 )
             })?;
-            Ok(reply::json(StatusCode::OK, &definition_json(sub, r)))
+            Ok(reply::json(StatusCode::OK, definition_json(sub, r)))
         }
     }
 }

@@ -158,7 +158,7 @@ pub fn one(ctx: &Ctx, claims: &Claims, sub: &str, scope: &str, name: &str) -> Ar
                     format!("The role assignment '{name}' is not found."),
                 )
             })?;
-            Ok(reply::json(StatusCode::OK, &assignment_json(sub, &a)))
+            Ok(reply::json(StatusCode::OK, assignment_json(sub, &a)))
         }
         Method::DELETE => {
             let a = ctx
@@ -166,7 +166,7 @@ pub fn one(ctx: &Ctx, claims: &Claims, sub: &str, scope: &str, name: &str) -> Ar
                 .store
                 .write(|st| st.table_mut::<RoleAssignment>().remove(&key))?;
             match a {
-                Some(a) => Ok(reply::json(StatusCode::OK, &assignment_json(sub, &a))),
+                Some(a) => Ok(reply::json(StatusCode::OK, assignment_json(sub, &a))),
                 None => Ok(reply::empty(StatusCode::NO_CONTENT)),
             }
         }
@@ -316,6 +316,6 @@ pub fn put(
         } else {
             StatusCode::OK
         },
-        &assignment_json(sub, &a),
+        assignment_json(sub, &a),
     ))
 }

@@ -58,7 +58,7 @@ pub async fn handle(
                     let d = get(ctx, sub, &rg, name)?;
                     Ok(reply::json(
                         StatusCode::OK,
-                        &deployment_json(&d, ctx.shared.clock.now_ms()),
+                        deployment_json(&d, ctx.shared.clock.now_ms()),
                     ))
                 }
                 Method::HEAD => Ok(reply::empty(if get(ctx, sub, &rg, name).is_ok() {
@@ -176,7 +176,7 @@ pub fn operations(ctx: &Ctx, sub: &str, rg: &str, name: &str, op: Option<&str>) 
                     ),
                 )
             })?;
-        return Ok(reply::json(StatusCode::OK, &operation_json(&d, o)));
+        return Ok(reply::json(StatusCode::OK, operation_json(&d, o)));
     }
     // In the order the engine ran them.
     let ops: Vec<(usize, &DeploymentOperation)> = d.operations.iter().enumerate().collect();
@@ -271,7 +271,7 @@ pub fn validate(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
     if !details.is_empty() {
         let mut r = reply::json(
             StatusCode::BAD_REQUEST,
-            &json!({"error": {
+            json!({"error": {
                 "code": "InvalidTemplateDeployment",
                 "message": format!("The template deployment '{name}' is not valid according to the validation procedure. See inner errors for details."),
                 "details": details,
@@ -304,7 +304,7 @@ pub fn validate(ctx: &Ctx, sub: &str, rg: &str, name: &str) -> ArmResult {
             "validatedResources": validated,
         }
     });
-    Ok(reply::json(StatusCode::OK, &body))
+    Ok(reply::json(StatusCode::OK, body))
 }
 
 // ----- running a deployment -----

@@ -101,7 +101,7 @@ pub async fn put(
         } else {
             StatusCode::CREATED
         },
-        &body,
+        body,
     );
     lro::add_polling_headers(&mut r, &ctx.shared.config, &op);
     reply::set_header(

@@ -15,7 +15,7 @@ use crate::reply;
 fn msi_err(status: StatusCode, error: &str, desc: &str) -> Reply {
     reply::json(
         status,
-        &json!({"error": error, "error_description": desc, "statusCode": status.as_u16(), "message": desc}),
+        json!({"error": error, "error_description": desc, "statusCode": status.as_u16(), "message": desc}),
     )
 }
 
@@ -107,7 +107,7 @@ pub async fn handle(ctx: &Ctx) -> Reply {
     };
     reply::json(
         StatusCode::OK,
-        &json!({
+        json!({
             "access_token": token,
             "expires_on": exp.to_string(),
             "expires_in": TOKEN_LIFETIME_SECS.to_string(),

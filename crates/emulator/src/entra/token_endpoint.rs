@@ -54,7 +54,7 @@ pub async fn handle(ctx: &Ctx) -> Reply {
             let base = format!("{}/{}", cfg.base(), cfg.tenant());
             reply::json(
                 StatusCode::OK,
-                &json!({
+                json!({
                     "issuer": cfg.issuer(),
                     "token_endpoint": format!("{base}/oauth2/v2.0/token"),
                     "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
@@ -79,7 +79,7 @@ pub async fn handle(ctx: &Ctx) -> Reply {
             )
         }
         (&Method::GET, ["discovery", "v2.0", "keys"]) | (&Method::GET, ["discovery", "keys"]) => {
-            reply::json(StatusCode::OK, &ctx.shared.tokens.jwks())
+            reply::json(StatusCode::OK, ctx.shared.tokens.jwks())
         }
         (&Method::POST, ["oauth2", "v2.0", "token"]) => token(ctx, &tenant, false),
         (&Method::POST, ["oauth2", "token"]) => token(ctx, &tenant, true),
@@ -313,7 +313,7 @@ fn token(ctx: &Ctx, tenant: &str, v1: bool) -> Reply {
         body["not_before"] = json!((exp - TOKEN_LIFETIME_SECS).to_string());
         body["resource"] = json!(aud);
     }
-    let mut r = reply::json(StatusCode::OK, &body);
+    let mut r = reply::json(StatusCode::OK, body);
     reply::set_header(&mut r, "cache-control", "no-store, no-cache");
     r
 }

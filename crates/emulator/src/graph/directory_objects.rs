@@ -194,7 +194,7 @@ pub fn get_by_ids(ctx: &Ctx) -> Reply {
     });
     reply::json(
         StatusCode::OK,
-        &json!({"@odata.context": context(ctx, "directoryObjects"), "value": value}),
+        json!({"@odata.context": context(ctx, "directoryObjects"), "value": value}),
     )
 }
 

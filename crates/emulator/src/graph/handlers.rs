@@ -99,7 +99,7 @@ pub async fn handle(ctx: &Ctx) -> Reply {
         ),
         (&Method::GET, 1) if first == "organization" => reply::json(
             StatusCode::OK,
-            &json!({"@odata.context": context(ctx, "organization"), "value": [{"id": ctx.shared.config.tenant(), "displayName": "aci-cmk emulator tenant"}]}),
+            json!({"@odata.context": context(ctx, "organization"), "value": [{"id": ctx.shared.config.tenant(), "displayName": "aci-cmk emulator tenant"}]}),
         ),
         (&Method::GET, 1) if first == "serviceprincipals" => list_sps(ctx),
         (&Method::POST, 1) if first == "serviceprincipals" => create_sp(ctx, &claims.oid).await,
@@ -113,7 +113,7 @@ pub async fn handle(ctx: &Ctx) -> Reply {
                 Some(p) => {
                     let mut v = select(ctx, sp_json(ctx, &p));
                     v["@odata.context"] = json!(context(ctx, "servicePrincipals/$entity"));
-                    reply::json(StatusCode::OK, &v)
+                    reply::json(StatusCode::OK, v)
                 }
                 None => not_found(ctx, rest[1]),
             }
@@ -128,7 +128,7 @@ pub async fn handle(ctx: &Ctx) -> Reply {
                 Some(p) => {
                     let mut v = select(ctx, sp_json(ctx, &p));
                     v["@odata.context"] = json!(context(ctx, "servicePrincipals/$entity"));
-                    reply::json(StatusCode::OK, &v)
+                    reply::json(StatusCode::OK, v)
                 }
                 None => not_found(ctx, &format!("servicePrincipals(appId='{app_id}')")),
             }
@@ -149,7 +149,7 @@ pub async fn handle(ctx: &Ctx) -> Reply {
                 .store
                 .read(|st| directory::application(st, rest[1]).cloned());
             match app {
-                Some(a) => reply::json(StatusCode::OK, &select(ctx, app_json(&a))),
+                Some(a) => reply::json(StatusCode::OK, select(ctx, app_json(&a))),
                 None => not_found(ctx, rest[1]),
             }
         }
@@ -164,7 +164,7 @@ pub async fn handle(ctx: &Ctx) -> Reply {
                     .cloned()
             });
             match app {
-                Some(a) => reply::json(StatusCode::OK, &select(ctx, app_json(&a))),
+                Some(a) => reply::json(StatusCode::OK, select(ctx, app_json(&a))),
                 None => not_found(ctx, &format!("applications(appId='{app_id}')")),
             }
         }
@@ -218,7 +218,7 @@ fn list_sps(ctx: &Ctx) -> Reply {
     });
     reply::json(
         StatusCode::OK,
-        &json!({"@odata.context": context(ctx, "servicePrincipals"), "value": items}),
+        json!({"@odata.context": context(ctx, "servicePrincipals"), "value": items}),
     )
 }
 
@@ -253,7 +253,7 @@ fn list_apps(ctx: &Ctx) -> Reply {
     });
     reply::json(
         StatusCode::OK,
-        &json!({"@odata.context": context(ctx, "applications"), "value": items}),
+        json!({"@odata.context": context(ctx, "applications"), "value": items}),
     )
 }
 
@@ -327,7 +327,7 @@ async fn create_sp(ctx: &Ctx, _caller: &str) -> Reply {
         Ok(Ok(p)) => {
             let mut v = sp_json(ctx, &p);
             v["@odata.context"] = json!(context(ctx, "servicePrincipals/$entity"));
-            let mut r = reply::json(StatusCode::CREATED, &v);
+            let mut r = reply::json(StatusCode::CREATED, v);
             let loc = format!(
                 "{}/v1.0/servicePrincipals/{}",
                 ctx.shared.config.graph_endpoint(),

@@ -56,10 +56,7 @@ pub fn delete(
         })
         .map_err(|e| KvError::Internal(e.to_string()))??;
     let k = rec.latest().ok_or_else(|| key_not_found(name))?;
-    Ok(reply::json(
-        StatusCode::OK,
-        &deleted_json(base, &v, &rec, k),
-    ))
+    Ok(reply::json(StatusCode::OK, deleted_json(base, &v, &rec, k)))
 }
 
 pub fn deleted_not_found(name: &str) -> KvError {
@@ -82,7 +79,7 @@ pub fn get_deleted(
             .filter(|r| r.deleted_and_listed(now_ms))
             .ok_or_else(|| deleted_not_found(name))?;
         let k = rec.latest().ok_or_else(|| deleted_not_found(name))?;
-        Ok(reply::json(StatusCode::OK, &deleted_json(base, &v, rec, k)))
+        Ok(reply::json(StatusCode::OK, deleted_json(base, &v, rec, k)))
     })
 }
 
@@ -112,7 +109,7 @@ pub fn list_deleted(ctx: &Ctx, vault: &str, caller: &Caller, base: &str) -> Resu
     let api = ctx.q("api-version").unwrap_or("7.5").to_owned();
     Ok(reply::json(
         StatusCode::OK,
-        &page(
+        page(
             items,
             max,
             skip,
@@ -148,7 +145,7 @@ pub fn recover(
         })
         .map_err(|e| KvError::Internal(e.to_string()))??;
     let k = rec.latest().ok_or_else(|| key_not_found(name))?;
-    Ok(reply::json(StatusCode::OK, &bundle_json(base, &v, &rec, k)))
+    Ok(reply::json(StatusCode::OK, bundle_json(base, &v, &rec, k)))
 }
 
 pub fn purge(ctx: &Ctx, vault: &str, caller: &Caller, name: &str) -> Result<Reply, KvError> {

@@ -187,7 +187,7 @@ pub async fn create(
         .map_err(|e| KvError::Internal(e.to_string()))??;
     Ok(reply::json(
         StatusCode::OK,
-        &bundle_json(base, &v, &rec, &kv),
+        bundle_json(base, &v, &rec, &kv),
     ))
 }
 
@@ -227,7 +227,7 @@ pub fn get(
         let k = rec
             .version(version)
             .ok_or_else(|| key_not_found(&format!("{name}/{version}")))?;
-        Ok(reply::json(StatusCode::OK, &bundle_json(base, &v, rec, k)))
+        Ok(reply::json(StatusCode::OK, bundle_json(base, &v, rec, k)))
     })
 }
 
@@ -288,7 +288,7 @@ pub fn update(
         .map_err(|e| KvError::Internal(e.to_string()))??;
     Ok(reply::json(
         StatusCode::OK,
-        &bundle_json(base, &v, &rec, &kv),
+        bundle_json(base, &v, &rec, &kv),
     ))
 }
 
@@ -312,7 +312,7 @@ pub fn list_keys(
     })?;
     Ok(reply::json(
         StatusCode::OK,
-        &page(items, max, skip, &format!("{base}/keys?api-version={api}")),
+        page(items, max, skip, &format!("{base}/keys?api-version={api}")),
     ))
 }
 
@@ -340,7 +340,7 @@ pub fn list_versions(
     })?;
     Ok(reply::json(
         StatusCode::OK,
-        &page(
+        page(
             items,
             max,
             skip,

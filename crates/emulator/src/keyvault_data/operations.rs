@@ -66,6 +66,6 @@ pub fn crypto_http(
     )?;
     Ok(reply::json(
         StatusCode::OK,
-        &json!({"kid": kid, "value": B64URL.encode(out)}),
+        json!({"kid": kid, "value": B64URL.encode(out)}),
     ))
 }

@@ -30,7 +30,7 @@ pub fn rotation_policy(
             });
             let mut p = p;
             p["id"] = json!(policy_id);
-            Ok(reply::json(StatusCode::OK, &p))
+            Ok(reply::json(StatusCode::OK, p))
         }),
         Method::PUT => {
             ctx.shared.store.read(|st| authorized_vault(ctx, st, vault, caller, KeyOp::SetRotationPolicy, Some(name)))?;
@@ -51,7 +51,7 @@ pub fn rotation_policy(
                     Ok(stored)
                 })
                 .map_err(|e| KvError::Internal(e.to_string()))??;
-            Ok(reply::json(StatusCode::OK, &stored))
+            Ok(reply::json(StatusCode::OK, stored))
         }
         _ => Err(KvError::BadParameter("Only GET and PUT are supported on rotationpolicy.".to_owned())),
     }

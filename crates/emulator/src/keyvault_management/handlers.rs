@@ -63,7 +63,7 @@ pub fn handle(
         }
         (None, ["locations", _, "deletedvaults", _]) if m == Method::GET => {
             let v = find_deleted(ctx, sub, &orig[1], &orig[3])?;
-            Ok(reply::json(StatusCode::OK, &deleted_json(&v)))
+            Ok(reply::json(StatusCode::OK, deleted_json(&v)))
         }
         (None, ["locations", _, "deletedvaults", _, "purge"]) if m == Method::POST => {
             purge(ctx, sub, &orig[1], &orig[3])
@@ -110,7 +110,7 @@ pub fn check_name(ctx: &Ctx) -> ArmResult {
     if !valid_vault_name(&name) {
         return Ok(reply::json(
             StatusCode::OK,
-            &json!({"nameAvailable": false, "reason": "AccountNameInvalid", "message": invalid_name(&name).message}),
+            json!({"nameAvailable": false, "reason": "AccountNameInvalid", "message": invalid_name(&name).message}),
         ));
     }
     let taken = ctx.shared.store.read(|st| {
@@ -120,7 +120,7 @@ pub fn check_name(ctx: &Ctx) -> ArmResult {
     });
     Ok(reply::json(
         StatusCode::OK,
-        &match taken {
+        match taken {
             None => json!({"nameAvailable": true}),
             Some(false) => {
                 json!({"nameAvailable": false, "reason": "AlreadyExists", "message": format!("The vault name '{name}' is already in use. Vault names are globally unique so it is possible that the name is already taken.")})
@@ -240,7 +240,7 @@ pub fn vault(
             match v {
                 Some(v) if v.deleted.is_none() && same_place(&v) => Ok(reply::json(
                     StatusCode::OK,
-                    &vault_json(&cfg, &v, ctx.shared.clock.now_ms()),
+                    vault_json(&cfg, &v, ctx.shared.clock.now_ms()),
                 )),
                 _ => Err(vault_not_found(&rg, name)),
             }
@@ -293,7 +293,7 @@ pub fn vault(
                 })??;
             Ok(reply::json(
                 StatusCode::OK,
-                &vault_json(&cfg, &v, ctx.shared.clock.now_ms()),
+                vault_json(&cfg, &v, ctx.shared.clock.now_ms()),
             ))
         }
         _ => Err(crate::arm::error::method_not_allowed(ctx)),
@@ -436,7 +436,7 @@ pub fn put(ctx: &Ctx, claims: &Claims, sub: &str, rg: &str, name: &str) -> ArmRe
     // (the timing profile's `vault_dns_ms`); a client polls the vault's GET to `Succeeded`.
     Ok(reply::json(
         StatusCode::OK,
-        &vault_json(&cfg, &v, ctx.shared.clock.now_ms()),
+        vault_json(&cfg, &v, ctx.shared.clock.now_ms()),
     ))
 }
 
@@ -534,7 +534,7 @@ pub fn access_policies(ctx: &Ctx, sub: &str, rg_in: &str, name: &str, kind: &str
         })??;
     Ok(reply::json(
         StatusCode::OK,
-        &json!({
+        json!({
             "id": format!("{}/accessPolicies/{kind}", v.id()),
             "type": "Microsoft.KeyVault/vaults/accessPolicies",
             // The vault's policies after the update (for `add` of a new principal this is a

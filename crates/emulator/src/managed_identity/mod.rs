@@ -142,7 +142,7 @@ fn one(ctx: &Ctx, sub: &str, rg_in: &str, name: &str) -> ArmResult {
                 .store
                 .read(|st| st.table::<UserAssignedIdentity>().get(&key).cloned());
             let i = i.ok_or_else(|| not_found(&rg, name))?;
-            Ok(reply::json(StatusCode::OK, &identity_json(&i)))
+            Ok(reply::json(StatusCode::OK, identity_json(&i)))
         }
         Method::PUT | Method::PATCH => {
             if !valid_name(name) {
@@ -210,7 +210,7 @@ fn one(ctx: &Ctx, sub: &str, rg_in: &str, name: &str) -> ArmResult {
                 } else {
                     StatusCode::OK
                 },
-                &identity_json(&i),
+                identity_json(&i),
             ))
         }
         Method::DELETE => {

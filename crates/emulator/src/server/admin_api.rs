@@ -59,7 +59,7 @@ fn events_json(admin: &Admin, since: u64) -> Reply {
         .last()
         .and_then(|e| e["sequence"].as_u64())
         .unwrap_or(since);
-    reply::json(StatusCode::OK, &json!({"value": value, "next_since": last}))
+    reply::json(StatusCode::OK, json!({"value": value, "next_since": last}))
 }
 
 /// Parses a JSON body; an empty body is `T::default()` when `empty_ok`.
@@ -134,7 +134,7 @@ fn advance(admin: &Admin, ctx: &Ctx) -> Reply {
         }
     };
     match admin.advance(by) {
-        Ok(_) => reply::json(StatusCode::OK, &clock_json(admin)),
+        Ok(_) => reply::json(StatusCode::OK, clock_json(admin)),
         Err(e) => answer(e),
     }
 }
@@ -148,10 +148,10 @@ pub fn handle(admin: &Admin, ctx: &Ctx) -> Reply {
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
     match (&ctx.method, rest.as_slice()) {
         (&Method::POST, ["reset"]) => match admin.reset() {
-            Ok(()) => reply::json(StatusCode::OK, &json!({"reset": true})),
+            Ok(()) => reply::json(StatusCode::OK, json!({"reset": true})),
             Err(e) => answer(e),
         },
-        (&Method::GET, ["dump"]) => reply::json_value(StatusCode::OK, admin.dump()),
+        (&Method::GET, ["dump"]) => reply::json(StatusCode::OK, admin.dump()),
         (&Method::GET, ["requests"]) => {
             let service = ctx.q("service").map(str::to_owned);
             let entries: Vec<_> = admin
@@ -163,21 +163,19 @@ pub fn handle(admin: &Admin, ctx: &Ctx) -> Reply {
                         .is_none_or(|s| e.service.eq_ignore_ascii_case(s))
                 })
                 .collect();
-            reply::json(StatusCode::OK, &json!({ "value": entries }))
+            reply::json(StatusCode::OK, json!({ "value": entries }))
         }
         (&Method::DELETE, ["requests"]) => {
             admin.clear_requests();
             reply::empty(StatusCode::NO_CONTENT)
         }
-        (&Method::GET, ["faults"]) => reply::json_value(
+        (&Method::GET, ["faults"]) => reply::json(
             StatusCode::OK,
             serde_json::to_value(admin.faults()).unwrap_or_default(),
         ),
         (&Method::PUT, ["faults"]) => match serde_json::from_slice::<FaultConfig>(&ctx.body) {
             Ok(c) => match admin.set_faults(c.clone()) {
-                Ok(()) => {
-                    reply::json_value(StatusCode::OK, serde_json::to_value(c).unwrap_or_default())
-                }
+                Ok(()) => reply::json(StatusCode::OK, serde_json::to_value(c).unwrap_or_default()),
                 Err(e) => answer(e),
             },
             Err(e) => bad(format!("invalid fault configuration: {e}")),
@@ -186,7 +184,7 @@ pub fn handle(admin: &Admin, ctx: &Ctx) -> Reply {
             Ok(()) => reply::empty(StatusCode::NO_CONTENT),
             Err(e) => answer(e),
         },
-        (&Method::GET, ["clock"]) => reply::json_value(StatusCode::OK, clock_json(admin)),
+        (&Method::GET, ["clock"]) => reply::json(StatusCode::OK, clock_json(admin)),
         (&Method::GET, ["events"]) => {
             let since = ctx.q("since").map(str::parse::<u64>);
             match since {
@@ -202,7 +200,7 @@ pub fn handle(admin: &Admin, ctx: &Ctx) -> Reply {
                 Err(r) => return *r,
             };
             match admin.add_principal(req.display_name, req.client_id, req.client_secret) {
-                Ok(p) => reply::json_value(
+                Ok(p) => reply::json(
                     StatusCode::CREATED,
                     serde_json::to_value(p).unwrap_or_default(),
                 ),
@@ -215,7 +213,7 @@ pub fn handle(admin: &Admin, ctx: &Ctx) -> Reply {
                 Err(r) => return *r,
             };
             match admin.add_subscription(req.subscription_id, req.display_name) {
-                Ok(id) => reply::json(StatusCode::CREATED, &json!({"subscription_id": id})),
+                Ok(id) => reply::json(StatusCode::CREATED, json!({"subscription_id": id})),
                 Err(e) => answer(e),
             }
         }
@@ -242,7 +240,7 @@ pub fn handle(admin: &Admin, ctx: &Ctx) -> Reply {
                 Err(e) => return bad(format!("invalid token request: {e}")),
             };
             match admin.mint_token(req) {
-                Ok(t) => reply::json(StatusCode::OK, &json!({"access_token": t})),
+                Ok(t) => reply::json(StatusCode::OK, json!({"access_token": t})),
                 Err(e) => answer(e),
             }
         }

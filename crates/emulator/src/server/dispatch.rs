@@ -61,7 +61,12 @@ fn service_error(
 fn into_response(r: Reply) -> Response {
     let mut resp = match &r.body {
         Some(v) => {
-            let mut resp = Response::new(Body::from(serde_json::to_vec(v).unwrap_or_default()));
+            // Most answers are a few kilobytes: one allocation instead of a doubling series.
+            let mut bytes = Vec::with_capacity(4096);
+            if serde_json::to_writer(&mut bytes, v).is_err() {
+                bytes.clear();
+            }
+            let mut resp = Response::new(Body::from(bytes));
             resp.headers_mut().insert(
                 http::header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json; charset=utf-8"),
