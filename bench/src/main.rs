@@ -54,7 +54,7 @@ struct Args {
     #[arg(long, default_value_t = 3)]
     repeats: usize,
     /// Container groups of the fleet.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 1000)]
     fleet_n: usize,
     /// Groups the fleet deploys at once.
     #[arg(long, default_value_t = 16)]

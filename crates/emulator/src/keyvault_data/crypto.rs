@@ -1,6 +1,7 @@
 //! RSA key generation and RSA-OAEP / RSA-OAEP-256 / RSA1_5 wrap and unwrap with aws-lc-rs.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use aws_lc_rs::encoding::AsDer;
@@ -34,7 +35,29 @@ const POOL_TARGET: usize = 4;
 
 struct Pool {
     keys: Mutex<Vec<RsaKey>>,
+    /// Signalled when a key is taken (the pool thread refills).
     wanted: Condvar,
+    /// Signalled when a key is added (a creation waiting for one takes it).
+    filled: Condvar,
+    /// Generations started by creations that found the pool empty, still running.
+    helpers: AtomicUsize,
+}
+
+impl Pool {
+    fn add(&self, key: RsaKey) {
+        self.keys
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(key);
+        self.filled.notify_all();
+    }
+
+    /// A ready key, if there is one (the pool thread is told to refill).
+    fn take(&self) -> Option<RsaKey> {
+        let key = self.keys.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        self.wanted.notify_one();
+        key
+    }
 }
 
 fn pool() -> &'static Pool {
@@ -43,6 +66,8 @@ fn pool() -> &'static Pool {
         let pool: &'static Pool = Box::leak(Box::new(Pool {
             keys: Mutex::new(Vec::new()),
             wanted: Condvar::new(),
+            filled: Condvar::new(),
+            helpers: AtomicUsize::new(0),
         }));
         // One background thread keeps a few RSA-2048 keys ready, so a key creation answers in
         // microseconds instead of the ~100 ms (and very variable) a generation takes; it sleeps
@@ -58,10 +83,7 @@ fn pool() -> &'static Pool {
                         }
                     }
                     if let Ok(key) = generate_fresh(KeySize::Rsa2048) {
-                        pool.keys
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .push(key);
+                        pool.add(key);
                     }
                 }
             });
@@ -81,14 +103,59 @@ pub fn warm_key_pool() {
 /// ahead of time in the background, when it has one ready).
 pub fn generate_rsa(bits: u32) -> Result<RsaKey, String> {
     if bits == 2048 {
-        let pool = pool();
-        let ready = pool.keys.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        pool.wanted.notify_one();
-        if let Some(key) = ready {
-            return Ok(key);
-        }
+        return rsa_2048(pool());
     }
     generate_fresh_bits(bits)
+}
+
+/// Most generations creations start beside the pool thread's (one per core).
+fn max_helpers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A 2048-bit key from the pool. When it is empty (a fresh emulator's first creations), a
+/// generation starts beside the pool thread's and the creation takes whichever key is ready
+/// first, the other staying in the pool: a generation's time varies from tens to hundreds of
+/// milliseconds, and the pool's has a head start.
+fn rsa_2048(pool: &'static Pool) -> Result<RsaKey, String> {
+    if let Some(key) = pool.take() {
+        return Ok(key);
+    }
+    if pool.helpers.fetch_add(1, Ordering::SeqCst) < max_helpers() {
+        let helper = std::thread::Builder::new()
+            .name("rsa-key-helper".into())
+            .spawn(move || {
+                if let Ok(key) = generate_fresh(KeySize::Rsa2048) {
+                    pool.add(key);
+                }
+                pool.helpers.fetch_sub(1, Ordering::SeqCst);
+                pool.filled.notify_all();
+            });
+        if helper.is_err() {
+            pool.helpers.fetch_sub(1, Ordering::SeqCst);
+        }
+    } else {
+        pool.helpers.fetch_sub(1, Ordering::SeqCst);
+    }
+    let mut keys = pool.keys.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        if let Some(key) = keys.pop() {
+            drop(keys);
+            pool.wanted.notify_one();
+            return Ok(key);
+        }
+        // Nothing generating for us (no helper could start, and the pool thread may be
+        // gone): generate here rather than wait for a key that may never come.
+        let (next, waited) = pool
+            .filled
+            .wait_timeout(keys, std::time::Duration::from_secs(1))
+            .unwrap_or_else(|p| p.into_inner());
+        keys = next;
+        if waited.timed_out() && keys.is_empty() && pool.helpers.load(Ordering::SeqCst) == 0 {
+            drop(keys);
+            return generate_fresh(KeySize::Rsa2048);
+        }
+    }
 }
 
 fn generate_fresh_bits(bits: u32) -> Result<RsaKey, String> {
@@ -230,6 +297,36 @@ pub fn unwrap(pkcs8: &[u8], alg: WrapAlg, ciphertext: &[u8]) -> Result<Vec<u8>, 
             let n = k.decrypt(ciphertext, &mut out).map_err(|_| failed())?.len();
             out.truncate(n);
             Ok(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// More creations at once than the pool holds and than helpers may start: each gets its
+    /// own working key, none waits forever, and no key is handed out twice.
+    #[test]
+    fn creations_on_an_empty_pool_each_get_their_own_key() {
+        let creations = POOL_TARGET + max_helpers() + 2;
+        let keys: Vec<RsaKey> = (0..creations)
+            .map(|_| std::thread::spawn(|| generate_rsa(2048).expect("key")))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().expect("creation"))
+            .collect();
+        let mut moduli: Vec<&[u8]> = keys.iter().map(|k| k.n.as_slice()).collect();
+        moduli.sort();
+        moduli.dedup();
+        assert_eq!(moduli.len(), creations, "a key was handed out twice");
+        for key in &keys {
+            assert_eq!(key.n.len(), 256);
+            let wrapped = wrap(&key.pkcs8, WrapAlg::RsaOaep256, &[9u8; 32]).expect("wrap");
+            assert_eq!(
+                unwrap(&key.pkcs8, WrapAlg::RsaOaep256, &wrapped).expect("unwrap"),
+                [9u8; 32]
+            );
         }
     }
 }
