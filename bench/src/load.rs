@@ -199,7 +199,7 @@ impl Load {
     }
 
     /// Loads run one after another, as one: their requests, time and CPU added up.
-    fn merged(loads: Vec<Load>) -> Load {
+    pub(crate) fn merged(loads: Vec<Load>) -> Load {
         let mut all = Load {
             requests: 0,
             errors: 0,
