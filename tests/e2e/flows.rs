@@ -180,15 +180,17 @@ async fn network_protected_flow_keeps_the_vaults_subnet_rules() {
         "/subscriptions/{}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/apps",
         h.subscription()
     );
+    let firewall = || async {
+        b.vaults
+            .get(&rg, &name, None)
+            .await
+            .expect("vault")
+            .properties
+            .network_acls
+            .expect("acls")
+    };
     // Someone opens the firewall and lets a subnet in.
-    let mut opened = b
-        .vaults
-        .get(&rg, &name, None)
-        .await
-        .expect("vault")
-        .properties
-        .network_acls
-        .expect("acls");
+    let mut opened = firewall().await;
     opened.default_action = Some(NetworkRuleAction::Allow);
     opened.virtual_network_rules = vec![VirtualNetworkRule {
         id: subnet.clone(),
@@ -200,14 +202,7 @@ async fn network_protected_flow_keeps_the_vaults_subnet_rules() {
         .expect("open the firewall");
 
     converges(&h, PROTECTED).await;
-    let acls: NetworkRuleSet = b
-        .vaults
-        .get(&rg, &name, None)
-        .await
-        .expect("vault")
-        .properties
-        .network_acls
-        .expect("acls");
+    let acls: NetworkRuleSet = firewall().await;
     assert_eq!(acls.default_action, Some(NetworkRuleAction::Deny));
     let subnets: Vec<String> = acls
         .virtual_network_rules
