@@ -519,8 +519,6 @@ pub async fn throughput(bin: &Path, s: LoadSettings) -> Result<(Bench, Bench)> {
         })
         .await?
     };
-    // The same vault, key version and token without the RSA operation: what the transport
-    // (TLS, HTTP/2), the token check, the access check and a JSON answer cost per request.
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -685,9 +683,9 @@ pub async fn throughput(bin: &Path, s: LoadSettings) -> Result<(Bench, Bench)> {
         let others = unwrap.machine_busy_secs - unwrap.server_cpu_secs - unwrap.client_cpu_secs;
         u.note(format!(
             "missed: per unwrapKey the emulator spends {:.3} ms of CPU against {:.3} ms for the raw RSA operation ({:.3} ms if it parsed the key each time). \
-             An unwrapKey without its RSA operation costs what a key GET costs (measured 0.066-0.081 ms with the RSA call removed); \
+             Measured while tuning (issue 16, two vCPUs): an unwrapKey with its RSA call removed cost what a key GET costs (0.066-0.081 ms), so \
              the rest is the same HTTP path run between RSA operations: each request alone and its code and data cold (the RSA window tables fill the first-level cache), \
-             as a key GET with one client ({alone:.3} ms) shows. Tried: the RSA operation on tokio's blocking pool, on a bounded pool of 1 or {threads} threads (no gain with {} clients, 0.93 ms per unwrapKey with 1-2), mimalloc (no gain, twice the idle RSS); one request worker per two cores (ADR 006) took the ratio from 0.66-0.70 to 0.78-0.85, the round-to-round spread of this host. \
+             as this run's key GET with one client ({alone:.3} ms) shows. Tried while tuning: the RSA operation on tokio's blocking pool, on a bounded pool of 1 or {threads} threads (no gain with {} clients, 0.93 ms per unwrapKey with 1-2), mimalloc (no gain, twice the idle RSS); one request worker per two cores (ADR 006) took the ratio from 0.66-0.70 to 0.78-0.85, the round-to-round spread of this host. \
              The load clients spend {:.3} ms per request on the same {threads} cores. During the load the machine was busy {:.2} of {threads} cores: emulator {:.2}, clients {:.2}, other processes {:.2}",
             server_per_req * 1000.0,
             raw_cpu * 1000.0,

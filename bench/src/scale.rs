@@ -1,7 +1,8 @@
 //! Benchmark: the emulator holding many resources — 10,000 container groups and 1,000 vaults
 //! by default, in a state directory. Idle RSS once they are in; a group GET's p99 and a list
-//! page's with all of them against an emulator holding 10 groups, measured in turn; the subscription-wide group list, paged to the end (every
-//! group seen exactly once, each page's latency); and a restart on the state directory.
+//! page's with all of them against an emulator holding 10 groups, measured in turn; the
+//! subscription-wide group list, paged to the end (every group seen exactly once, each page's
+//! latency); and a restart on the state directory.
 //! Seeding goes through the emulator's ARM API, concurrently, and is not what is measured.
 
 use crate::{

@@ -181,24 +181,26 @@ pub fn firewall_matches(vault: &Vault, desired: &NetworkRuleSet) -> bool {
     let Some(current) = &vault.properties.network_acls else {
         return false;
     };
+    let sorted = |mut items: Vec<String>| {
+        items.sort();
+        items
+    };
     let rules = |set: &NetworkRuleSet| {
-        let mut r: Vec<String> = set
-            .ip_rules
-            .iter()
-            .map(|i| normalize_ip_rule(&i.value))
-            .collect();
-        r.sort();
-        r
+        sorted(
+            set.ip_rules
+                .iter()
+                .map(|i| normalize_ip_rule(&i.value))
+                .collect(),
+        )
     };
     // Azure lowercases the subnet ids it returns.
     let subnets = |set: &NetworkRuleSet| {
-        let mut s: Vec<String> = set
-            .virtual_network_rules
-            .iter()
-            .map(|v| v.id.to_ascii_lowercase())
-            .collect();
-        s.sort();
-        s
+        sorted(
+            set.virtual_network_rules
+                .iter()
+                .map(|v| v.id.to_ascii_lowercase())
+                .collect(),
+        )
     };
     current.default_action == desired.default_action
         && current

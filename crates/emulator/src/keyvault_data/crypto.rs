@@ -121,7 +121,12 @@ fn rsa_2048(pool: &'static Pool) -> Result<RsaKey, String> {
     if let Some(key) = pool.take() {
         return Ok(key);
     }
-    if pool.helpers.fetch_add(1, Ordering::SeqCst) < max_helpers() {
+    let helper_slot = pool
+        .helpers
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |running| {
+            (running < max_helpers()).then_some(running + 1)
+        });
+    if helper_slot.is_ok() {
         let helper = std::thread::Builder::new()
             .name("rsa-key-helper".into())
             .spawn(move || {
@@ -134,8 +139,6 @@ fn rsa_2048(pool: &'static Pool) -> Result<RsaKey, String> {
         if helper.is_err() {
             pool.helpers.fetch_sub(1, Ordering::SeqCst);
         }
-    } else {
-        pool.helpers.fetch_sub(1, Ordering::SeqCst);
     }
     let mut keys = pool.keys.lock().unwrap_or_else(|p| p.into_inner());
     loop {
